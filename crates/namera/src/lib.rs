@@ -1,0 +1,1 @@
+//! Namera: scoped access to a ZeroDev Kernel v3 smart account.
