@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IValidator, IHook, MODULE_TYPE_VALIDATOR, MODULE_TYPE_HOOK} from "./Kernel7579.sol";
+
+/// @notice One secp256k1 owner per account. Also usable as a Kernel hook that only lets the owner through.
+abstract contract OwnerValidatorBase is IValidator, IHook {
+    event OwnerRegistered(address indexed kernel, address indexed owner);
+
+    error InvalidOwnerData();
+    error SenderIsNotOwner(address sender);
+
+    /// @dev Getter name/shape kept from the public ECDSA validator (`ecdsaValidatorStorage(address) → owner`).
+    ///      Slot keccak(account ‖ 0): account-associated under ERC-7562.
+    mapping(address account => address owner) public ecdsaValidatorStorage;
+
+    /// @param data 20-byte owner address (longer data: the first 20 bytes are used).
+    function onInstall(bytes calldata data) external payable {
+        if (data.length < 20) revert InvalidOwnerData();
+        address owner = address(bytes20(data[0:20]));
+        if (owner == address(0)) revert InvalidOwnerData();
+        ecdsaValidatorStorage[msg.sender] = owner;
+        emit OwnerRegistered(msg.sender, owner);
+    }
+
+    function onUninstall(bytes calldata) external payable {
+        if (ecdsaValidatorStorage[msg.sender] == address(0)) revert NotInitialized(msg.sender);
+        delete ecdsaValidatorStorage[msg.sender];
+    }
+
+    function isModuleType(uint256 moduleTypeId) external pure returns (bool) {
+        return moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_HOOK;
+    }
+
+    function isInitialized(address account) external view returns (bool) {
+        return ecdsaValidatorStorage[account] != address(0);
+    }
+
+    /// @notice Hook mode: only the owner may call the hooked function directly.
+    function preCheck(address msgSender, uint256, bytes calldata) external payable returns (bytes memory) {
+        if (msgSender != ecdsaValidatorStorage[msg.sender]) revert SenderIsNotOwner(msgSender);
+        return "";
+    }
+
+    function postCheck(bytes calldata) external payable {}
+}
