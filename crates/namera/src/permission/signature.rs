@@ -1,0 +1,86 @@
+//! Signature layouts Kernel expects from permissions and in enable mode.
+
+use alloy_primitives::{Address, B256, Bytes};
+use alloy_sol_types::SolValue;
+
+use crate::kernel::PermissionId;
+
+/// A permission's UserOperation signature: no per-policy data, then `0xff`, then the
+/// signer's signature (what ZeroDev's SDK sends).
+pub fn permission_user_op_signature(signer_signature: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(1 + signer_signature.len());
+    out.push(0xff);
+    out.extend_from_slice(signer_signature);
+    out.into()
+}
+
+/// An ERC-1271 signature through a permission: `0x02 ‖ permissionId ‖ 0xff ‖ signature`,
+/// where the signature covers the account's EIP-712 `Kernel(bytes32 hash)` wrapping.
+pub fn erc1271_permission_signature(id: PermissionId, signer_signature: &[u8]) -> Bytes {
+    let mut out = vec![0x02];
+    out.extend_from_slice(id.as_bytes());
+    out.push(0xff);
+    out.extend_from_slice(signer_signature);
+    out.into()
+}
+
+/// A multi-chain enable signature for one chain: `ownerSig ‖ root ‖ abi.encode(proof)`.
+pub fn multi_chain_enable_signature(owner_signature: &[u8], root: B256, proof: &[B256]) -> Bytes {
+    let mut out = owner_signature.to_vec();
+    out.extend_from_slice(root.as_slice());
+    out.extend(proof.to_vec().abi_encode());
+    out.into()
+}
+
+/// The signature of an enable-mode UserOperation: the owner's approval and the
+/// validation's own signature together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnableModeSignature {
+    /// The validation's hook (zero for none).
+    pub hook: Address,
+    /// Install data of the validation.
+    pub validator_data: Bytes,
+    /// Install data of the hook.
+    pub hook_data: Bytes,
+    /// [`super::selector_data`].
+    pub selector_data: Bytes,
+    /// The root validator's signature over the `Enable` digest.
+    pub enable_signature: Bytes,
+    /// The validation's UserOperation signature.
+    pub user_op_signature: Bytes,
+}
+
+impl EnableModeSignature {
+    /// `hook(20) ‖ abi.encode(validatorData, hookData, selectorData, enableSig, userOpSig)`.
+    pub fn encode(&self) -> Bytes {
+        let mut out = self.hook.to_vec();
+        out.extend(
+            (
+                self.validator_data.clone(),
+                self.hook_data.clone(),
+                self.selector_data.clone(),
+                self.enable_signature.clone(),
+                self.user_op_signature.clone(),
+            )
+                .abi_encode_params(),
+        );
+        out.into()
+    }
+
+    /// Split an enable-mode signature into its parts.
+    pub fn decode(sig: &[u8]) -> Option<Self> {
+        if sig.len() < 20 {
+            return None;
+        }
+        let (v, h, s, e, u) =
+            <(Bytes, Bytes, Bytes, Bytes, Bytes)>::abi_decode_params(&sig[20..]).ok()?;
+        Some(Self {
+            hook: Address::from_slice(&sig[..20]),
+            validator_data: v,
+            hook_data: h,
+            selector_data: s,
+            enable_signature: e,
+            user_op_signature: u,
+        })
+    }
+}
