@@ -12,16 +12,14 @@ use namera::{
     kernel::{
         AccountConfig, Call, ExecType, FactoryRoute, KernelVersion, LaneKey, NonceKey, Paymaster,
         RootValidator, UserOperation, ValidationId, ValidationMode, ValidationType,
-        addresses::ENTRY_POINT_V07,
-        encode_calls, proxy_init_code,
-        sign::{sign_digest, sign_hash_message},
+        addresses::ENTRY_POINT_V07, encode_calls, proxy_init_code, sign::sign_hash_message,
     },
     permission::{
         EnableModeSignature, EnableRequest, MerkleTree, Permission, PermissionSigner,
-        kernel_domain, multi_chain_enable_signature, permission_user_op_signature, selector_data,
+        kernel_domain, selector_data, sign_permission_user_op,
     },
     policy::{CallPolicy, Policy, PolicyError, PolicyKind},
-    session_key::{AccountParams, SerializedSessionKey, SessionPrivateKey, ValidityData},
+    session_key::{ChainNonce, OwnerApproval, SerializedSessionKey, SessionPrivateKey},
 };
 use serde_json::{Value, json};
 
@@ -400,32 +398,17 @@ fn enable_typed_data(i: &Value, e: &Value) -> Res {
     let digest = req.digest(&domain);
     eq_hex("typedDataHash", &e["typedDataHash"], digest)?;
     let owner = signer_of(i, "ownerPrivateKey")?;
-    eq_hex(
-        "enableSignature",
-        &e["enableSignature"],
-        sign_digest(&owner, digest).map_err(|e| e.to_string())?,
-    )
+    let state = ChainNonce { chain_id: chain, kernel_nonce: nonce };
+    let approval =
+        OwnerApproval::sign_single_chain(&owner, &a, &p, state).map_err(|e| e.to_string())?;
+    if approval.chains[0].digest != digest {
+        return Err("approval signed another digest".into());
+    }
+    eq_hex("enableSignature", &e["enableSignature"], &approval.chains[0].enable_signature)
 }
 
-fn serialized_key(
-    p: &Permission,
-    a: &AccountConfig,
-    enable_signature: Bytes,
-    private_key: Option<B256>,
-    is_pre_installed: Option<bool>,
-) -> SerializedSessionKey {
-    let (action_selector, action_address) = SerializedSessionKey::default_action();
-    SerializedSessionKey {
-        policies: p.policies.clone(),
-        permission_id: p.id(),
-        action_selector,
-        action_address,
-        validity: ValidityData::default(),
-        account: AccountParams { factory_data: a.factory_data(), account_address: a.address() },
-        enable_signature: Some(enable_signature),
-        private_key: private_key.map(SessionPrivateKey::new),
-        is_pre_installed,
-    }
+fn session_secret(signer: &PrivateKeySigner) -> SessionPrivateKey {
+    SessionPrivateKey::new(B256::from_slice(&signer.to_bytes()[..]))
 }
 
 fn check_serialized(
@@ -467,43 +450,40 @@ fn multi_chain_enable(i: &Value, e: &Value) -> Res {
         .iter()
         .map(|x| uint(x, "kernelNonce").map(|n| n.to::<u32>()))
         .collect::<Result<_, _>>()?;
-    let digests: Vec<B256> = chains
+    let chain_nonces: Vec<ChainNonce> = chains
         .iter()
         .zip(&nonces)
-        .map(|(c, n)| {
-            EnableRequest::for_permission(&p, *n).digest(&kernel_domain(a.version, *c, a.address()))
-        })
+        .map(|(c, n)| ChainNonce { chain_id: *c, kernel_nonce: *n })
         .collect();
-    let tree = MerkleTree::new(digests.clone());
-    eq_hex("merkleRoot", &e["merkleRoot"], tree.root())?;
-    eq_hex(
-        "merkleRootEthSignedHash",
-        &e["merkleRootEthSignedHash"],
-        eip191_hash_message(tree.root()),
-    )?;
     let owner = signer_of(i, "ownerPrivateKey")?;
-    let owner_sig = sign_hash_message(&owner, tree.root()).map_err(|e| e.to_string())?;
-    eq_hex("ownerSignature", &e["ownerSignature"], &owner_sig)?;
+    let approval = OwnerApproval::sign(&owner, &a, &p, &chain_nonces).map_err(|e| e.to_string())?;
+    let root = approval.merkle_root.ok_or("multi-chain approval has no Merkle root")?;
+    eq_hex("merkleRoot", &e["merkleRoot"], root)?;
+    eq_hex("merkleRootEthSignedHash", &e["merkleRootEthSignedHash"], eip191_hash_message(root))?;
+    eq_hex("ownerSignature", &e["ownerSignature"], &approval.owner_signature)?;
     let include_pk = i["includePrivateKeyInSerialization"].as_bool().unwrap_or(false);
     let per = e["perChain"].as_array().ok_or("perChain")?;
-    if per.len() != chains.len() {
+    if per.len() != approval.chains.len() {
         return Err(format!("perChain has {} entries for {} chains", per.len(), chains.len()));
     }
-    for (n, pc) in per.iter().enumerate() {
+    for (n, (pc, ours)) in per.iter().zip(&approval.chains).enumerate() {
         let f = |x: &str| format!("perChain[{n}].{x}");
-        if pc["chainId"].as_u64() != Some(chains[n]) {
+        if pc["chainId"].as_u64() != Some(ours.chain_id) {
             return Err(f("chainId"));
         }
-        eq_hex(&f("enableHash"), &pc["enableHash"], digests[n])?;
-        let proof = tree.proof(n).ok_or("proof")?;
+        eq_hex(&f("enableHash"), &pc["enableHash"], ours.digest)?;
+        if !MerkleTree::verify(ours.digest, &ours.proof, root) {
+            return Err(f("proof does not verify"));
+        }
         let expected_proof: Vec<Value> =
-            proof.iter().map(|b| Value::String(b.to_string())).collect();
+            ours.proof.iter().map(|b| Value::String(b.to_string())).collect();
         eq_json(&f("proof"), &pc["proof"], &Value::Array(expected_proof))?;
-        let sig = multi_chain_enable_signature(&owner_sig, tree.root(), &proof);
-        eq_hex(&f("enableSignature"), &pc["enableSignature"], &sig)?;
-        let pk = include_pk.then(|| B256::from_slice(&session_signer.to_bytes()[..]));
-        let key = serialized_key(&p, &a, sig, pk, None);
-        check_serialized(pc, &key, session, chains[n], nonces[n])
+        eq_hex(&f("enableSignature"), &pc["enableSignature"], &ours.enable_signature)?;
+        let pk = include_pk.then(|| session_secret(&session_signer));
+        let mut key = SerializedSessionKey::new(&p, &a, Some(ours.enable_signature.clone()), pk);
+        // The SDK's multi-chain serializer writes no isPreInstalled field.
+        key.is_pre_installed = None;
+        check_serialized(pc, &key, session, ours.chain_id, nonces[n])
             .map_err(|m| format!("perChain[{n}]: {m}"))?;
     }
     Ok(())
@@ -600,29 +580,30 @@ fn signed_user_op(i: &Value, e: &Value) -> Res {
     let hash = finish_op(e, &op, chain)?;
     let session_sig = sign_hash_message(&session_signer, hash).map_err(|e| e.to_string())?;
     eq_hex("sessionKeySignature", &e["sessionKeySignature"], &session_sig)?;
-    let user_op_sig = permission_user_op_signature(&session_sig);
+    let user_op_sig = sign_permission_user_op(&session_signer, hash).map_err(|e| e.to_string())?;
+    // Default-mode cases record it at the top level, enable-mode ones among the parts.
+    let expected_user_op_sig =
+        e.get("userOpSignature").unwrap_or(&e["enableModeParts"]["userOpSignature"]);
+    eq_hex("userOpSignature", expected_user_op_sig, &user_op_sig)?;
     op.signature = match mode {
-        ValidationMode::Default => {
-            eq_hex("userOpSignature", &e["userOpSignature"], &user_op_sig)?;
-            user_op_sig
-        }
+        ValidationMode::Default => user_op_sig,
         ValidationMode::Enable => {
             let req = EnableRequest::for_permission(&p, kernel_nonce);
             let digest = req.digest(&kernel_domain(a.version, chain, a.address()));
             eq_hex("enableTypedDataHash", &e["enableTypedDataHash"], digest)?;
             let enable_sig = match their_enable_sig {
                 Some(sig) => sig,
-                None => sign_digest(&signer_of(i, "ownerPrivateKey")?, digest)
-                    .map_err(|e| e.to_string())?,
+                None => {
+                    let owner = signer_of(i, "ownerPrivateKey")?;
+                    let state = ChainNonce { chain_id: chain, kernel_nonce };
+                    OwnerApproval::sign_single_chain(&owner, &a, &p, state)
+                        .map_err(|e| e.to_string())?
+                        .chains
+                        .remove(0)
+                        .enable_signature
+                }
             };
-            let parts = EnableModeSignature {
-                hook: req.hook,
-                validator_data: req.validator_data.clone(),
-                hook_data: req.hook_data.clone(),
-                selector_data: req.selector_data.clone(),
-                enable_signature: enable_sig.clone(),
-                user_op_signature: user_op_sig.clone(),
-            };
+            let parts = EnableModeSignature::new(&req, enable_sig.clone(), user_op_sig);
             let x = &e["enableModeParts"];
             eq_hex("enableModeParts.hook", &x["hook"], parts.hook)?;
             eq_hex("enableModeParts.validatorData", &x["validatorData"], &parts.validator_data)?;
@@ -633,18 +614,13 @@ fn signed_user_op(i: &Value, e: &Value) -> Res {
                 &x["enableSignature"],
                 &parts.enable_signature,
             )?;
-            eq_hex(
-                "enableModeParts.userOpSignature",
-                &x["userOpSignature"],
-                &parts.user_op_signature,
-            )?;
             let encoded = parts.encode();
             if EnableModeSignature::decode(&encoded).as_ref() != Some(&parts) {
                 return Err("enable-mode signature does not decode to its parts".into());
             }
             if i["serialize"].as_bool() == Some(true) {
-                let pk = Some(B256::from_slice(&session_signer.to_bytes()[..]));
-                let key = serialized_key(&p, &a, enable_sig, pk, Some(false));
+                let pk = Some(session_secret(&session_signer));
+                let key = SerializedSessionKey::new(&p, &a, Some(enable_sig), pk);
                 check_serialized(e, &key, session, chain, kernel_nonce)?;
             }
             encoded

@@ -20,6 +20,6 @@ pub use account::{
 };
 pub use execute::{Call, CallType, ExecType, Execution7579, ExecutionError, encode_calls};
 pub use nonce::{LaneKey, NonceKey, ValidationMode};
-pub use user_op::{Paymaster, UserOperation};
+pub use user_op::{Paymaster, UnpackError, UserOperation};
 pub use validation::{PermissionId, ValidationId, ValidationType};
 pub use version::{KernelVersion, UnknownKernelVersion};

@@ -119,6 +119,42 @@ impl UserOperation {
         }
     }
 
+    /// Unpack the on-chain form (the inverse of [`Self::pack`]).
+    pub fn unpack(p: &PackedUserOperation) -> Result<Self, UnpackError> {
+        let (factory, factory_data) = match p.initCode.len() {
+            0 => (None, Bytes::new()),
+            n if n < 20 => return Err(UnpackError::InitCode(n)),
+            _ => (Some(Address::from_slice(&p.initCode[..20])), p.initCode.slice(20..)),
+        };
+        let paymaster = match p.paymasterAndData.len() {
+            0 => None,
+            n if n < 52 => return Err(UnpackError::PaymasterAndData(n)),
+            _ => {
+                let d = &p.paymasterAndData;
+                Some(Paymaster {
+                    paymaster: Address::from_slice(&d[..20]),
+                    paymaster_verification_gas_limit: high_u128(&d[20..36]),
+                    paymaster_post_op_gas_limit: high_u128(&d[36..52]),
+                    paymaster_data: d.slice(52..),
+                })
+            }
+        };
+        Ok(Self {
+            sender: p.sender,
+            nonce: p.nonce,
+            factory,
+            factory_data,
+            call_data: p.callData.clone(),
+            verification_gas_limit: high_u128(&p.accountGasLimits[..16]),
+            call_gas_limit: high_u128(&p.accountGasLimits[16..]),
+            pre_verification_gas: p.preVerificationGas,
+            max_priority_fee_per_gas: high_u128(&p.gasFees[..16]),
+            max_fee_per_gas: high_u128(&p.gasFees[16..]),
+            paymaster,
+            signature: p.signature.clone(),
+        })
+    }
+
     /// The UserOperation hash for `entry_point` on `chain_id`; the signature is excluded.
     pub fn hash(&self, entry_point: Address, chain_id: u64) -> B256 {
         let inner = (
@@ -151,6 +187,23 @@ impl UserOperation {
             + U256::from(self.call_gas_limit))
             * U256::from(self.max_fee_per_gas)
     }
+}
+
+fn high_u128(b: &[u8]) -> u128 {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(b);
+    u128::from_be_bytes(a)
+}
+
+/// A packed UserOperation whose variable-length fields are too short to unpack.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnpackError {
+    /// initCode must be empty or start with a 20-byte factory.
+    #[error("initCode of {0} bytes: must be empty or at least 20 (factory address)")]
+    InitCode(usize),
+    /// paymasterAndData must be empty or hold address and both gas limits.
+    #[error("paymasterAndData of {0} bytes: must be empty or at least 52")]
+    PaymasterAndData(usize),
 }
 
 fn pack_u128s(high: u128, low: u128) -> B256 {

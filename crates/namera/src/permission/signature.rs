@@ -14,6 +14,15 @@ pub fn permission_user_op_signature(signer_signature: &[u8]) -> Bytes {
     out.into()
 }
 
+/// Sign a UserOperation hash with an ECDSA session key: `0xff ‖ EIP-191 signature`.
+pub fn sign_permission_user_op(
+    session_key: &alloy_signer_local::PrivateKeySigner,
+    user_op_hash: B256,
+) -> Result<Bytes, alloy_signer::Error> {
+    crate::kernel::sign::sign_hash_message(session_key, user_op_hash)
+        .map(|sig| permission_user_op_signature(&sig))
+}
+
 /// An ERC-1271 signature through a permission: `0x02 ‖ permissionId ‖ 0xff ‖ signature`,
 /// where the signature covers the account's EIP-712 `Kernel(bytes32 hash)` wrapping.
 pub fn erc1271_permission_signature(id: PermissionId, signer_signature: &[u8]) -> Bytes {
@@ -51,6 +60,23 @@ pub struct EnableModeSignature {
 }
 
 impl EnableModeSignature {
+    /// The enable-mode signature for `request`, approved by `enable_signature`, with the
+    /// validation's own `user_op_signature`.
+    pub fn new(
+        request: &super::EnableRequest,
+        enable_signature: Bytes,
+        user_op_signature: Bytes,
+    ) -> Self {
+        Self {
+            hook: request.hook,
+            validator_data: request.validator_data.clone(),
+            hook_data: request.hook_data.clone(),
+            selector_data: request.selector_data.clone(),
+            enable_signature,
+            user_op_signature,
+        }
+    }
+
     /// `hook(20) ‖ abi.encode(validatorData, hookData, selectorData, enableSig, userOpSig)`.
     pub fn encode(&self) -> Bytes {
         let mut out = self.hook.to_vec();

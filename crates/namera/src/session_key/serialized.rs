@@ -167,6 +167,31 @@ fn uint48(v: Option<&Value>, what: &str) -> Result<u64, SerializedKeyError> {
 }
 
 impl SerializedSessionKey {
+    /// A key for `permission` on `account`, approved by `enable_signature` (or
+    /// pre-installed when `None`), with the SDK's default action and no validity window.
+    pub fn new(
+        permission: &Permission,
+        account: &AccountConfig,
+        enable_signature: Option<Bytes>,
+        private_key: Option<SessionPrivateKey>,
+    ) -> Self {
+        let (action_selector, action_address) = Self::default_action();
+        Self {
+            policies: permission.policies.clone(),
+            permission_id: permission.id(),
+            action_selector,
+            action_address,
+            validity: ValidityData::default(),
+            account: AccountParams {
+                factory_data: account.factory_data(),
+                account_address: account.address(),
+            },
+            is_pre_installed: Some(enable_signature.is_none()),
+            enable_signature,
+            private_key,
+        }
+    }
+
     /// The JSON text, byte for byte as the SDK writes it.
     pub fn to_json_string(&self) -> String {
         let mut root = Map::new();
