@@ -185,7 +185,8 @@ impl ArgValue {
 
     /// The bytes32 word this value has as an argument of Solidity type `ty`.
     pub fn to_word(&self, ty: &str) -> Result<B256, String> {
-        let bad = |why: &str| format!("value {} for a {ty} argument: {why}", self.describe());
+        let bad =
+            |why: &str| format!("value {} for an argument of type {ty}: {why}", self.describe());
         let as_uint = || -> Result<U256, String> {
             match self {
                 Self::Number(n) => Ok(U256::from(*n)),

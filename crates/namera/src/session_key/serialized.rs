@@ -11,8 +11,8 @@ use zeroize::Zeroize;
 
 use crate::{
     kernel::{
-        AccountConfig, DecodedFactoryData, InvalidFactoryData, KernelVersion, PermissionId,
-        RootValidator, abi::IKernel, factory_data_sdk_hex,
+        AccountConfig, DecodedFactoryData, FactoryRoute, InvalidFactoryData, KernelVersion,
+        PermissionId, RootValidator, abi::IKernel, factory_data_sdk_hex,
     },
     permission::{EnableRequest, MerkleTree, Permission, PermissionSigner, kernel_domain},
     policy::{Policy, PolicyError},
@@ -334,19 +334,36 @@ impl SerializedSessionKey {
     }
 
     /// The account's configuration, decoded from its factory data.
+    ///
+    /// The direct `createAccount` route does not name the Kernel version, so the version
+    /// is the one whose counterfactual address is the recorded account address; with the
+    /// meta factory the named KernelFactory decides, and the address must agree too.
     pub fn account_config(&self) -> Result<AccountConfig, SerializedKeyError> {
         let decoded =
             DecodedFactoryData::decode(&self.account.factory_data, KernelVersion::default())?;
-        let version =
-            AccountConfig::version_of_factory(decoded.kernel_factory).ok_or_else(|| {
-                InvalidFactoryData(format!("unknown KernelFactory {}", decoded.kernel_factory))
-            })?;
-        Ok(AccountConfig {
-            version,
-            root: decoded.root_validator()?,
-            index: decoded.index,
-            route: decoded.route,
-        })
+        let root = decoded.root_validator()?;
+        let candidates: Vec<KernelVersion> = match decoded.route {
+            FactoryRoute::MetaFactory => {
+                AccountConfig::version_of_factory(decoded.kernel_factory).into_iter().collect()
+            }
+            FactoryRoute::Direct => KernelVersion::ALL.to_vec(),
+        };
+        candidates
+            .into_iter()
+            .map(|version| AccountConfig {
+                version,
+                root: root.clone(),
+                index: decoded.index,
+                route: decoded.route,
+            })
+            .find(|c| c.address() == self.account.account_address)
+            .ok_or_else(|| {
+                InvalidFactoryData(format!(
+                    "factory data (KernelFactory {}) does not derive the recorded account {}",
+                    decoded.kernel_factory, self.account.account_address
+                ))
+                .into()
+            })
     }
 
     /// The permission for `signer`, checked against the recorded permission id.
