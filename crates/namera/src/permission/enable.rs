@@ -80,7 +80,22 @@ impl EnableRequest {
 
     /// The digest the root validator signs, for the account's domain.
     pub fn digest(&self, domain: &Eip712Domain) -> B256 {
-        self.as_struct().eip712_signing_hash(domain)
+        Self::digest_of(self.struct_hash(), domain)
+    }
+
+    /// The EIP-712 struct hash: the same on every chain for the same nonce, so a
+    /// multi-chain approval computes it once.
+    pub fn struct_hash(&self) -> B256 {
+        self.as_struct().eip712_hash_struct()
+    }
+
+    /// `keccak256(0x1901 ‖ domainSeparator ‖ structHash)`.
+    pub fn digest_of(struct_hash: B256, domain: &Eip712Domain) -> B256 {
+        let mut buf = [0u8; 66];
+        buf[..2].copy_from_slice(&[0x19, 0x01]);
+        buf[2..34].copy_from_slice(domain.separator().as_slice());
+        buf[34..].copy_from_slice(struct_hash.as_slice());
+        alloy_primitives::keccak256(buf)
     }
 }
 

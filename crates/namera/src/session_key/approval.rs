@@ -120,14 +120,26 @@ impl OwnerApproval {
             }
         }
         let address = account.address();
-        let digests: Vec<B256> =
-            chains
-                .iter()
-                .map(|c| {
-                    EnableRequest::for_permission(permission, c.kernel_nonce)
-                        .digest(&kernel_domain(account.version, c.chain_id, address))
-                })
-                .collect();
+        // The struct hash depends only on the kernel nonce; chains differ by domain.
+        let mut struct_hashes: Vec<(u32, B256)> = Vec::new();
+        let digests: Vec<B256> = chains
+            .iter()
+            .map(|c| {
+                let struct_hash = match struct_hashes.iter().find(|(n, _)| *n == c.kernel_nonce) {
+                    Some((_, h)) => *h,
+                    None => {
+                        let h =
+                            EnableRequest::for_permission(permission, c.kernel_nonce).struct_hash();
+                        struct_hashes.push((c.kernel_nonce, h));
+                        h
+                    }
+                };
+                EnableRequest::digest_of(
+                    struct_hash,
+                    &kernel_domain(account.version, c.chain_id, address),
+                )
+            })
+            .collect();
         if !account.root.is_multi_chain() {
             if chains.len() != 1 {
                 return Err(ApprovalError::NotMultiChain(chains.len()));
