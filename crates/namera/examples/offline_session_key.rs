@@ -55,7 +55,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             None,
         );
         let text = key.to_base64();
-        println!("chain {:>6}     serialized key {}… ({} chars)", chain.chain_id, &text[..32], text.len());
+        println!(
+            "chain {:>6}     serialized key {}… ({} chars)",
+            chain.chain_id,
+            &text[..32],
+            text.len()
+        );
     }
     Ok(())
 }
