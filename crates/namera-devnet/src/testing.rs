@@ -1,0 +1,87 @@
+//! One devnet per test binary.
+//!
+//! [`shared`] starts a devnet the first time a test asks for it and hands the same one to
+//! every later test of the binary. It is tied to the test process by a watchdog child, so
+//! it goes away when the binary exits, whether its tests passed, panicked or it was killed;
+//! nothing needs to be dropped. When `LOCAL_RPC_URL` and `LOCAL_BUNDLER_URL` are set, the
+//! tests attach to that devnet instead (started with `namera devnet up`, say) and start
+//! nothing.
+
+use std::sync::OnceLock;
+
+use crate::{
+    config::{DEFAULT_CHAIN_ID, DevnetConfig},
+    devnet::{Devnet, up},
+    rpc::RpcClient,
+};
+
+/// The devnet the tests of one binary share.
+#[derive(Debug)]
+pub struct TestDevnet {
+    /// anvil's URL.
+    pub rpc_url: String,
+    /// Alto's URL.
+    pub bundler_url: String,
+    /// The chain id.
+    pub chain_id: u64,
+    /// The devnet, when this process started it (`None` when attached by env vars).
+    pub devnet: Option<Devnet>,
+}
+
+impl TestDevnet {
+    /// A client for the chain.
+    pub fn rpc(&self) -> RpcClient {
+        RpcClient::new(&self.rpc_url, std::time::Duration::from_secs(30))
+    }
+
+    /// A client for the bundler.
+    pub fn bundler(&self) -> RpcClient {
+        RpcClient::new(&self.bundler_url, std::time::Duration::from_secs(30))
+    }
+}
+
+static SHARED: OnceLock<Result<TestDevnet, String>> = OnceLock::new();
+
+/// The test binary's devnet, started on first use (see the module docs), or the error that
+/// kept it from starting (repeated to every test that asks).
+pub fn try_shared() -> Result<&'static TestDevnet, &'static str> {
+    SHARED.get_or_init(start).as_ref().map_err(String::as_str)
+}
+
+/// Like [`try_shared`], but panics with the start-up error: meant for tests.
+///
+/// # Panics
+///
+/// When the devnet cannot be started.
+pub fn shared() -> &'static TestDevnet {
+    match try_shared() {
+        Ok(devnet) => devnet,
+        Err(e) => panic!("the test devnet could not start: {e}"),
+    }
+}
+
+fn start() -> Result<TestDevnet, String> {
+    let rpc = std::env::var("LOCAL_RPC_URL").ok().filter(|v| !v.is_empty());
+    let bundler = std::env::var("LOCAL_BUNDLER_URL").ok().filter(|v| !v.is_empty());
+    if let (Some(rpc_url), Some(bundler_url)) = (rpc, bundler) {
+        let chain_id = RpcClient::new(&rpc_url, std::time::Duration::from_secs(10))
+            .chain_id()
+            .map_err(|e| format!("LOCAL_RPC_URL is set but does not answer: {e}"))?;
+        return Ok(TestDevnet { rpc_url, bundler_url, chain_id, devnet: None });
+    }
+    let chain_id = std::env::var("NAMERA_DEVNET_CHAIN_ID")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_CHAIN_ID);
+    let config = DevnetConfig::new()
+        .chain_id(chain_id)
+        .named(format!("test-{}", std::process::id()))
+        .tie_to_process(std::process::id());
+    let devnet = up(&config).map_err(|e| e.to_string())?;
+    Ok(TestDevnet {
+        rpc_url: devnet.rpc_url().to_owned(),
+        bundler_url: devnet.bundler_url().to_owned(),
+        chain_id,
+        devnet: Some(devnet),
+    })
+}
