@@ -1,0 +1,193 @@
+//! End-to-end tests: bring devnets up from nothing (or attach to one given by
+//! `LOCAL_RPC_URL`/`LOCAL_BUNDLER_URL`) and check what Namera relies on.
+//!
+//! Slow by nature (processes, npm on a cold cache), so everything lives in this one test
+//! binary and shares one devnet through [`namera_devnet::testing::shared`].
+
+use std::{str::FromStr, time::Duration};
+
+use alloy_primitives::{Address, B256, U256, address};
+use alloy_signer_local::PrivateKeySigner;
+use namera::kernel::{AccountConfig, KernelVersion, RootValidator};
+use namera_devnet::{
+    BUNDLER_EXECUTOR, BUNDLER_EXECUTOR_KEY, BUNDLER_UTILITY, BUNDLER_UTILITY_KEY, DevnetConfig,
+    DevnetError,
+    deploy::{self, ENTRY_POINT},
+    pid_alive,
+    rpc::RpcClient,
+    testing,
+};
+use serde_json::json;
+
+#[test]
+fn bundler_keys_belong_to_the_bundler_accounts() {
+    let executor = PrivateKeySigner::from_str(BUNDLER_EXECUTOR_KEY).unwrap();
+    let utility = PrivateKeySigner::from_str(BUNDLER_UTILITY_KEY).unwrap();
+    assert_eq!(executor.address(), BUNDLER_EXECUTOR);
+    assert_eq!(utility.address(), BUNDLER_UTILITY);
+}
+
+#[test]
+fn every_canonical_contract_has_code() {
+    let devnet = testing::shared();
+    let rpc = devnet.rpc();
+    let placement = match &devnet.devnet {
+        Some(d) => d.state().placement.clone(),
+        None => namera_devnet::default_contracts_dir()
+            .map(|dir| deploy::read_placement(&dir.join("placement.json")).unwrap())
+            .unwrap_or_default(),
+    };
+    assert!(!placement.is_empty(), "placement.json was not consumed");
+    let mut missing = Vec::new();
+    for (name, address) in namera_devnet::canonical_contracts(&placement) {
+        if rpc.code(address).unwrap().is_empty() {
+            missing.push(format!("{name} at {address}"));
+        }
+    }
+    assert!(missing.is_empty(), "no code at: {missing:?}");
+    if let Some(d) = &devnet.devnet {
+        assert!(d.status().is_complete(), "{:?}", d.status());
+    }
+}
+
+#[test]
+fn kernel_factory_agrees_with_the_offline_address() {
+    let devnet = testing::shared();
+    let rpc = devnet.rpc();
+    let owner = address!("0x4b7a2a0d0e46bf7f7507c77989d28a0a37cfe032");
+    for index in [U256::ZERO, U256::from(1u64), U256::from(987_654_321u64)] {
+        let account =
+            AccountConfig::new(KernelVersion::V0_3_1, RootValidator::Ecdsa { owner }, index);
+        let on_chain =
+            deploy::factory_get_address(&rpc, &account.init_data(), account.index_bytes()).unwrap();
+        assert_eq!(on_chain, account.address(), "index {index}");
+        assert_eq!(
+            deploy::counterfactual_address(&account.init_data(), B256::from(index)),
+            on_chain
+        );
+    }
+}
+
+alloy_sol_types::sol! {
+    function owner() external view returns (address);
+    function approved(address factory) external view returns (bool);
+    struct DepositInfo { uint256 deposit; bool staked; uint112 stake; uint32 unstakeDelaySec; uint48 withdrawTime; }
+    function getDepositInfo(address account) external view returns (DepositInfo memory info);
+}
+
+#[test]
+fn meta_factory_is_initialized_approved_and_staked() {
+    use alloy_sol_types::SolCall;
+    let devnet = testing::shared();
+    let rpc = devnet.rpc();
+    let out = rpc.eth_call(deploy::META_FACTORY, &ownerCall {}.abi_encode()).unwrap();
+    assert_eq!(ownerCall::abi_decode_returns(&out).unwrap(), namera_devnet::DEPLOYER);
+    let call = approvedCall { factory: deploy::KERNEL_FACTORY };
+    let out = rpc.eth_call(deploy::META_FACTORY, &call.abi_encode()).unwrap();
+    assert!(approvedCall::abi_decode_returns(&out).unwrap());
+    let call = getDepositInfoCall { account: deploy::META_FACTORY };
+    let info = getDepositInfoCall::abi_decode_returns(
+        &rpc.eth_call(ENTRY_POINT, &call.abi_encode()).unwrap(),
+    )
+    .unwrap();
+    assert!(info.staked);
+    assert_eq!(U256::from(info.stake), deploy::META_FACTORY_STAKE);
+}
+
+#[test]
+fn bundler_answers() {
+    let devnet = testing::shared();
+    let bundler = devnet.bundler();
+    let entry_points: Vec<Address> =
+        serde_json::from_value(bundler.call("eth_supportedEntryPoints", json!([])).unwrap())
+            .unwrap();
+    assert_eq!(entry_points, vec![ENTRY_POINT]);
+    assert_eq!(bundler.chain_id().unwrap(), devnet.chain_id);
+    let prices = bundler.call("pimlico_getUserOperationGasPrice", json!([])).unwrap();
+    assert!(prices.get("fast").is_some(), "{prices}");
+}
+
+#[test]
+fn p256_precompile_is_present() {
+    // A call with no valid signature returns empty data on Osaka; before Osaka 0x100 is an
+    // empty account, which returns empty data too, so check the hardfork via a known vector
+    // would need a signature: just check anvil was asked for osaka.
+    let devnet = testing::shared();
+    if let Some(d) = &devnet.devnet {
+        let cmd =
+            std::fs::read(format!("/proc/{}/cmdline", d.state().anvil.pid)).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        assert!(cmd.is_empty() || cmd.contains("--hardfork osaka"), "{cmd}");
+    }
+}
+
+#[test]
+fn two_devnets_side_by_side_then_down() {
+    if std::env::var_os("LOCAL_RPC_URL").is_some() {
+        eprintln!("LOCAL_RPC_URL is set: not starting extra devnets");
+        return;
+    }
+    let pid = std::process::id();
+    let fundee = address!("0x00000000000000000000000000000000000f00d5");
+    let configs = [1_337u64, 7_777].map(|id| {
+        DevnetConfig::new()
+            .chain_id(id)
+            .named(format!("test-{pid}-{id}"))
+            .fund(fundee, U256::from(id))
+            .tie_to_process(pid)
+    });
+    let devnets: Vec<_> = configs.iter().map(|c| namera_devnet::up(c).unwrap()).collect();
+    for (devnet, config) in devnets.iter().zip(&configs) {
+        assert_eq!(devnet.rpc().chain_id().unwrap(), config.chain_id_value());
+        assert_eq!(devnet.bundler().chain_id().unwrap(), config.chain_id_value());
+        assert_eq!(devnet.rpc().balance(fundee).unwrap(), U256::from(config.chain_id_value()));
+        let env = namera_devnet::env(config).unwrap();
+        assert!(env.contains(&format!("LOCAL_RPC_URL={}\n", devnet.rpc_url())), "{env}");
+        assert!(env.contains(&format!("LOCAL_BUNDLER_URL={}\n", devnet.bundler_url())), "{env}");
+        let status = namera_devnet::status(config).unwrap();
+        assert!(status.is_complete(), "{status:?}");
+        // JSON round trip of the status
+        let text = serde_json::to_string(&status).unwrap();
+        assert_eq!(serde_json::from_str::<namera_devnet::Status>(&text).unwrap(), status);
+    }
+    assert_ne!(devnets[0].rpc_url(), devnets[1].rpc_url());
+
+    // `up` again reuses the running devnet.
+    let again = namera_devnet::up(&configs[0]).unwrap();
+    assert_eq!(again.state().anvil.pid, devnets[0].state().anvil.pid);
+
+    for (devnet, config) in devnets.iter().zip(&configs) {
+        let state = devnet.state().clone();
+        let report = namera_devnet::down(config).unwrap();
+        assert!(report.still_running.is_empty(), "{report:?}");
+        assert!(report.stopped.contains(&state.anvil.pid), "{report:?}");
+        assert!(report.stopped.contains(&state.bundler.pid), "{report:?}");
+        assert!(!pid_alive(state.anvil.pid));
+        assert!(!pid_alive(state.bundler.pid));
+        assert!(!config.state_file().exists());
+        assert!(RpcClient::new(&state.rpc_url, Duration::from_secs(2)).chain_id().is_err());
+        assert!(matches!(namera_devnet::status(config), Err(DevnetError::NotRunning { .. })));
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let bad_name = DevnetConfig::new().named("../escape");
+    assert!(matches!(namera_devnet::up(&bad_name), Err(DevnetError::Config(_))));
+    let missing = DevnetConfig::new().named(format!("never-started-{}", std::process::id()));
+    assert!(matches!(namera_devnet::down(&missing), Err(DevnetError::NotRunning { .. })));
+}
+
+#[test]
+fn a_taken_port_is_reported() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = DevnetConfig::new()
+        .named(format!("test-{}-port", std::process::id()))
+        .contracts_dir(None)
+        .anvil_port(port);
+    match namera_devnet::up(&config) {
+        Err(DevnetError::PortTaken { port: p, .. }) => assert_eq!(p, port),
+        other => panic!("expected PortTaken, got {other:?}"),
+    }
+}
