@@ -16,7 +16,7 @@ pub use enable::{EnableRequest, kernel_domain, kernel_wrapped_hash, selector_dat
 pub use merkle::MerkleTree;
 pub use signature::{
     EnableModeSignature, erc1271_permission_signature, multi_chain_enable_signature,
-    permission_user_op_signature, sign_permission_user_op,
+    permission_user_op_signature, sign_erc1271_with_permission, sign_permission_user_op,
 };
 pub use signer::PermissionSigner;
 

@@ -33,6 +33,20 @@ pub fn erc1271_permission_signature(id: PermissionId, signer_signature: &[u8]) -
     out.into()
 }
 
+/// Sign `hash` for ERC-1271 validation through a permission: the session key signs the
+/// account's EIP-712 `Kernel(bytes32 hash)` wrapping (EIP-191 form, as the ECDSASigner
+/// checks it), laid out by [`erc1271_permission_signature`].
+pub fn sign_erc1271_with_permission(
+    session_key: &alloy_signer_local::PrivateKeySigner,
+    id: PermissionId,
+    domain: &alloy_sol_types::Eip712Domain,
+    hash: B256,
+) -> Result<Bytes, alloy_signer::Error> {
+    let wrapped = super::kernel_wrapped_hash(domain, hash);
+    let sig = crate::kernel::sign::sign_hash_message(session_key, wrapped)?;
+    Ok(erc1271_permission_signature(id, &sig))
+}
+
 /// A multi-chain enable signature for one chain: `ownerSig ‖ root ‖ abi.encode(proof)`.
 pub fn multi_chain_enable_signature(owner_signature: &[u8], root: B256, proof: &[B256]) -> Bytes {
     let mut out = owner_signature.to_vec();
@@ -108,5 +122,33 @@ impl EnableModeSignature {
             enable_signature: e,
             user_op_signature: u,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Signature, address, b256};
+    use alloy_signer_local::PrivateKeySigner;
+
+    use super::*;
+    use crate::{kernel::KernelVersion, permission::kernel_domain};
+
+    #[test]
+    fn erc1271_permission_signature_layout_and_signer() {
+        let key = PrivateKeySigner::random();
+        let id = PermissionId("0xab65750b".parse().unwrap());
+        let account = address!("0xc16ae5f9280de1a49acc5592f924dd46539c183d");
+        let domain = kernel_domain(KernelVersion::V0_3_1, 1, account);
+        let hash = b256!("0x1111111111111111111111111111111111111111111111111111111111111111");
+        let sig = sign_erc1271_with_permission(&key, id, &domain, hash).unwrap();
+        assert_eq!(sig.len(), 1 + 4 + 1 + 65);
+        assert_eq!(&sig[..6], &[0x02, 0xab, 0x65, 0x75, 0x0b, 0xff]);
+        let inner = Signature::from_raw(&sig[6..]).unwrap();
+        let wrapped = super::super::kernel_wrapped_hash(&domain, hash);
+        assert_ne!(wrapped, hash, "the hash is wrapped in the account's domain");
+        assert_eq!(inner.recover_address_from_msg(wrapped).unwrap(), key.address());
+        // Another account's domain gives another digest: no cross-account replay.
+        let other = kernel_domain(KernelVersion::V0_3_1, 1, Address::ZERO);
+        assert_ne!(super::super::kernel_wrapped_hash(&other, hash), wrapped);
     }
 }
