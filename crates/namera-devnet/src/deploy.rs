@@ -13,6 +13,7 @@ use std::{collections::BTreeMap, fs, path::Path};
 use alloy_primitives::{Address, B256, Bytes, U256, address, b256, keccak256};
 use alloy_sol_types::{SolCall, SolValue, sol};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 use crate::{
     error::{DevnetError, Result},
@@ -102,8 +103,49 @@ pub(crate) fn place(
         return Err(err("the constructor returned no code".into()));
     }
     rpc.set_code(target, &runtime)?;
+    // Storage the constructor wrote travels too: Kernel's constructor locks the
+    // implementation (rootValidator = 0xdeadbeef) so nobody can `initialize` it.
+    let hash = receipt.get("transactionHash").cloned().unwrap_or_default();
+    for (slot, value) in constructor_storage(rpc, &hash, deployed)? {
+        rpc.call("anvil_setStorageAt", json!([target, slot, value]))?;
+    }
     rpc.set_code(deployed, &[])?;
     Ok(())
+}
+
+/// The storage slots a contract-creating transaction wrote in the new contract, from
+/// `debug_traceTransaction` with the prestate tracer in diff mode.
+fn constructor_storage(
+    rpc: &RpcClient,
+    tx: &Value,
+    contract: Address,
+) -> Result<Vec<(B256, B256)>> {
+    let trace = rpc.call(
+        "debug_traceTransaction",
+        json!([tx, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": true}}]),
+    )?;
+    let post = trace.get("post").and_then(Value::as_object);
+    let entry = post.and_then(|post| {
+        post.iter().find(|(k, _)| k.parse::<Address>().is_ok_and(|a| a == contract)).map(|(_, v)| v)
+    });
+    let Some(storage) = entry.and_then(|e| e.get("storage")).and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    storage
+        .iter()
+        .map(|(slot, value)| {
+            let slot = slot.parse::<B256>();
+            let value = serde_json::from_value::<B256>(value.clone());
+            match (slot, value) {
+                (Ok(slot), Ok(value)) => Ok((slot, value)),
+                _ => Err(DevnetError::Rpc {
+                    url: rpc.url().to_owned(),
+                    method: "debug_traceTransaction".into(),
+                    reason: format!("unexpected storage entry {slot:?} in {trace}"),
+                }),
+            }
+        })
+        .collect()
 }
 
 /// Places Kernel 0.3.1 and its KernelFactory at their canonical addresses.

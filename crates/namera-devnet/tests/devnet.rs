@@ -51,6 +51,18 @@ fn every_canonical_contract_has_code() {
 }
 
 #[test]
+fn kernel_implementation_is_locked_like_on_mainnet() {
+    // Kernel's constructor sets rootValidator to 0xdeadbeef so the implementation itself can
+    // never be initialized; the devnet copies that storage along with the code.
+    let devnet = testing::shared();
+    let root = devnet
+        .rpc()
+        .eth_call(deploy::KERNEL_IMPLEMENTATION, &alloy_primitives::hex!("f1f7f0f9"))
+        .unwrap();
+    assert_eq!(&root[..4], &alloy_primitives::hex!("deadbeef"), "rootValidator() = {root}");
+}
+
+#[test]
 fn kernel_factory_agrees_with_the_offline_address() {
     let devnet = testing::shared();
     let rpc = devnet.rpc();
@@ -109,16 +121,21 @@ fn bundler_answers() {
 
 #[test]
 fn p256_precompile_is_present() {
-    // A call with no valid signature returns empty data on Osaka; before Osaka 0x100 is an
-    // empty account, which returns empty data too, so check the hardfork via a known vector
-    // would need a signature: just check anvil was asked for osaka.
-    let devnet = testing::shared();
-    if let Some(d) = &devnet.devnet {
-        let cmd =
-            std::fs::read(format!("/proc/{}/cmdline", d.state().anvil.pid)).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        assert!(cmd.is_empty() || cmd.contains("--hardfork osaka"), "{cmd}");
-    }
+    // hash ‖ r ‖ s ‖ x ‖ y: a secp256r1 signature made with Python's `cryptography`.
+    let input = alloy_primitives::hex!(
+        "302f9e0734ac8f192097c722e7cc184122122269a5d8706152c7f8b9e36f2095"
+        "65f0290c8e16a9124fc03c59af0107529a3f68d942da2bb1bba8a50a22bcb76c"
+        "392e5165a8b2a66231db14477f3a26ce957590aca7c1a96a5c4d2586721c0b1b"
+        "9fad84aeae08bbef7f010014d82cef6a09de2b0cf871b5ce0c4f1d13a59a5934"
+        "07cb45769f1070e2c2470fe5b1bfe63133c0b0cdc64ea4bf3791a8ec2a07fd4f"
+    );
+    let precompile = address!("0x0000000000000000000000000000000000000100");
+    let rpc = testing::shared().rpc();
+    let out = rpc.eth_call(precompile, &input).unwrap();
+    assert_eq!(U256::from_be_slice(&out), U256::from(1), "valid signature: {out}");
+    let mut bad = input;
+    bad[0] ^= 1;
+    assert!(rpc.eth_call(precompile, &bad).unwrap().is_empty(), "a bad signature must not verify");
 }
 
 #[test]
