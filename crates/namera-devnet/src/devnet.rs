@@ -325,8 +325,67 @@ pub fn down(config: &DevnetConfig) -> Result<DownReport> {
 }
 
 /// Starts the devnet `config` describes, or reuses it if it already runs and is healthy.
+///
+/// Two processes bringing up the same name at once are serialised by a lock file next to
+/// the state file; the second one then finds the first one's devnet and reuses it.
 pub fn up(config: &DevnetConfig) -> Result<Devnet> {
     config.validate()?;
+    let _lock = UpLock::acquire(&config.state_file().with_extension("lock"), config.timeout)?;
+    up_locked(config)
+}
+
+/// A lock file holding the PID of the process bringing a devnet up; removed on drop. A lock
+/// whose process is gone is stale and taken over.
+struct UpLock(PathBuf);
+
+impl UpLock {
+    fn acquire(path: &Path, timeout: Duration) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| DevnetError::io("creating", dir, e))?;
+        }
+        // Installing on a cold cache takes minutes; allow for it on top of the timeout.
+        let deadline = Instant::now() + timeout + Duration::from_secs(600);
+        loop {
+            match fs::OpenOptions::new().write(true).create_new(true).open(path) {
+                Ok(mut file) => {
+                    use std::io::Write;
+                    let _ = write!(file, "{}", std::process::id());
+                    return Ok(Self(path.to_owned()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder =
+                        fs::read_to_string(path).ok().and_then(|t| t.trim().parse::<u32>().ok());
+                    match holder {
+                        Some(pid) if process::pid_alive(pid) => {}
+                        // Dead holder, or a lock written so recently that its PID is not
+                        // there yet: only the former is stale.
+                        Some(_) => {
+                            let _ = fs::remove_file(path);
+                            continue;
+                        }
+                        None => {}
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(DevnetError::Config(format!(
+                            "another process (lock {}) is still bringing this devnet up",
+                            path.display()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => return Err(DevnetError::io("creating", path, e)),
+            }
+        }
+    }
+}
+
+impl Drop for UpLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
     let started = Instant::now();
     let path = config.state_file();
     if path.is_file() {

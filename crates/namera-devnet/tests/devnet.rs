@@ -153,7 +153,17 @@ fn two_devnets_side_by_side_then_down() {
             .fund(fundee, U256::from(id))
             .tie_to_process(pid)
     });
-    let devnets: Vec<_> = configs.iter().map(|c| namera_devnet::up(c).unwrap()).collect();
+    // Both brought up at once, and the first one twice: the lock makes the twin reuse it.
+    let (devnets, twin) = std::thread::scope(|scope| {
+        let handles: Vec<_> = [&configs[0], &configs[1], &configs[0]]
+            .into_iter()
+            .map(|c| scope.spawn(move || namera_devnet::up(c).unwrap()))
+            .collect();
+        let mut all: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let twin = all.pop().unwrap();
+        (all, twin)
+    });
+    assert_eq!(twin.state().anvil.pid, devnets[0].state().anvil.pid);
     for (devnet, config) in devnets.iter().zip(&configs) {
         assert_eq!(devnet.rpc().chain_id().unwrap(), config.chain_id_value());
         assert_eq!(devnet.bundler().chain_id().unwrap(), config.chain_id_value());
