@@ -172,17 +172,14 @@ impl Devnet {
     pub fn status(&self) -> Status {
         let anvil_running = process::is_ours(self.state.anvil.pid, "anvil");
         let bundler_running = process::is_ours(self.state.bundler.pid, "alto");
-        let contracts = canonical_contracts(&self.state.placement)
-            .into_iter()
-            .map(|(name, address)| {
-                let has_code = if anvil_running {
-                    self.rpc.code(address).ok().map(|c| !c.is_empty())
-                } else {
-                    None
-                };
-                ContractStatus { name, address, has_code }
-            })
-            .collect();
+        let contracts = if anvil_running {
+            check_contracts(&self.rpc, &self.state.placement)
+        } else {
+            canonical_contracts(&self.state.placement)
+                .into_iter()
+                .map(|(name, address)| ContractStatus { name, address, has_code: None })
+                .collect()
+        };
         Status {
             name: self.state.name.clone(),
             chain_id: self.state.chain_id,
@@ -215,6 +212,18 @@ pub fn canonical_contracts(placement: &[Placement]) -> Vec<(String, Address)> {
     }
     list.extend(placement.iter().map(|p| (p.contract.clone(), p.address)));
     list
+}
+
+/// Asks `rpc` whether each canonical contract has code: works for any chain, including one
+/// this process did not start (e.g. given by `LOCAL_RPC_URL`).
+pub fn check_contracts(rpc: &RpcClient, placement: &[Placement]) -> Vec<ContractStatus> {
+    canonical_contracts(placement)
+        .into_iter()
+        .map(|(name, address)| {
+            let has_code = rpc.code(address).ok().map(|c| !c.is_empty());
+            ContractStatus { name, address, has_code }
+        })
+        .collect()
 }
 
 /// One canonical contract in a [`Status`].

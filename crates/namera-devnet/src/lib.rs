@@ -37,7 +37,7 @@ pub use config::{DEFAULT_CHAIN_ID, DevnetConfig, default_contracts_dir, default_
 pub use devnet::{
     BUNDLER_EXECUTOR, BUNDLER_EXECUTOR_KEY, BUNDLER_UTILITY, BUNDLER_UTILITY_KEY, ContractStatus,
     DEPLOYER, Devnet, DevnetState, DownReport, ProcessInfo, STATE_VERSION, Status,
-    canonical_contracts, down, env, load, status, up,
+    canonical_contracts, check_contracts, down, env, load, status, up,
 };
 pub use error::{DevnetError, Result};
 pub use process::pid_alive;

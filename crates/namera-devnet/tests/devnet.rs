@@ -38,12 +38,10 @@ fn every_canonical_contract_has_code() {
             .unwrap_or_default(),
     };
     assert!(!placement.is_empty(), "placement.json was not consumed");
-    let mut missing = Vec::new();
-    for (name, address) in namera_devnet::canonical_contracts(&placement) {
-        if rpc.code(address).unwrap().is_empty() {
-            missing.push(format!("{name} at {address}"));
-        }
-    }
+    let missing: Vec<_> = namera_devnet::check_contracts(&rpc, &placement)
+        .into_iter()
+        .filter(|c| c.has_code != Some(true))
+        .collect();
     assert!(missing.is_empty(), "no code at: {missing:?}");
     if let Some(d) = &devnet.devnet {
         assert!(d.status().is_complete(), "{:?}", d.status());
