@@ -8,7 +8,7 @@
 //! How the parts fit:
 //! - [`install`] puts pinned tools from the npm registry into a cache folder, once.
 //! - [`up`] starts anvil, deploys or places the contracts (see [`deploy`]), starts Alto and
-//!   records everything in a state file ([`DevnetState`]), so [`status`], [`env`] and
+//!   records everything in a state file ([`DevnetState`]), so [`status`], [`env()`] and
 //!   [`down`] work from any later process. A healthy devnet is reused.
 //! - [`testing::shared`] gives each test binary one devnet that dies with it.
 //!
