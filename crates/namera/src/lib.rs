@@ -4,7 +4,18 @@
 //! enforces. This crate is the protocol core ([`kernel`], [`policy`], [`permission`],
 //! [`session_key`]): pure encodings, byte-identical with ZeroDev's TypeScript SDK.
 
+#[cfg(feature = "client")]
+pub mod account;
+#[cfg(feature = "client")]
+pub mod bundler;
+pub mod chain;
 pub mod kernel;
+#[cfg(feature = "client")]
+pub mod node;
 pub mod permission;
 pub mod policy;
+#[cfg(feature = "client")]
+mod revert;
+#[cfg(feature = "client")]
+pub mod rpc;
 pub mod session_key;

@@ -1,0 +1,288 @@
+//! A smart account on one chain: build, estimate, sign and send UserOperations.
+//!
+//! The flow is the same whoever signs: the [`OperationSigner`] says which nonce key the
+//! operation uses, what stub signature to estimate with, and how to sign the hash. The
+//! owner and a session key are two signers over one code path.
+
+mod signer;
+
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+
+pub use signer::{OperationSigner, OwnerSigner, STUB_ECDSA_SIGNATURE, SessionKeySigner};
+
+use crate::{
+    bundler::{BundlerClient, GasEstimate, PaymasterClient, UserOperationReceipt},
+    chain::Endpoints,
+    kernel::{AccountConfig, Call, ExecType, ExecutionError, LaneKey, UserOperation, encode_calls},
+    node::NodeClient,
+    rpc::{RpcClient, RpcError, RpcStats},
+};
+
+/// The clients for one chain.
+#[derive(Debug, Clone)]
+pub struct ChainClient {
+    /// The chain id (read from the node once).
+    pub chain_id: u64,
+    /// The node.
+    pub node: NodeClient,
+    /// The bundler.
+    pub bundler: BundlerClient,
+    /// The paymaster, when operations are sponsored.
+    pub paymaster: Option<PaymasterClient>,
+}
+
+impl ChainClient {
+    /// Connect to `endpoints`, reading the chain id from the node; all clients add to
+    /// `stats`.
+    pub fn connect(
+        endpoints: &Endpoints,
+        stats: std::sync::Arc<RpcStats>,
+    ) -> Result<Self, RpcError> {
+        let node = NodeClient::new(RpcClient::new(&endpoints.rpc).with_stats(stats.clone()));
+        let chain_id = node.chain_id()?;
+        Ok(Self {
+            chain_id,
+            node,
+            bundler: BundlerClient::new(
+                RpcClient::new(&endpoints.bundler).with_stats(stats.clone()),
+            ),
+            paymaster: endpoints
+                .paymaster
+                .as_ref()
+                .map(|p| PaymasterClient::new(RpcClient::new(p).with_stats(stats))),
+        })
+    }
+}
+
+/// Sending or waiting for a UserOperation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A node, bundler or paymaster call failed.
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+    /// The calls cannot be encoded.
+    #[error(transparent)]
+    Execution(#[from] ExecutionError),
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Sign(String),
+    /// The bundler refused the operation in validation: nothing was sent on chain.
+    #[error("refused by the bundler: {reason}")]
+    Refused {
+        /// The bundler's words, decoded where we know the error.
+        reason: String,
+        /// The raw error.
+        source: RpcError,
+    },
+    /// No receipt in time.
+    #[error("no receipt for UserOperation {hash} after {seconds} s")]
+    ReceiptTimeout {
+        /// The operation.
+        hash: B256,
+        /// How long we waited.
+        seconds: u64,
+    },
+    /// A value did not fit the field it goes in.
+    #[error("{0} is out of range")]
+    OutOfRange(&'static str),
+}
+
+impl AccountError {
+    /// The bundler's refusal, if that is what this is.
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            Self::Refused { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// A sent UserOperation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentOperation {
+    /// Its hash.
+    pub hash: B256,
+    /// The operation as sent.
+    pub operation: UserOperation,
+}
+
+/// A Kernel account on one chain.
+#[derive(Debug)]
+pub struct SmartAccount {
+    config: AccountConfig,
+    address: Address,
+    chain: ChainClient,
+    deployed: AtomicBool,
+}
+
+fn u128_of(v: U256, what: &'static str) -> Result<u128, AccountError> {
+    v.try_into().map_err(|_| AccountError::OutOfRange(what))
+}
+
+impl SmartAccount {
+    /// The account `config` on `chain`.
+    pub fn new(config: AccountConfig, chain: ChainClient) -> Self {
+        Self { address: config.address(), config, chain, deployed: AtomicBool::new(false) }
+    }
+
+    /// The account's address (the same on every chain).
+    pub const fn address(&self) -> Address {
+        self.address
+    }
+
+    /// What fixes the address.
+    pub const fn config(&self) -> &AccountConfig {
+        &self.config
+    }
+
+    /// The chain clients.
+    pub const fn chain(&self) -> &ChainClient {
+        &self.chain
+    }
+
+    /// Whether the account has code. Once seen deployed, it stays deployed (cached).
+    pub fn is_deployed(&self) -> Result<bool, RpcError> {
+        if self.deployed.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let deployed = !self.chain.node.code(self.address)?.is_empty();
+        self.deployed.store(deployed, Ordering::Relaxed);
+        Ok(deployed)
+    }
+
+    /// The account's `currentNonce()` (1 before deployment).
+    pub fn kernel_nonce(&self) -> Result<u32, RpcError> {
+        self.chain.node.kernel_nonce(self.address)
+    }
+
+    /// Build an unsigned, estimated UserOperation for `calls` on `lane`.
+    pub fn prepare(
+        &self,
+        signer: &dyn OperationSigner,
+        calls: &[Call],
+        lane: LaneKey,
+    ) -> Result<UserOperation, AccountError> {
+        let call_data = encode_calls(self.address, calls, false, ExecType::Default)?;
+        self.prepare_call_data(signer, call_data, lane)
+    }
+
+    /// Build an unsigned, estimated UserOperation with raw call data.
+    pub fn prepare_call_data(
+        &self,
+        signer: &dyn OperationSigner,
+        call_data: Bytes,
+        lane: LaneKey,
+    ) -> Result<UserOperation, AccountError> {
+        let key = signer.nonce_key(lane);
+        let deployed = self.is_deployed()?;
+        let sequence = self.chain.node.entry_point_sequence(self.address, key)?;
+        let fees = self.chain.bundler.fees()?;
+        let mut op = UserOperation {
+            sender: self.address,
+            nonce: key.nonce(sequence),
+            call_data,
+            max_fee_per_gas: u128_of(fees.max_fee_per_gas, "maxFeePerGas")?,
+            max_priority_fee_per_gas: u128_of(
+                fees.max_priority_fee_per_gas,
+                "maxPriorityFeePerGas",
+            )?,
+            signature: signer.stub_signature(),
+            ..Default::default()
+        };
+        if !deployed {
+            op.factory = Some(self.config.factory());
+            op.factory_data = self.config.factory_data();
+        }
+        let estimate = self.chain.bundler.estimate(&op).map_err(refusal)?;
+        apply_estimate(&mut op, &estimate)?;
+        Ok(op)
+    }
+
+    /// Sign a prepared operation and hand it to the bundler.
+    pub fn sign_and_send(
+        &self,
+        signer: &dyn OperationSigner,
+        mut op: UserOperation,
+    ) -> Result<SentOperation, AccountError> {
+        let hash = op.hash_v07(self.chain.chain_id);
+        op.signature = signer.sign(hash).map_err(AccountError::Sign)?;
+        let sent = self.chain.bundler.send(&op).map_err(refusal)?;
+        debug_assert_eq!(sent, hash);
+        Ok(SentOperation { hash, operation: op })
+    }
+
+    /// Prepare, sign and send `calls` on `lane`.
+    pub fn send(
+        &self,
+        signer: &dyn OperationSigner,
+        calls: &[Call],
+        lane: LaneKey,
+    ) -> Result<SentOperation, AccountError> {
+        let op = self.prepare(signer, calls, lane)?;
+        self.sign_and_send(signer, op)
+    }
+
+    /// Wait for the operation's receipt, polling the bundler.
+    pub fn wait(
+        &self,
+        hash: B256,
+        timeout: Duration,
+    ) -> Result<UserOperationReceipt, AccountError> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            if let Some(receipt) = self.chain.bundler.receipt(hash)? {
+                self.deployed.store(true, Ordering::Relaxed);
+                return Ok(receipt);
+            }
+            if start.elapsed() >= timeout {
+                return Err(AccountError::ReceiptTimeout { hash, seconds: timeout.as_secs() });
+            }
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Send and wait.
+    pub fn execute(
+        &self,
+        signer: &dyn OperationSigner,
+        calls: &[Call],
+        lane: LaneKey,
+        timeout: Duration,
+    ) -> Result<UserOperationReceipt, AccountError> {
+        let sent = self.send(signer, calls, lane)?;
+        self.wait(sent.hash, timeout)
+    }
+}
+
+fn apply_estimate(op: &mut UserOperation, e: &GasEstimate) -> Result<(), AccountError> {
+    op.pre_verification_gas = e.pre_verification_gas;
+    op.verification_gas_limit = u128_of(e.verification_gas_limit, "verificationGasLimit")?;
+    op.call_gas_limit = u128_of(e.call_gas_limit, "callGasLimit")?;
+    if let Some(pm) = op.paymaster.as_mut() {
+        if let Some(v) = e.paymaster_verification_gas_limit {
+            pm.paymaster_verification_gas_limit = u128_of(v, "paymasterVerificationGasLimit")?;
+        }
+        if let Some(v) = e.paymaster_post_op_gas_limit {
+            pm.paymaster_post_op_gas_limit = u128_of(v, "paymasterPostOpGasLimit")?;
+        }
+    }
+    Ok(())
+}
+
+/// A bundler's JSON-RPC error in validation or simulation means it refused the operation.
+fn refusal(e: RpcError) -> AccountError {
+    match &e {
+        RpcError::Rpc(obj) => AccountError::Refused {
+            reason: crate::revert::describe(&obj.message, obj.data.as_ref()),
+            source: e,
+        },
+        _ => AccountError::Rpc(e),
+    }
+}

@@ -1,0 +1,131 @@
+//! Who signs a UserOperation: the owner through the root validator, or a session key
+//! through its permission (in enable mode on its first use).
+
+use alloy_primitives::{B256, Bytes, hex};
+use alloy_signer_local::PrivateKeySigner;
+
+use crate::{
+    kernel::{LaneKey, NonceKey, ValidationMode, sign::sign_hash_message},
+    permission::{EnableModeSignature, EnableRequest, Permission, permission_user_op_signature},
+};
+
+/// A 65-byte ECDSA signature that parses but matches no key: validation fails without
+/// reverting, which is what gas estimation needs (ZeroDev's SDK uses the same bytes).
+pub const STUB_ECDSA_SIGNATURE: [u8; 65] = hex!(
+    "fffffffffffffffffffffffffffffff0000000000000000000000000000000007aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1c"
+);
+
+/// Signs UserOperations for one validation of an account.
+pub trait OperationSigner: Send + Sync {
+    /// The nonce key for `lane`.
+    fn nonce_key(&self, lane: LaneKey) -> NonceKey;
+    /// A signature of the right shape for gas estimation.
+    fn stub_signature(&self) -> Bytes;
+    /// Sign a UserOperation hash.
+    fn sign(&self, user_op_hash: B256) -> Result<Bytes, String>;
+}
+
+/// The owner, through the account's root validator.
+#[derive(Debug, Clone)]
+pub struct OwnerSigner {
+    key: PrivateKeySigner,
+    root: crate::kernel::ValidationId,
+}
+
+impl OwnerSigner {
+    /// The owner key of an account whose root validator is `root`.
+    pub const fn new(key: PrivateKeySigner, root: crate::kernel::ValidationId) -> Self {
+        Self { key, root }
+    }
+}
+
+impl OperationSigner for OwnerSigner {
+    fn nonce_key(&self, lane: LaneKey) -> NonceKey {
+        NonceKey::root(self.root, lane)
+    }
+
+    fn stub_signature(&self) -> Bytes {
+        Bytes::from_static(&STUB_ECDSA_SIGNATURE)
+    }
+
+    fn sign(&self, hash: B256) -> Result<Bytes, String> {
+        sign_hash_message(&self.key, hash).map_err(|e| e.to_string())
+    }
+}
+
+/// A session key acting through its permission.
+///
+/// With `enable` set, the operation installs the permission on its way (enable mode):
+/// the owner's approval travels in the signature. Without it, the permission must
+/// already be installed.
+#[derive(Debug, Clone)]
+pub struct SessionKeySigner {
+    key: PrivateKeySigner,
+    permission: Permission,
+    enable: Option<(EnableRequest, Bytes)>,
+}
+
+impl SessionKeySigner {
+    /// A signer for an installed permission.
+    pub const fn installed(key: PrivateKeySigner, permission: Permission) -> Self {
+        Self { key, permission, enable: None }
+    }
+
+    /// A signer that installs the permission with the owner's `enable_signature`, made
+    /// with the account at `kernel_nonce`.
+    pub fn enabling(
+        key: PrivateKeySigner,
+        permission: Permission,
+        kernel_nonce: u32,
+        enable_signature: Bytes,
+    ) -> Self {
+        let request = EnableRequest::for_permission(&permission, kernel_nonce);
+        Self { key, permission, enable: Some((request, enable_signature)) }
+    }
+
+    /// The permission.
+    pub const fn permission(&self) -> &Permission {
+        &self.permission
+    }
+
+    /// The session key's address.
+    pub fn address(&self) -> alloy_primitives::Address {
+        self.key.address()
+    }
+
+    /// Whether the next operation installs the permission.
+    pub const fn is_enabling(&self) -> bool {
+        self.enable.is_some()
+    }
+
+    /// After the enabling operation landed: later operations are plain.
+    pub fn mark_installed(&mut self) {
+        self.enable = None;
+    }
+
+    fn wrap(&self, user_op_signature: Bytes) -> Bytes {
+        match &self.enable {
+            None => user_op_signature,
+            Some((request, enable_sig)) => {
+                EnableModeSignature::new(request, enable_sig.clone(), user_op_signature).encode()
+            }
+        }
+    }
+}
+
+impl OperationSigner for SessionKeySigner {
+    fn nonce_key(&self, lane: LaneKey) -> NonceKey {
+        let mode =
+            if self.enable.is_some() { ValidationMode::Enable } else { ValidationMode::Default };
+        NonceKey::permission(mode, self.permission.validation_id(), lane)
+    }
+
+    fn stub_signature(&self) -> Bytes {
+        self.wrap(permission_user_op_signature(&STUB_ECDSA_SIGNATURE))
+    }
+
+    fn sign(&self, hash: B256) -> Result<Bytes, String> {
+        let sig = sign_hash_message(&self.key, hash).map_err(|e| e.to_string())?;
+        Ok(self.wrap(permission_user_op_signature(&sig)))
+    }
+}
