@@ -115,6 +115,12 @@ impl NodeClient {
         Ok(NonceKey::split(nonce).1)
     }
 
+    /// What `account` has deposited in EntryPoint v0.7. Unused prefund from its
+    /// UserOperations is credited here, not to its balance.
+    pub fn entry_point_deposit(&self, account: Address) -> Result<U256, RpcError> {
+        self.view(ENTRY_POINT_V07, &IEntryPointNonce::balanceOfCall { account })
+    }
+
     /// A Kernel account's `currentNonce()`, or 1 when it has no code yet (what the account
     /// will start with).
     pub fn kernel_nonce(&self, account: Address) -> Result<u32, RpcError> {

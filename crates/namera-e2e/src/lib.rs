@@ -1,0 +1,71 @@
+//! Shared set-up for the end-to-end tests: one devnet per test binary, funded accounts,
+//! and clients for it.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy_primitives::{Address, U256};
+use alloy_signer_local::PrivateKeySigner;
+use namera::{
+    account::{ChainClient, OwnerSigner, SmartAccount},
+    chain::Endpoints,
+    kernel::{AccountConfig, KernelVersion, RootValidator},
+    rpc::{RpcClient, RpcStats},
+};
+use serde_json::json;
+
+/// How long a test waits for a UserOperation receipt.
+pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The shared devnet's endpoints.
+pub fn endpoints() -> Endpoints {
+    let devnet = namera_devnet::testing::shared();
+    Endpoints { rpc: devnet.rpc_url.clone(), bundler: devnet.bundler_url.clone(), paymaster: None }
+}
+
+/// Clients for the shared devnet.
+pub fn chain() -> ChainClient {
+    ChainClient::connect(&endpoints(), Arc::new(RpcStats::default())).expect("devnet answers")
+}
+
+/// Set `address`'s balance (anvil cheat code).
+pub fn set_balance(address: Address, wei: U256) {
+    let rpc = RpcClient::new(endpoints().rpc);
+    let _: serde_json::Value =
+        rpc.call("anvil_setBalance", json!([address, wei])).expect("anvil_setBalance");
+}
+
+/// A fresh owner, its (undeployed) Kernel 0.3.1 account funded with `funds`, and the
+/// owner's signer.
+pub fn new_account(
+    multi_chain: bool,
+    funds: U256,
+) -> (PrivateKeySigner, SmartAccount, OwnerSigner) {
+    let owner = PrivateKeySigner::random();
+    let root = if multi_chain {
+        RootValidator::MultiChainEcdsa { owner: owner.address() }
+    } else {
+        RootValidator::Ecdsa { owner: owner.address() }
+    };
+    // A random index keeps accounts of different tests apart even for one owner.
+    let index = U256::from(rand_u64());
+    let config = AccountConfig::new(KernelVersion::V0_3_1, root, index);
+    let account = SmartAccount::new(config, chain());
+    set_balance(account.address(), funds);
+    let signer = OwnerSigner::new(owner.clone(), account.config().root.validation_id());
+    (owner, account, signer)
+}
+
+/// A random address nobody controls.
+pub fn random_address() -> Address {
+    PrivateKeySigner::random().address()
+}
+
+fn rand_u64() -> u64 {
+    let b = PrivateKeySigner::random().to_bytes();
+    u64::from_be_bytes(b[..8].try_into().expect("8 bytes"))
+}
+
+/// 1 ether.
+pub fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests against the devnet: one devnet for the whole binary.
+
+mod deploy;
+mod session_key;
