@@ -15,7 +15,7 @@ pub mod node;
 pub mod permission;
 pub mod policy;
 #[cfg(feature = "client")]
-mod revert;
+pub mod revert;
 #[cfg(feature = "client")]
 pub mod rpc;
 pub mod session_key;

@@ -1,48 +1,71 @@
-//! Turn a bundler's refusal into words: which AA code, which policy error.
+//! Turn a bundler's refusal into words: which AA code, which policy, which rule.
 
-use alloy_primitives::Bytes;
+use alloy_primitives::{Bytes, U256, keccak256};
 use serde_json::Value;
 
-/// Custom errors our plugin contracts and Kernel revert with, by selector.
+/// Custom errors Kernel and the policy contracts revert with.
 const KNOWN_ERRORS: &[(&str, &str)] = &[
-    ("CallViolatesParamRule()", "call policy: an argument breaks a rule"),
-    ("CallViolatesValueRule()", "call policy: the value exceeds the limit"),
-    ("InvalidCallData()", "call policy: no permission allows this target and function"),
-    ("InvalidCallType()", "call policy: this call type is not allowed"),
     ("PolicyFailed(uint256)", "a policy refused the operation"),
+    ("CallViolatesParamRule()", "an argument breaks a rule of the call policy"),
+    ("CallViolatesValueRule()", "the value exceeds the call policy's limit"),
+    ("InvalidCallData()", "no call-policy permission allows this target and function"),
+    ("InvalidCallType()", "the call policy does not allow this call type"),
     ("EnableNotApproved()", "the owner's enable signature is not valid for this account"),
     ("InvalidNonce()", "the nonce is not valid for this validation"),
 ];
 
-/// Describe a bundler error message and its data in words, naming known custom errors.
-pub(crate) fn describe(message: &str, data: Option<&Value>) -> String {
-    let mut words = message.to_owned();
-    let mut hexes: Vec<String> = Vec::new();
+/// Errors only the call policy raises.
+const CALL_POLICY_ERRORS: [&str; 4] =
+    ["CallViolatesParamRule", "CallViolatesValueRule", "InvalidCallData", "InvalidCallType"];
+
+/// What we could read from a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Refusal {
+    /// The custom error, when we know it (`PolicyFailed`, `CallViolatesParamRule`, …).
+    pub error: Option<&'static str>,
+    /// What it means.
+    pub meaning: Option<&'static str>,
+    /// The index of the refusing policy in the permission, when the chain says.
+    pub policy_index: Option<u64>,
+    /// The EntryPoint's AA code (`AA22`, `AA24`, …), when present.
+    pub aa_code: Option<String>,
+    /// Whether the call policy refused (its own errors say so).
+    pub call_policy: bool,
+}
+
+/// Read a bundler error message and its data.
+pub(crate) fn parse(message: &str, data: Option<&Value>) -> Refusal {
+    let mut out = Refusal {
+        aa_code: message.find("AA").and_then(|i| {
+            let code = message.get(i..i + 4)?;
+            code[2..].chars().all(|c| c.is_ascii_digit()).then(|| code.to_owned())
+        }),
+        ..Refusal::default()
+    };
+    let mut hexes = Vec::new();
     if let Some(d) = data {
         collect_hex(d, &mut hexes);
     }
     collect_words_hex(message, &mut hexes);
-    for h in hexes {
-        let Ok(raw) = h.parse::<Bytes>() else { continue };
-        if raw.len() < 4 {
-            continue;
-        }
-        for (sig, meaning) in KNOWN_ERRORS {
-            if raw[..4] == alloy_primitives::keccak256(sig.as_bytes())[..4] {
-                let name = sig.split('(').next().unwrap_or(sig);
-                let arg =
-                    (raw.len() >= 36).then(|| alloy_primitives::U256::from_be_slice(&raw[4..36]));
-                words = match (name, arg) {
-                    ("PolicyFailed", Some(i)) => {
-                        format!("{message} [{name}({i}): policy #{i} refused]")
+    for raw in hexes.iter().filter_map(|h| h.parse::<Bytes>().ok()) {
+        // The error may sit anywhere inside a wrapping revert (FailedOpWithRevert etc.).
+        for start in 0..raw.len().saturating_sub(3) {
+            for (sig, meaning) in KNOWN_ERRORS {
+                if raw[start..start + 4] == keccak256(sig.as_bytes())[..4] {
+                    let name = sig.split('(').next().unwrap_or(sig);
+                    out.error = Some(name);
+                    out.meaning = Some(meaning);
+                    out.call_policy = CALL_POLICY_ERRORS.contains(&name);
+                    if name == "PolicyFailed" && raw.len() >= start + 36 {
+                        out.policy_index =
+                            U256::from_be_slice(&raw[start + 4..start + 36]).try_into().ok();
                     }
-                    _ => format!("{message} [{name}: {meaning}]"),
-                };
-                return words;
+                    return out;
+                }
             }
         }
     }
-    words
+    out
 }
 
 fn collect_hex(v: &Value, out: &mut Vec<String>) {
@@ -60,5 +83,35 @@ fn collect_words_hex(s: &str, out: &mut Vec<String>) {
         if hex_part.len() >= 8 && hex_part.len().is_multiple_of(2) {
             out.push(format!("0x{hex_part}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_policy_failed_inside_a_wrapped_revert() {
+        let sel = hex_sel("PolicyFailed(uint256)");
+        let data = format!("0x65c8fd4d{}{sel}{:064x}", "00".repeat(40), 2);
+        let r = parse(
+            "UserOperation reverted during simulation with reason: AA23 reverted",
+            Some(&Value::String(data)),
+        );
+        assert_eq!(
+            (r.error, r.policy_index, r.aa_code.as_deref(), r.call_policy),
+            (Some("PolicyFailed"), Some(2), Some("AA23"), false)
+        );
+    }
+
+    #[test]
+    fn names_call_policy_errors() {
+        let msg = format!("AA23 reverted 0x{}", hex_sel("CallViolatesValueRule()"));
+        let r = parse(&msg, None);
+        assert_eq!((r.error, r.call_policy), (Some("CallViolatesValueRule"), true));
+    }
+
+    fn hex_sel(sig: &str) -> String {
+        alloy_primitives::hex::encode(&keccak256(sig.as_bytes())[..4])
     }
 }

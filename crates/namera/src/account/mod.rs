@@ -72,10 +72,14 @@ pub enum AccountError {
     #[error("signing failed: {0}")]
     Sign(String),
     /// The bundler refused the operation in validation: nothing was sent on chain.
-    #[error("refused by the bundler: {reason}")]
+    #[error("refused: {reason}")]
     Refused {
-        /// The bundler's words, decoded where we know the error.
+        /// In words: which policy or rule, and the bundler's message.
         reason: String,
+        /// What could be read from the revert.
+        refusal: Box<crate::revert::Refusal>,
+        /// The policy that refused, when the chain named it (`gas`, `call`, …).
+        policy: Option<&'static str>,
         /// The raw error.
         source: RpcError,
     },
@@ -93,10 +97,18 @@ pub enum AccountError {
 }
 
 impl AccountError {
-    /// The bundler's refusal, if that is what this is.
+    /// The bundler's refusal in words, if that is what this is.
     pub fn refusal(&self) -> Option<&str> {
         match self {
             Self::Refused { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The type of the policy that refused (`"call"`, `"gas"`, …), when known.
+    pub fn refusing_policy(&self) -> Option<&'static str> {
+        match self {
+            Self::Refused { policy, .. } => *policy,
             _ => None,
         }
     }
@@ -198,7 +210,7 @@ impl SmartAccount {
             op.factory = Some(self.config.factory());
             op.factory_data = self.config.factory_data();
         }
-        let estimate = self.chain.bundler.estimate(&op).map_err(refusal)?;
+        let estimate = self.chain.bundler.estimate(&op).map_err(|e| refusal(e, signer))?;
         apply_estimate(&mut op, &estimate)?;
         Ok(op)
     }
@@ -211,7 +223,7 @@ impl SmartAccount {
     ) -> Result<SentOperation, AccountError> {
         let hash = op.hash_v07(self.chain.chain_id);
         op.signature = signer.sign(hash).map_err(AccountError::Sign)?;
-        let sent = self.chain.bundler.send(&op).map_err(refusal)?;
+        let sent = self.chain.bundler.send(&op).map_err(|e| refusal(e, signer))?;
         debug_assert_eq!(sent, hash);
         Ok(SentOperation { hash, operation: op })
     }
@@ -276,13 +288,25 @@ fn apply_estimate(op: &mut UserOperation, e: &GasEstimate) -> Result<(), Account
     Ok(())
 }
 
-/// A bundler's JSON-RPC error in validation or simulation means it refused the operation.
-fn refusal(e: RpcError) -> AccountError {
-    match &e {
-        RpcError::Rpc(obj) => AccountError::Refused {
-            reason: crate::revert::describe(&obj.message, obj.data.as_ref()),
-            source: e,
-        },
-        _ => AccountError::Rpc(e),
+/// A bundler's JSON-RPC error in validation or simulation means it refused the
+/// operation; name the policy when the chain says which.
+fn refusal(e: RpcError, signer: &dyn OperationSigner) -> AccountError {
+    let RpcError::Rpc(obj) = &e else { return AccountError::Rpc(e) };
+    let r = crate::revert::parse(&obj.message, obj.data.as_ref());
+    let policy = match (r.call_policy, r.policy_index) {
+        (true, _) => Some("call"),
+        (false, Some(i)) => signer.policy_type(i),
+        _ => None,
+    };
+    let mut reason = match (policy, r.policy_index, r.meaning) {
+        (Some(p), Some(i), _) => format!("the {p} policy (#{i}) refused the operation"),
+        (Some(p), None, Some(m)) => format!("the {p} policy refused: {m}"),
+        (None, _, Some(m)) => m.to_owned(),
+        _ => String::new(),
+    };
+    if !reason.is_empty() {
+        reason.push_str(" — ");
     }
+    reason.push_str(&obj.message);
+    AccountError::Refused { reason, refusal: Box::new(r), policy, source: e }
 }

@@ -23,6 +23,11 @@ pub trait OperationSigner: Send + Sync {
     fn stub_signature(&self) -> Bytes;
     /// Sign a UserOperation hash.
     fn sign(&self, user_op_hash: B256) -> Result<Bytes, String>;
+    /// The type of policy number `index` of this signer's permission, if it has one.
+    fn policy_type(&self, index: u64) -> Option<&'static str> {
+        let _ = index;
+        None
+    }
 }
 
 /// The owner, through the account's root validator.
@@ -127,5 +132,10 @@ impl OperationSigner for SessionKeySigner {
     fn sign(&self, hash: B256) -> Result<Bytes, String> {
         let sig = sign_hash_message(&self.key, hash).map_err(|e| e.to_string())?;
         Ok(self.wrap(permission_user_op_signature(&sig)))
+    }
+
+    fn policy_type(&self, index: u64) -> Option<&'static str> {
+        let i = usize::try_from(index).ok()?;
+        self.permission.policies.get(i).map(crate::policy::Policy::type_name)
     }
 }

@@ -1,9 +1,13 @@
 //! Session keys: a permission, the account it acts for, and the owner's approval.
 
 mod approval;
+#[cfg(feature = "client")]
+mod onchain;
 mod serialized;
 
 pub use approval::{ApprovalError, ChainApproval, ChainNonce, OwnerApproval};
+#[cfg(feature = "client")]
+pub use onchain::{KeyState, key_state, nonces, revoke_all_call, revoke_call};
 pub use serialized::{
     AccountParams, SerializedKeyError, SerializedSessionKey, SessionPrivateKey, ValidityData,
 };

@@ -1,0 +1,119 @@
+//! A session key's state on chain, and the owner operations that revoke keys.
+
+use alloy_primitives::{Address, Bytes};
+use alloy_sol_types::SolCall;
+use serde_json::json;
+
+use crate::{
+    account::SmartAccount,
+    kernel::{Call, ValidationId, abi::IKernel},
+    permission::Permission,
+    rpc::RpcError,
+};
+
+/// Where a session key stands on one chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum KeyState {
+    /// Not installed yet: the key installs itself on its first use (enable mode).
+    PendingFirstUse,
+    /// Installed and valid.
+    Installed {
+        /// The account nonce it was installed with.
+        nonce: u32,
+    },
+    /// Uninstalled by the owner; it can never be installed again.
+    Uninstalled,
+    /// Invalidated by the owner's revoke-all (`invalidateNonce`).
+    Invalidated {
+        /// The nonce it was installed with.
+        nonce: u32,
+        /// Validations below this nonce are invalid.
+        valid_nonce_from: u32,
+    },
+}
+
+impl KeyState {
+    /// Whether operations signed by the key can pass.
+    pub const fn is_usable(&self) -> bool {
+        matches!(self, Self::PendingFirstUse | Self::Installed { .. })
+    }
+
+    /// Whether the owner revoked it (one way or the other).
+    pub const fn is_revoked(&self) -> bool {
+        matches!(self, Self::Uninstalled | Self::Invalidated { .. })
+    }
+}
+
+/// Read the key's state: `validationConfig(vId)` and `validNonceFrom()` in one round trip.
+///
+/// Kernel clears the hook on uninstall but keeps the nonce, so a zero hook with a
+/// non-zero nonce means "uninstalled", and a zero nonce means "never installed".
+pub fn key_state(
+    account: &SmartAccount,
+    validation_id: ValidationId,
+) -> Result<KeyState, RpcError> {
+    let call = |data: Vec<u8>| {
+        ("eth_call", json!([{"to": account.address(), "data": Bytes::from(data)}, "latest"]))
+    };
+    let answers = account.chain().node.rpc().batch(&[
+        call(IKernel::validationConfigCall { vId: validation_id.into_inner() }.abi_encode()),
+        call(IKernel::validNonceFromCall {}.abi_encode()),
+    ])?;
+    let raw = |i: usize| -> Result<Bytes, RpcError> {
+        let v = answers[i].clone()?;
+        serde_json::from_value(v)
+            .map_err(|e| RpcError::Decode { method: "eth_call".into(), reason: e.to_string() })
+    };
+    let config = raw(0)?;
+    if config.is_empty() {
+        // No code: the account is not deployed, so nothing is installed yet.
+        return Ok(KeyState::PendingFirstUse);
+    }
+    let decode_err = |e: alloy_sol_types::Error| RpcError::Decode {
+        method: "eth_call".into(),
+        reason: e.to_string(),
+    };
+    let config = IKernel::validationConfigCall::abi_decode_returns(&config).map_err(decode_err)?;
+    let valid_nonce_from =
+        IKernel::validNonceFromCall::abi_decode_returns(&raw(1)?).map_err(decode_err)?;
+    Ok(match (config.hook == Address::ZERO, config.nonce) {
+        (true, 0) => KeyState::PendingFirstUse,
+        (true, _) => KeyState::Uninstalled,
+        (false, nonce) if nonce < valid_nonce_from => {
+            KeyState::Invalidated { nonce, valid_nonce_from }
+        }
+        (false, nonce) => KeyState::Installed { nonce },
+    })
+}
+
+/// The owner's call that uninstalls `permission` from `account`: the account calls
+/// itself, so it is sent as raw call data.
+pub fn revoke_call(account: Address, permission: &Permission) -> Call {
+    Call::new(
+        account,
+        IKernel::uninstallValidationCall {
+            vId: permission.validation_id().into_inner(),
+            deinitData: permission.install_data(),
+            hookDeinitData: Bytes::new(),
+        }
+        .abi_encode()
+        .into(),
+    )
+}
+
+/// The owner's call that invalidates every session key installed so far: raise
+/// `validNonceFrom` past the account's current nonce. Keys approved afterwards (with the
+/// new `currentNonce()`) work.
+pub fn revoke_all_call(account: Address, current_nonce: u32, valid_nonce_from: u32) -> Call {
+    let nonce = current_nonce.max(valid_nonce_from) + 1;
+    Call::new(account, IKernel::invalidateNonceCall { nonce }.abi_encode().into())
+}
+
+/// Read what [`revoke_all_call`] needs.
+pub fn nonces(account: &SmartAccount) -> Result<(u32, u32), RpcError> {
+    let node = &account.chain().node;
+    let current = node.view(account.address(), &IKernel::currentNonceCall {})?;
+    let from = node.view(account.address(), &IKernel::validNonceFromCall {})?;
+    Ok((current, from))
+}
