@@ -1,4 +1,5 @@
 //! End-to-end tests against the devnet: one devnet for the whole binary.
 
 mod deploy;
+mod multi_chain;
 mod session_key;
