@@ -19,3 +19,5 @@ pub mod revert;
 #[cfg(feature = "client")]
 pub mod rpc;
 pub mod session_key;
+#[cfg(feature = "client")]
+pub mod transaction;

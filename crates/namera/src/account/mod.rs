@@ -269,7 +269,9 @@ impl SmartAccount {
         timeout: Duration,
     ) -> Result<UserOperationReceipt, AccountError> {
         let sent = self.send(signer, calls, lane)?;
-        self.wait(sent.hash, timeout)
+        let receipt = self.wait(sent.hash, timeout)?;
+        signer.landed();
+        Ok(receipt)
     }
 }
 

@@ -23,6 +23,13 @@ pub trait OperationSigner: Send + Sync {
     fn stub_signature(&self) -> Bytes;
     /// Sign a UserOperation hash.
     fn sign(&self, user_op_hash: B256) -> Result<Bytes, String>;
+    /// Whether the next operation installs this signer's validation (enable mode): it must
+    /// then land alone before others follow, or they would all try to install it.
+    fn is_enabling(&self) -> bool {
+        false
+    }
+    /// Called when an operation signed by this signer landed.
+    fn landed(&self) {}
     /// The type of policy number `index` of this signer's permission, if it has one.
     fn policy_type(&self, index: u64) -> Option<&'static str> {
         let _ = index;
@@ -63,17 +70,19 @@ impl OperationSigner for OwnerSigner {
 /// With `enable` set, the operation installs the permission on its way (enable mode):
 /// the owner's approval travels in the signature. Without it, the permission must
 /// already be installed.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SessionKeySigner {
     key: PrivateKeySigner,
     permission: Permission,
     enable: Option<(EnableRequest, Bytes)>,
+    /// Set once the enabling operation landed; later operations are plain.
+    installed: std::sync::atomic::AtomicBool,
 }
 
 impl SessionKeySigner {
     /// A signer for an installed permission.
     pub const fn installed(key: PrivateKeySigner, permission: Permission) -> Self {
-        Self { key, permission, enable: None }
+        Self { key, permission, enable: None, installed: std::sync::atomic::AtomicBool::new(true) }
     }
 
     /// A signer that installs the permission with the owner's `enable_signature`, made
@@ -85,7 +94,12 @@ impl SessionKeySigner {
         enable_signature: Bytes,
     ) -> Self {
         let request = EnableRequest::for_permission(&permission, kernel_nonce);
-        Self { key, permission, enable: Some((request, enable_signature)) }
+        Self {
+            key,
+            permission,
+            enable: Some((request, enable_signature)),
+            installed: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// The permission.
@@ -98,18 +112,21 @@ impl SessionKeySigner {
         self.key.address()
     }
 
-    /// Whether the next operation installs the permission.
-    pub const fn is_enabling(&self) -> bool {
-        self.enable.is_some()
+    /// After the enabling operation landed: later operations are plain.
+    pub fn mark_installed(&self) {
+        self.installed.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// After the enabling operation landed: later operations are plain.
-    pub fn mark_installed(&mut self) {
-        self.enable = None;
+    fn pending_enable(&self) -> Option<&(EnableRequest, Bytes)> {
+        if self.installed.load(std::sync::atomic::Ordering::Relaxed) {
+            None
+        } else {
+            self.enable.as_ref()
+        }
     }
 
     fn wrap(&self, user_op_signature: Bytes) -> Bytes {
-        match &self.enable {
+        match self.pending_enable() {
             None => user_op_signature,
             Some((request, enable_sig)) => {
                 EnableModeSignature::new(request, enable_sig.clone(), user_op_signature).encode()
@@ -132,6 +149,14 @@ impl OperationSigner for SessionKeySigner {
     fn sign(&self, hash: B256) -> Result<Bytes, String> {
         let sig = sign_hash_message(&self.key, hash).map_err(|e| e.to_string())?;
         Ok(self.wrap(permission_user_op_signature(&sig)))
+    }
+
+    fn is_enabling(&self) -> bool {
+        self.pending_enable().is_some()
+    }
+
+    fn landed(&self) {
+        self.mark_installed();
     }
 
     fn policy_type(&self, index: u64) -> Option<&'static str> {
