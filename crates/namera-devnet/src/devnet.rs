@@ -10,15 +10,21 @@ use std::{
 
 use alloy_primitives::{Address, U256, address};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+
+use namera::{
+    bundler::BundlerClient,
+    kernel::addresses::{ENTRY_POINT_V07, META_FACTORY},
+    node::NodeClient,
+    rpc::RpcClient,
+};
 
 use crate::{
+    anvil,
     config::DevnetConfig,
-    deploy::{self, ENTRY_POINT, KERNEL_FACTORY, KERNEL_IMPLEMENTATION, META_FACTORY, Placement},
+    deploy::{self, KERNEL_VERSION, Placement},
     error::{DevnetError, Result, file_tail, tail},
     install::{self, Tools},
     process,
-    rpc::RpcClient,
 };
 
 /// anvil's dev account 0 (unlocked): deploys and owns the devnet's contracts.
@@ -117,16 +123,16 @@ impl DevnetState {
 #[derive(Debug, Clone)]
 pub struct Devnet {
     state: DevnetState,
-    rpc: RpcClient,
-    bundler: RpcClient,
+    rpc: NodeClient,
+    bundler: BundlerClient,
 }
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Devnet {
     fn from_state(state: DevnetState) -> Self {
-        let rpc = RpcClient::new(&state.rpc_url, CALL_TIMEOUT);
-        let bundler = RpcClient::new(&state.bundler_url, CALL_TIMEOUT);
+        let rpc = NodeClient::new(RpcClient::with_timeout(&state.rpc_url, CALL_TIMEOUT));
+        let bundler = BundlerClient::new(RpcClient::with_timeout(&state.bundler_url, CALL_TIMEOUT));
         Self { state, rpc, bundler }
     }
 
@@ -150,13 +156,14 @@ impl Devnet {
         self.state.chain_id
     }
 
-    /// A client for anvil.
-    pub const fn rpc(&self) -> &RpcClient {
+    /// A client for anvil (anvil-only methods are in [`crate::anvil`], over
+    /// [`NodeClient::rpc`]).
+    pub const fn rpc(&self) -> &NodeClient {
         &self.rpc
     }
 
     /// A client for Alto.
-    pub const fn bundler(&self) -> &RpcClient {
+    pub const fn bundler(&self) -> &BundlerClient {
         &self.bundler
     }
 
@@ -165,7 +172,7 @@ impl Devnet {
         process::is_ours(self.state.anvil.pid, "anvil")
             && process::is_ours(self.state.bundler.pid, "alto")
             && self.rpc.chain_id().is_ok_and(|id| id == self.state.chain_id)
-            && self.bundler.chain_id().is_ok_and(|id| id == self.state.chain_id)
+            && chain_id_of(self.bundler.rpc()).is_ok_and(|id| id == self.state.chain_id)
     }
 
     /// Which canonical contracts have code, and whether the processes are up.
@@ -203,9 +210,9 @@ impl Devnet {
 /// meta factory and every plugin in `placement`.
 pub fn canonical_contracts(placement: &[Placement]) -> Vec<(String, Address)> {
     let mut list = vec![
-        ("EntryPoint v0.7".to_owned(), ENTRY_POINT),
-        ("Kernel 0.3.1".to_owned(), KERNEL_IMPLEMENTATION),
-        ("KernelFactory 0.3.1".to_owned(), KERNEL_FACTORY),
+        ("EntryPoint v0.7".to_owned(), ENTRY_POINT_V07),
+        ("Kernel 0.3.1".to_owned(), KERNEL_VERSION.implementation()),
+        ("KernelFactory 0.3.1".to_owned(), KERNEL_VERSION.factory()),
     ];
     if !placement.iter().any(|p| p.address == META_FACTORY) {
         list.push(("KernelMetaFactory".to_owned(), META_FACTORY));
@@ -216,7 +223,7 @@ pub fn canonical_contracts(placement: &[Placement]) -> Vec<(String, Address)> {
 
 /// Asks `rpc` whether each canonical contract has code: works for any chain, including one
 /// this process did not start (e.g. given by `LOCAL_RPC_URL`).
-pub fn check_contracts(rpc: &RpcClient, placement: &[Placement]) -> Vec<ContractStatus> {
+pub fn check_contracts(rpc: &NodeClient, placement: &[Placement]) -> Vec<ContractStatus> {
     canonical_contracts(placement)
         .into_iter()
         .map(|(name, address)| {
@@ -423,11 +430,14 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
     };
 
     let (mut anvil, anvil_info) = start_anvil(config, &tools, &log_dir)?;
-    let rpc = RpcClient::new(format!("http://127.0.0.1:{}", anvil_info.port), CALL_TIMEOUT);
+    let rpc = NodeClient::new(RpcClient::with_timeout(
+        format!("http://127.0.0.1:{}", anvil_info.port),
+        CALL_TIMEOUT,
+    ));
     let mut children = vec![anvil_info.pid];
     let result = (|| {
-        wait_ready(&rpc, &mut anvil, "anvil", &anvil_info.log, config.timeout, |rpc| {
-            rpc.chain_id().map(|_| ())
+        wait_ready(rpc.rpc(), &mut anvil, "anvil", &anvil_info.log, config.timeout, |rpc| {
+            chain_id_of(rpc).map(drop)
         })?;
         deploy::deploy_entry_point(&rpc, DEPLOYER, &tools.entry_point_creation_code()?)?;
         let kernel = tools.kernel_bytecode()?;
@@ -445,9 +455,9 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
         let (mut alto, bundler_info) = start_alto(config, &tools, &rpc, &log_dir)?;
         children.push(bundler_info.pid);
         let bundler_url = format!("http://127.0.0.1:{}", bundler_info.port);
-        let bundler = RpcClient::new(&bundler_url, CALL_TIMEOUT);
+        let bundler = RpcClient::with_timeout(&bundler_url, CALL_TIMEOUT);
         wait_ready(&bundler, &mut alto, "bundler", &bundler_info.log, config.timeout, |b| {
-            b.call("eth_supportedEntryPoints", json!([])).map(|_| ())
+            BundlerClient::new(b.clone()).supported_entry_points().map(drop)
         })?;
 
         let watchdog_pid = match config.tie_to_pid {
@@ -467,7 +477,7 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
             version: STATE_VERSION,
             name: config.name(),
             chain_id: config.chain_id,
-            rpc_url: rpc.url().to_owned(),
+            rpc_url: rpc.rpc().url().to_owned(),
             bundler_url,
             anvil: anvil_info.clone(),
             bundler: bundler_info,
@@ -494,11 +504,17 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
     result
 }
 
-fn fund(rpc: &RpcClient, accounts: &[(Address, U256)]) -> Result<()> {
+fn fund(node: &NodeClient, accounts: &[(Address, U256)]) -> Result<()> {
     for (address, wei) in accounts {
-        rpc.set_balance(*address, *wei)?;
+        anvil::set_balance(node.rpc(), *address, *wei)?;
     }
     Ok(())
+}
+
+/// `eth_chainId` of any endpoint: Alto answers it too, and a devnet is only healthy when
+/// both agree with the recorded chain id.
+fn chain_id_of(rpc: &RpcClient) -> Result<u64, namera::rpc::RpcError> {
+    NodeClient::new(rpc.clone()).chain_id()
 }
 
 /// Builds `contracts/` with its `build.mjs` into `<home>/contracts-build` (which caches by
@@ -572,13 +588,13 @@ fn start_anvil(
 fn start_alto(
     config: &DevnetConfig,
     tools: &Tools,
-    rpc: &RpcClient,
+    rpc: &NodeClient,
     log_dir: &Path,
 ) -> Result<(Child, ProcessInfo)> {
     // Alto binds every interface (it has no host option), so the port is checked there.
     let port = pick_port("0.0.0.0", config.bundler_port)?;
     let log = log_dir.join("alto.log");
-    let entry_point = ENTRY_POINT.to_string();
+    let entry_point = ENTRY_POINT_V07.to_string();
     let args: Vec<String> = [
         tools.alto.to_string_lossy().as_ref(),
         "--entrypoints",
@@ -590,7 +606,7 @@ fn start_alto(
         "--safe-mode",
         "false",
         "--rpc-url",
-        rpc.url(),
+        rpc.rpc().url(),
         "--port",
         &port.to_string(),
         "--max-bundle-interval",
@@ -611,11 +627,12 @@ fn wait_ready(
     service: &'static str,
     log: &Path,
     timeout: Duration,
-    probe: impl Fn(&RpcClient) -> Result<()>,
+    probe: impl Fn(&RpcClient) -> Result<(), namera::rpc::RpcError>,
 ) -> Result<()> {
     let process = if service == "anvil" { "anvil" } else { "alto" };
     let deadline = Instant::now() + timeout;
-    let quick = RpcClient::new(client.url(), Duration::from_secs(2));
+    // Polled every 100 ms already: a probe must fail fast, not retry.
+    let quick = RpcClient::with_timeout(client.url(), Duration::from_secs(2)).with_retries(0);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             let log_tail = file_tail(log, 30);

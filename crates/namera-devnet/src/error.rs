@@ -77,25 +77,17 @@ pub enum DevnetError {
         /// The last lines of that log.
         log_tail: String,
     },
-    /// A JSON-RPC call could not be made or returned garbage.
-    #[error("JSON-RPC {method} to {url} failed: {reason}")]
-    Rpc {
-        /// The URL called.
-        url: String,
-        /// The method called.
-        method: String,
-        /// What went wrong.
+    /// A JSON-RPC call to anvil or Alto failed (unreachable, timed out, an error object, or
+    /// an answer that did not decode).
+    #[error(transparent)]
+    Rpc(#[from] namera::rpc::RpcError),
+    /// A transaction the devnet sent did not succeed.
+    #[error("transaction {hash} failed: {reason}")]
+    TransactionFailed {
+        /// The transaction.
+        hash: alloy_primitives::B256,
+        /// Why: it reverted, or no receipt came.
         reason: String,
-    },
-    /// A JSON-RPC call returned an error object.
-    #[error("JSON-RPC {method} returned error {code}: {message}")]
-    RpcError {
-        /// The method called.
-        method: String,
-        /// The error code.
-        code: i64,
-        /// The error message (and data, if any).
-        message: String,
     },
     /// A deployment step did not produce the expected result.
     #[error("deploying {what} failed: {reason}")]

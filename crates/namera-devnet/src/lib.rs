@@ -12,6 +12,11 @@
 //!   [`down`] work from any later process. A healthy devnet is reused.
 //! - [`testing::shared`] gives each test binary one devnet that dies with it.
 //!
+//! Talking to anvil and Alto goes through the SDK's clients ([`namera::node::NodeClient`],
+//! [`namera::bundler::BundlerClient`] over [`namera::rpc::RpcClient`]); [`anvil`] adds the
+//! few methods only a devnet needs. Canonical addresses and the CREATE2 account address also
+//! come from the SDK ([`namera::kernel`]), so the devnet and the SDK cannot drift apart.
+//!
 //! ```no_run
 //! use namera_devnet::{DevnetConfig, up};
 //! let devnet = up(&DevnetConfig::new().chain_id(31337))?;
@@ -24,13 +29,13 @@
 //! devnet runs, its bundler port is reachable from the network this machine is on. anvil
 //! listens on 127.0.0.1 only.
 
+pub mod anvil;
 mod config;
 pub mod deploy;
 mod devnet;
 mod error;
 pub mod install;
 mod process;
-pub mod rpc;
 pub mod testing;
 
 pub use config::{DEFAULT_CHAIN_ID, DevnetConfig, default_contracts_dir, default_home};

@@ -7,12 +7,13 @@
 //! tests attach to that devnet instead (started with `namera devnet up`, say) and start
 //! nothing.
 
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::Duration};
+
+use namera::{bundler::BundlerClient, node::NodeClient, rpc::RpcClient};
 
 use crate::{
     config::{DEFAULT_CHAIN_ID, DevnetConfig},
     devnet::{Devnet, up},
-    rpc::RpcClient,
 };
 
 /// The devnet the tests of one binary share.
@@ -30,13 +31,13 @@ pub struct TestDevnet {
 
 impl TestDevnet {
     /// A client for the chain.
-    pub fn rpc(&self) -> RpcClient {
-        RpcClient::new(&self.rpc_url, std::time::Duration::from_secs(30))
+    pub fn rpc(&self) -> NodeClient {
+        NodeClient::new(RpcClient::new(&self.rpc_url))
     }
 
     /// A client for the bundler.
-    pub fn bundler(&self) -> RpcClient {
-        RpcClient::new(&self.bundler_url, std::time::Duration::from_secs(30))
+    pub fn bundler(&self) -> BundlerClient {
+        BundlerClient::new(RpcClient::new(&self.bundler_url))
     }
 }
 
@@ -64,7 +65,7 @@ fn start() -> Result<TestDevnet, String> {
     let rpc = std::env::var("LOCAL_RPC_URL").ok().filter(|v| !v.is_empty());
     let bundler = std::env::var("LOCAL_BUNDLER_URL").ok().filter(|v| !v.is_empty());
     if let (Some(rpc_url), Some(bundler_url)) = (rpc, bundler) {
-        let chain_id = RpcClient::new(&rpc_url, std::time::Duration::from_secs(10))
+        let chain_id = NodeClient::new(RpcClient::with_timeout(&rpc_url, Duration::from_secs(10)))
             .chain_id()
             .map_err(|e| format!("LOCAL_RPC_URL is set but does not answer: {e}"))?;
         return Ok(TestDevnet { rpc_url, bundler_url, chain_id, devnet: None });

@@ -6,18 +6,24 @@
 
 use std::{str::FromStr, time::Duration};
 
-use alloy_primitives::{Address, B256, U256, address};
+use alloy_primitives::{U256, address, keccak256};
 use alloy_signer_local::PrivateKeySigner;
-use namera::kernel::{AccountConfig, KernelVersion, RootValidator};
+use namera::{
+    kernel::{
+        AccountConfig, KernelVersion, RootValidator,
+        addresses::{ENTRY_POINT_V07 as ENTRY_POINT, META_FACTORY},
+        proxy_init_code,
+    },
+    node::NodeClient,
+    rpc::RpcClient,
+};
 use namera_devnet::{
     BUNDLER_EXECUTOR, BUNDLER_EXECUTOR_KEY, BUNDLER_UTILITY, BUNDLER_UTILITY_KEY, DevnetConfig,
     DevnetError,
-    deploy::{self, ENTRY_POINT},
-    pid_alive,
-    rpc::RpcClient,
-    testing,
+    deploy::{self, KERNEL_VERSION},
+    pid_alive, testing,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[test]
 fn bundler_keys_belong_to_the_bundler_accounts() {
@@ -55,7 +61,7 @@ fn kernel_implementation_is_locked_like_on_mainnet() {
     let devnet = testing::shared();
     let root = devnet
         .rpc()
-        .eth_call(deploy::KERNEL_IMPLEMENTATION, &alloy_primitives::hex!("f1f7f0f9"))
+        .call(KERNEL_VERSION.implementation(), &alloy_primitives::hex!("f1f7f0f9"))
         .unwrap();
     assert_eq!(&root[..4], &alloy_primitives::hex!("deadbeef"), "rootValidator() = {root}");
 }
@@ -71,8 +77,12 @@ fn kernel_factory_agrees_with_the_offline_address() {
         let on_chain =
             deploy::factory_get_address(&rpc, &account.init_data(), account.index_bytes()).unwrap();
         assert_eq!(on_chain, account.address(), "index {index}");
+        // The same CREATE2, spelled out from the SDK's proxy init code.
         assert_eq!(
-            deploy::counterfactual_address(&account.init_data(), B256::from(index)),
+            KERNEL_VERSION.factory().create2(
+                account.salt(),
+                keccak256(proxy_init_code(KERNEL_VERSION.implementation()))
+            ),
             on_chain
         );
     }
@@ -90,16 +100,15 @@ fn meta_factory_is_initialized_approved_and_staked() {
     use alloy_sol_types::SolCall;
     let devnet = testing::shared();
     let rpc = devnet.rpc();
-    let out = rpc.eth_call(deploy::META_FACTORY, &ownerCall {}.abi_encode()).unwrap();
+    let out = rpc.call(META_FACTORY, &ownerCall {}.abi_encode()).unwrap();
     assert_eq!(ownerCall::abi_decode_returns(&out).unwrap(), namera_devnet::DEPLOYER);
-    let call = approvedCall { factory: deploy::KERNEL_FACTORY };
-    let out = rpc.eth_call(deploy::META_FACTORY, &call.abi_encode()).unwrap();
+    let call = approvedCall { factory: KERNEL_VERSION.factory() };
+    let out = rpc.call(META_FACTORY, &call.abi_encode()).unwrap();
     assert!(approvedCall::abi_decode_returns(&out).unwrap());
-    let call = getDepositInfoCall { account: deploy::META_FACTORY };
-    let info = getDepositInfoCall::abi_decode_returns(
-        &rpc.eth_call(ENTRY_POINT, &call.abi_encode()).unwrap(),
-    )
-    .unwrap();
+    let call = getDepositInfoCall { account: META_FACTORY };
+    let info =
+        getDepositInfoCall::abi_decode_returns(&rpc.call(ENTRY_POINT, &call.abi_encode()).unwrap())
+            .unwrap();
     assert!(info.staked);
     assert_eq!(U256::from(info.stake), deploy::META_FACTORY_STAKE);
 }
@@ -108,12 +117,10 @@ fn meta_factory_is_initialized_approved_and_staked() {
 fn bundler_answers() {
     let devnet = testing::shared();
     let bundler = devnet.bundler();
-    let entry_points: Vec<Address> =
-        serde_json::from_value(bundler.call("eth_supportedEntryPoints", json!([])).unwrap())
-            .unwrap();
+    let entry_points = bundler.supported_entry_points().unwrap();
     assert_eq!(entry_points, vec![ENTRY_POINT]);
-    assert_eq!(bundler.chain_id().unwrap(), devnet.chain_id);
-    let prices = bundler.call("pimlico_getUserOperationGasPrice", json!([])).unwrap();
+    assert_eq!(NodeClient::new(bundler.rpc().clone()).chain_id().unwrap(), devnet.chain_id);
+    let prices: Value = bundler.rpc().call("pimlico_getUserOperationGasPrice", json!([])).unwrap();
     assert!(prices.get("fast").is_some(), "{prices}");
 }
 
@@ -129,11 +136,11 @@ fn p256_precompile_is_present() {
     );
     let precompile = address!("0x0000000000000000000000000000000000000100");
     let rpc = testing::shared().rpc();
-    let out = rpc.eth_call(precompile, &input).unwrap();
+    let out = rpc.call(precompile, &input).unwrap();
     assert_eq!(U256::from_be_slice(&out), U256::from(1), "valid signature: {out}");
     let mut bad = input;
     bad[0] ^= 1;
-    assert!(rpc.eth_call(precompile, &bad).unwrap().is_empty(), "a bad signature must not verify");
+    assert!(rpc.call(precompile, &bad).unwrap().is_empty(), "a bad signature must not verify");
 }
 
 #[test]
@@ -164,7 +171,8 @@ fn two_devnets_side_by_side_then_down() {
     assert_eq!(twin.state().anvil.pid, devnets[0].state().anvil.pid);
     for (devnet, config) in devnets.iter().zip(&configs) {
         assert_eq!(devnet.rpc().chain_id().unwrap(), config.chain_id_value());
-        assert_eq!(devnet.bundler().chain_id().unwrap(), config.chain_id_value());
+        let bundler = NodeClient::new(devnet.bundler().rpc().clone());
+        assert_eq!(bundler.chain_id().unwrap(), config.chain_id_value());
         assert_eq!(devnet.rpc().balance(fundee).unwrap(), U256::from(config.chain_id_value()));
         let env = namera_devnet::env(config).unwrap();
         assert!(env.contains(&format!("LOCAL_RPC_URL={}\n", devnet.rpc_url())), "{env}");
@@ -190,7 +198,8 @@ fn two_devnets_side_by_side_then_down() {
         assert!(!pid_alive(state.anvil.pid));
         assert!(!pid_alive(state.bundler.pid));
         assert!(!config.state_file().exists());
-        assert!(RpcClient::new(&state.rpc_url, Duration::from_secs(2)).chain_id().is_err());
+        let gone = RpcClient::with_timeout(&state.rpc_url, Duration::from_secs(2)).with_retries(0);
+        assert!(NodeClient::new(gone).chain_id().is_err());
         assert!(matches!(namera_devnet::status(config), Err(DevnetError::NotRunning { .. })));
     }
 }
