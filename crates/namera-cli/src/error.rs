@@ -1,0 +1,231 @@
+//! The CLI's one error type: what went wrong, its machine-readable code, a hint for the
+//! person (or agent) who has to act, and the kind that decides the exit code.
+//!
+//! Library errors are mapped here, once, so every command reports the same failure the
+//! same way.
+
+use std::io;
+
+use namera_devnet::DevnetError;
+use serde::Serialize;
+
+/// The classes of failure, each with its exit code (the project-wide contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    /// Bad input or usage: exit 2.
+    Usage,
+    /// The thing asked about does not exist: exit 3.
+    NotFound,
+    /// Wrong password or signer: exit 4.
+    #[allow(dead_code, reason = "part of the exit-code contract; the keystore commands use it")]
+    Auth,
+    /// The network or chain failed us: exit 5.
+    Network,
+    /// A policy refused the operation: exit 6.
+    #[allow(dead_code, reason = "part of the exit-code contract; the policy commands use it")]
+    Policy,
+    /// Anything else: exit 1.
+    Other,
+}
+
+impl ErrorKind {
+    /// The process exit code for this kind.
+    pub(crate) const fn exit_code(self) -> u8 {
+        match self {
+            Self::Other => 1,
+            Self::Usage => 2,
+            Self::NotFound => 3,
+            Self::Auth => 4,
+            Self::Network => 5,
+            Self::Policy => 6,
+        }
+    }
+}
+
+/// A failed command, ready to be reported.
+///
+/// Serializes as the `error` member of the JSON error envelope:
+/// `{"code": "<kebab-case>", "message": "…", "hint": "…"}` (`hint` only when there is one).
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct CliError {
+    #[serde(skip)]
+    kind: ErrorKind,
+    code: String,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+    #[serde(skip)]
+    broken_pipe: bool,
+}
+
+impl CliError {
+    /// An error of `kind` with a kebab-case `code`.
+    pub(crate) fn new(
+        kind: ErrorKind,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self { kind, code: code.into(), message: message.into(), hint: None, broken_pipe: false }
+    }
+
+    /// Adds a hint: what to do about it.
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// A command line clap rejected.
+    pub(crate) fn usage(kind: clap::error::ErrorKind, rendered: String) -> Self {
+        // clap's rendering ends with its own usage and help lines; the first line is the
+        // message, the rest is the hint.
+        let rendered = rendered.trim_end();
+        let (first, rest) = rendered.split_once('\n').unwrap_or((rendered, ""));
+        let message = first.trim_start_matches("error: ").to_owned();
+        let code = match kind {
+            clap::error::ErrorKind::InvalidSubcommand => "unknown-command",
+            clap::error::ErrorKind::UnknownArgument => "unknown-argument",
+            clap::error::ErrorKind::InvalidValue | clap::error::ErrorKind::ValueValidation => {
+                "invalid-value"
+            }
+            clap::error::ErrorKind::MissingRequiredArgument
+            | clap::error::ErrorKind::MissingSubcommand
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                "missing-argument"
+            }
+            _ => "usage",
+        };
+        let hint = rest.trim();
+        let error = Self::new(ErrorKind::Usage, code, message);
+        if hint.is_empty() { error } else { error.with_hint(hint) }
+    }
+
+    /// Writing to stdout failed. A closed pipe is remembered, because it is not an error.
+    pub(crate) fn stdout(e: io::Error) -> Self {
+        let broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        Self { broken_pipe, ..Self::new(ErrorKind::Other, "io", format!("writing output: {e}")) }
+    }
+
+    /// The kind, which picks the exit code.
+    pub(crate) const fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The hint, if any (may span lines).
+    pub(crate) fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// Whether stdout's reader went away (`namera … | head`).
+    pub(crate) const fn is_broken_pipe(&self) -> bool {
+        self.broken_pipe
+    }
+}
+
+impl From<DevnetError> for CliError {
+    fn from(e: DevnetError) -> Self {
+        use ErrorKind::{Network, NotFound, Other, Usage};
+        let message = e.to_string();
+        let (kind, code, hint): (ErrorKind, &str, Option<String>) = match &e {
+            DevnetError::NotRunning { name, .. } => (
+                NotFound,
+                "devnet-not-running",
+                Some(format!("start it with `namera devnet up{}`", name_flag(name))),
+            ),
+            DevnetError::Config(_) => (Usage, "invalid-config", None),
+            DevnetError::NodeMissing { .. } => (
+                Other,
+                "node-missing",
+                Some("the devnet installs anvil and Alto from the npm registry".into()),
+            ),
+            DevnetError::InstallFailed { .. } => (
+                Network,
+                "install-failed",
+                Some("check access to the npm registry, then run the command again".into()),
+            ),
+            DevnetError::BadArtifact { .. } => (
+                Other,
+                "bad-artifact",
+                Some(
+                    "delete the devnet cache folder (see `NAMERA_DEVNET_HOME`) to reinstall".into(),
+                ),
+            ),
+            DevnetError::ContractsBuildFailed { .. } => (Other, "contracts-build-failed", None),
+            DevnetError::PortTaken { .. } => (
+                Other,
+                "port-taken",
+                Some("stop what listens there, or let the devnet pick free ports".into()),
+            ),
+            DevnetError::ProcessDied { log, .. } | DevnetError::NotReady { log, .. } => (
+                Network,
+                if matches!(e, DevnetError::ProcessDied { .. }) {
+                    "process-died"
+                } else {
+                    "not-ready"
+                },
+                Some(format!("the whole log is {}", log.display())),
+            ),
+            DevnetError::Rpc(_) => (Network, "rpc", None),
+            DevnetError::TransactionFailed { .. } => (Network, "transaction-failed", None),
+            DevnetError::Deploy { .. } => (Network, "deploy-failed", None),
+            DevnetError::BadState { path, .. } => (
+                Other,
+                "bad-state",
+                Some(format!("remove {} and run `namera devnet up` again", path.display())),
+            ),
+            DevnetError::Io { .. } => (Other, "io", None),
+            _ => (Other, "devnet", None),
+        };
+        let error = Self::new(kind, code, message);
+        match hint {
+            Some(hint) => error.with_hint(hint),
+            None => error,
+        }
+    }
+}
+
+/// ` --name NAME` unless `name` is what the default (`chain-31337`) gives anyway.
+fn name_flag(name: &str) -> String {
+    let default = namera_devnet::DevnetConfig::new().name();
+    if name == default { String::new() } else { format!(" --name {name}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let codes = [
+            (ErrorKind::Other, 1),
+            (ErrorKind::Usage, 2),
+            (ErrorKind::NotFound, 3),
+            (ErrorKind::Auth, 4),
+            (ErrorKind::Network, 5),
+            (ErrorKind::Policy, 6),
+        ];
+        for (kind, code) in codes {
+            assert_eq!(kind.exit_code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_devnet_is_not_found_with_a_hint() {
+        let e = CliError::from(DevnetError::NotRunning { name: "dev".into(), path: "/x".into() });
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["code"], "devnet-not-running");
+        assert_eq!(json["hint"], "start it with `namera devnet up --name dev`");
+    }
+
+    #[test]
+    fn a_closed_pipe_is_recognised() {
+        assert!(CliError::stdout(io::Error::from(io::ErrorKind::BrokenPipe)).is_broken_pipe());
+        assert!(!CliError::stdout(io::Error::from(io::ErrorKind::Other)).is_broken_pipe());
+    }
+}

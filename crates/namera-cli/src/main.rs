@@ -1,0 +1,61 @@
+//! `namera`: the command line over the Namera SDK.
+//!
+//! This file only parses, dispatches and turns the outcome into an exit code, in one
+//! place ([`error::ErrorKind::exit_code`]); every command group lives in its own module
+//! under [`cmd`], and all output goes through [`output::Shell`], so human and machine
+//! formats cannot drift apart per command.
+//!
+//! Exit codes (a project-wide contract): 0 ok, 2 bad input or usage, 3 not found, 4 auth,
+//! 5 network or chain, 6 refused by policy, 1 anything else.
+
+mod cmd;
+mod error;
+mod opts;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::{
+    error::CliError,
+    opts::Cli,
+    output::{OutputFormat, Shell},
+};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let shell = Shell::new(cli.output);
+    match cli.command.run(&shell) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `namera … | head` closing the pipe early is the reader's choice, not a failure
+        // (ripgrep does the same).
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            shell.error(&e);
+            ExitCode::from(e.kind().exit_code())
+        }
+    }
+}
+
+/// `--help` and `--version` exit 0 with clap's text; every other parse failure is a usage
+/// error (exit 2), reported as JSON when the raw arguments asked for a JSON format.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as Clap;
+    if matches!(e.kind(), Clap::DisplayHelp | Clap::DisplayVersion) {
+        // Nothing useful can be done if printing help fails (a closed pipe, say).
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let format = OutputFormat::sniff(std::env::args_os().skip(1));
+    let shell = Shell::new(format);
+    if format.is_machine() {
+        shell.error(&CliError::usage(e.kind(), e.to_string()));
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(error::ErrorKind::Usage.exit_code())
+}

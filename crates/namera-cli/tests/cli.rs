@@ -1,0 +1,177 @@
+//! End-to-end tests of the `namera` binary: each runs the real executable in a separate
+//! process, as a user or a script would, so the state file is what carries a devnet from
+//! `up` to `status`, `env` and `down`.
+//!
+//! Devnets started here get names of their own (`cli-test-<pid>-…`), which isolates their
+//! state files and logs while the tool cache stays the shared default one (≈435 MB, filled
+//! once per machine or CI cache; see namera-devnet's README). A guard stops each devnet
+//! when its test ends, passed or not.
+
+use std::process::{Command, Output};
+
+use namera_devnet::{DevnetState, DownReport, Status, canonical_contracts};
+use serde_json::Value;
+
+fn namera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_namera"))
+        .args(args)
+        .output()
+        .expect("the namera binary should start")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts `out` exited with `code` and shows everything it wrote when it did not.
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(bytes)))
+}
+
+/// Runs `namera devnet down --name <name>` when dropped, so a failing test leaves no
+/// anvil or Alto behind.
+struct DownOnDrop(String);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        let _ = namera(&["devnet", "down", "--name", &self.0]);
+    }
+}
+
+fn unique(tag: &str) -> String {
+    format!("cli-test-{}-{tag}", std::process::id())
+}
+
+#[test]
+fn devnet_up_status_env_down_across_processes() {
+    let name = unique("life");
+    let _guard = DownOnDrop(name.clone());
+    let select = ["--name", name.as_str()];
+
+    let out =
+        namera(&[&["devnet", "up", "--chain-id", "4242", "-o", "json"][..], &select].concat());
+    assert_exit(&out, 0);
+    let state: DevnetState = serde_json::from_value(json(&out.stdout)).unwrap();
+    assert_eq!(state.name, name);
+    assert_eq!(state.chain_id, 4242);
+    assert!(state.rpc_url.starts_with("http://127.0.0.1:"), "{}", state.rpc_url);
+
+    // A second `up` from another process reuses the running devnet.
+    let out =
+        namera(&[&["devnet", "up", "--chain-id", "4242", "-o", "json"][..], &select].concat());
+    assert_exit(&out, 0);
+    let again: DevnetState = serde_json::from_value(json(&out.stdout)).unwrap();
+    assert_eq!(again.anvil.pid, state.anvil.pid);
+
+    let out = namera(&[&["devnet", "status", "-o", "json"][..], &select].concat());
+    assert_exit(&out, 0);
+    let raw = json(&out.stdout);
+    assert_eq!(raw["rpc_url"], state.rpc_url.as_str());
+    assert_eq!(raw["bundler_url"], state.bundler_url.as_str());
+    let status: Status = serde_json::from_value(raw).unwrap();
+    let expected = canonical_contracts(&state.placement);
+    assert!(expected.len() > 4, "the plugin contracts were not placed: {expected:?}");
+    let shown: Vec<_> = status.contracts.iter().map(|c| (c.name.clone(), c.address)).collect();
+    assert_eq!(shown, expected);
+    let missing: Vec<_> = status.contracts.iter().filter(|c| c.has_code != Some(true)).collect();
+    assert!(missing.is_empty(), "no code at {missing:?}");
+    assert!(status.is_complete(), "{status:?}");
+
+    let out = namera(&[&["devnet", "status"][..], &select].concat());
+    assert_exit(&out, 0);
+    let pretty = text(&out.stdout);
+    for (contract, address) in &expected {
+        assert!(pretty.contains(contract.as_str()), "{pretty}");
+        assert!(pretty.contains(&address.to_string()), "{pretty}");
+    }
+
+    let out = namera(&[&["devnet", "env"][..], &select].concat());
+    assert_exit(&out, 0);
+    let env = text(&out.stdout);
+    assert!(env.contains(&format!("LOCAL_RPC_URL={}\n", state.rpc_url)), "{env}");
+    assert!(env.contains(&format!("LOCAL_BUNDLER_URL={}\n", state.bundler_url)), "{env}");
+    let out = namera(&[&["devnet", "env", "-o", "json"][..], &select].concat());
+    assert_exit(&out, 0);
+    let vars = json(&out.stdout);
+    assert_eq!(vars["LOCAL_RPC_URL"], state.rpc_url.as_str());
+    assert_eq!(vars["LOCAL_BUNDLER_URL"], state.bundler_url.as_str());
+
+    let out = namera(&[&["devnet", "down", "-o", "json"][..], &select].concat());
+    assert_exit(&out, 0);
+    let report: DownReport = serde_json::from_value(json(&out.stdout)).unwrap();
+    assert!(report.stopped.contains(&state.anvil.pid), "{report:?}");
+    assert!(report.stopped.contains(&state.bundler.pid), "{report:?}");
+    assert!(report.still_running.is_empty(), "{report:?}");
+
+    let out = namera(&[&["devnet", "status", "-o", "json"][..], &select].concat());
+    assert_exit(&out, 3);
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let error = json(&out.stderr);
+    assert_eq!(error["error"]["code"], "devnet-not-running", "{error}");
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.contains(&name)), "{error}");
+    assert!(error["error"]["hint"].as_str().is_some_and(|h| h.contains("namera devnet up")));
+}
+
+#[test]
+fn a_devnet_that_never_ran_is_not_found() {
+    let name = unique("never");
+    let out = namera(&["devnet", "status", "--name", &name]);
+    assert_exit(&out, 3);
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(&format!("hint: start it with `namera devnet up --name {name}`")));
+    for command in ["env", "down"] {
+        let out = namera(&["devnet", command, "--name", &name, "-o", "ndjson"]);
+        assert_exit(&out, 3);
+        assert_eq!(json(&out.stderr)["error"]["code"], "devnet-not-running");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["devnet", "bogus"][..],
+        &["--bogus"],
+        &["devnet", "status", "--bogus"],
+        &["devnet", "status", "--chain-id", "0"],
+        &["devnet", "status", "--chain-id", "x"],
+        &["-o", "yaml", "devnet", "status"],
+        &[],
+    ] {
+        let out = namera(args);
+        assert_exit(&out, 2);
+        assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+    }
+    // A name the devnet rejects is bad input too.
+    assert_exit(&namera(&["devnet", "status", "--name", "../escape"]), 2);
+
+    let out = namera(&["-o", "json", "devnet", "bogus"]);
+    assert_exit(&out, 2);
+    let error = json(&out.stderr);
+    assert_eq!(error["error"]["code"], "unknown-command", "{error}");
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.contains("bogus")), "{error}");
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    for args in [&["--help"][..], &["devnet", "--help"], &["devnet", "up", "-h"], &["help"]] {
+        let out = namera(args);
+        assert_exit(&out, 0);
+        assert!(text(&out.stdout).contains("Usage"), "{args:?}");
+    }
+    let out = namera(&["--version"]);
+    assert_exit(&out, 0);
+    assert!(text(&out.stdout).starts_with("namera "));
+}
