@@ -90,7 +90,7 @@ fn one_owner_signature_enables_a_session_key_on_two_chains() {
             state.kernel_nonce,
         )
         .unwrap();
-        let mut signer = SessionKeySigner::enabling(
+        let signer = SessionKeySigner::enabling(
             key.clone(),
             read.permission(PermissionSigner::Ecdsa(key.address())).unwrap(),
             state.kernel_nonce,

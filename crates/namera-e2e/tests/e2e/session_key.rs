@@ -25,7 +25,7 @@ fn sudo_session_key_enables_on_first_use_then_acts_plainly() {
     };
     let approval =
         OwnerApproval::sign_single_chain(&owner, account.config(), &permission, chain).unwrap();
-    let mut signer = SessionKeySigner::enabling(
+    let signer = SessionKeySigner::enabling(
         key,
         permission,
         chain.kernel_nonce,

@@ -137,8 +137,11 @@ impl SessionKeySigner {
 
 impl OperationSigner for SessionKeySigner {
     fn nonce_key(&self, lane: LaneKey) -> NonceKey {
-        let mode =
-            if self.enable.is_some() { ValidationMode::Enable } else { ValidationMode::Default };
+        let mode = if self.pending_enable().is_some() {
+            ValidationMode::Enable
+        } else {
+            ValidationMode::Default
+        };
         NonceKey::permission(mode, self.permission.validation_id(), lane)
     }
 

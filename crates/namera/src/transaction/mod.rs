@@ -78,56 +78,91 @@ pub enum BatchError {
     Skipped(usize),
 }
 
-/// Send `batches` with `signer`, each to the account on its chain, and wait for them.
+/// An account on one chain and the signer that acts for it there.
+///
+/// Session keys need one signer per chain: each chain has its own enable signature.
+#[derive(Clone, Copy)]
+pub struct ChainSigner<'a> {
+    /// The account.
+    pub account: &'a SmartAccount,
+    /// Who signs its operations.
+    pub signer: &'a dyn OperationSigner,
+}
+
+impl std::fmt::Debug for ChainSigner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainSigner").field("account", &self.account.address()).finish()
+    }
+}
+
+/// Send `batches`, each to its chain's account and signer, and wait for them.
 ///
 /// Batches on one (chain, lane) go one after another, in the order given; different
-/// lanes and chains go at the same time. A signer whose next operation installs its
-/// permission (a session key's first use) gets that operation through alone first, so
-/// the others do not all try to install it. One failing batch does not stop other lanes.
+/// lanes and chains go at the same time. On a chain where the first operation must
+/// change the account for the others (it deploys the account, or installs a session
+/// key's permission), that chain's first batch lands alone first. One failing batch does
+/// not stop other lanes; a failed batch's later batches on the same lane are skipped.
 pub fn send_batches(
-    accounts: &[&SmartAccount],
-    signer: &dyn OperationSigner,
+    chains: &[ChainSigner<'_>],
     batches: &[Batch],
     timeout: Duration,
 ) -> Vec<BatchOutcome> {
-    let account_for = |chain: u64| accounts.iter().find(|a| a.chain().chain_id == chain).copied();
+    let chain_for =
+        |chain: u64| chains.iter().find(|c| c.account.chain().chain_id == chain).copied();
     let mut lanes: BTreeMap<(u64, LaneKey), Vec<usize>> = BTreeMap::new();
     for (i, b) in batches.iter().enumerate() {
         lanes.entry((b.chain, b.lane)).or_default().push(i);
     }
     let mut outcomes: Vec<Option<BatchOutcome>> = (0..batches.len()).map(|_| None).collect();
 
-    // Enabling first use: run the first batch alone.
-    if signer.is_enabling()
-        && let Some(first) = batches.first()
-    {
-        let lane = lanes.get_mut(&(first.chain, first.lane)).expect("first batch is in a lane");
-        lane.remove(0);
-        let outcome = run_one(account_for(first.chain), signer, first, 0, timeout);
-        let failed = outcome.result.is_err();
-        outcomes[0] = Some(outcome);
+    // First batches that must land alone, one per chain, concurrently across chains.
+    let firsts: Vec<usize> = chains
+        .iter()
+        .filter(|c| c.signer.is_enabling() || !c.account.is_deployed().unwrap_or(false))
+        .filter_map(|c| batches.iter().position(|b| b.chain == c.account.chain().chain_id))
+        .collect();
+    let first_outcomes =
+        run_lanes(firsts.iter().map(|&i| vec![i]).collect(), batches, &chain_for, timeout);
+    for o in first_outcomes {
+        let (i, failed) = (o.index, o.result.is_err());
+        let b = &batches[i];
+        let lane = lanes.get_mut(&(b.chain, b.lane)).expect("every batch is in a lane");
+        lane.retain(|&x| x != i);
         if failed {
-            // Same lane: skipped, to keep order. Other lanes would retry the install and
-            // most likely fail the same way, but they are independent requests: run them.
-            for i in lanes.remove(&(first.chain, first.lane)).unwrap_or_default() {
-                outcomes[i] = Some(skipped(batches, i, 0));
+            // Keep order on its lane: the rest of that lane is skipped.
+            for later in std::mem::take(lane) {
+                outcomes[later] = Some(skipped(batches, later, i));
             }
         }
+        outcomes[i] = Some(o);
     }
 
+    let rest = lanes.into_values().filter(|v| !v.is_empty()).collect();
+    for o in run_lanes(rest, batches, &chain_for, timeout) {
+        let i = o.index;
+        outcomes[i] = Some(o);
+    }
+    outcomes.into_iter().map(|o| o.expect("every batch has an outcome")).collect()
+}
+
+/// Run each lane (a list of batch indices) on its own thread, in order within the lane.
+fn run_lanes<'a>(
+    lanes: Vec<Vec<usize>>,
+    batches: &[Batch],
+    chain_for: &(dyn Fn(u64) -> Option<ChainSigner<'a>> + Sync),
+    timeout: Duration,
+) -> Vec<BatchOutcome> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = lanes
-            .into_values()
-            .filter(|v| !v.is_empty())
+            .into_iter()
             .map(|indices| {
                 scope.spawn(move || {
                     let mut out = Vec::with_capacity(indices.len());
                     let mut failed_at = None;
                     for i in indices {
-                        let b = &batches[i];
                         let outcome = match failed_at {
                             Some(f) => skipped(batches, i, f),
-                            None => run_one(account_for(b.chain), signer, b, i, timeout),
+                            None => run_one(chain_for(batches[i].chain), &batches[i], i, timeout),
                         };
                         if outcome.result.is_err() && failed_at.is_none() {
                             failed_at = Some(i);
@@ -138,15 +173,9 @@ pub fn send_batches(
                 })
             })
             .collect();
-        for h in handles {
-            // A panicking lane thread is a bug in this crate; surface it.
-            for o in h.join().expect("lane thread panicked") {
-                let i = o.index;
-                outcomes[i] = Some(o);
-            }
-        }
-    });
-    outcomes.into_iter().map(|o| o.expect("every batch has an outcome")).collect()
+        // A panicking lane thread is a bug in this crate; surface it.
+        handles.into_iter().flat_map(|h| h.join().expect("lane thread panicked")).collect()
+    })
 }
 
 fn skipped(batches: &[Batch], i: usize, failed: usize) -> BatchOutcome {
@@ -160,8 +189,7 @@ fn skipped(batches: &[Batch], i: usize, failed: usize) -> BatchOutcome {
 }
 
 fn run_one(
-    account: Option<&SmartAccount>,
-    signer: &dyn OperationSigner,
+    chain: Option<ChainSigner<'_>>,
     batch: &Batch,
     index: usize,
     timeout: Duration,
@@ -173,7 +201,7 @@ fn run_one(
         hash: None,
         result: Err(BatchError::UnknownChain(batch.chain)),
     };
-    let Some(account) = account else { return outcome };
+    let Some(ChainSigner { account, signer }) = chain else { return outcome };
     let sent = match account.send(signer, &batch.calls, batch.lane) {
         Ok(s) => s,
         Err(e) => {
