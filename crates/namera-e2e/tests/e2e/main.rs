@@ -2,4 +2,5 @@
 
 mod deploy;
 mod multi_chain;
+mod policies;
 mod session_key;
