@@ -10,13 +10,19 @@ const KNOWN_ERRORS: &[(&str, &str)] = &[
     ("CallViolatesValueRule()", "the value exceeds the call policy's limit"),
     ("InvalidCallData()", "no call-policy permission allows this target and function"),
     ("InvalidCallType()", "the call policy does not allow this call type"),
+    ("ParamTooShort()", "an argument is shorter than the call policy's slice rule needs"),
     ("EnableNotApproved()", "the owner's enable signature is not valid for this account"),
     ("InvalidNonce()", "the nonce is not valid for this validation"),
 ];
 
 /// Errors only the call policy raises.
-const CALL_POLICY_ERRORS: [&str; 4] =
-    ["CallViolatesParamRule", "CallViolatesValueRule", "InvalidCallData", "InvalidCallType"];
+const CALL_POLICY_ERRORS: [&str; 5] = [
+    "CallViolatesParamRule",
+    "CallViolatesValueRule",
+    "InvalidCallData",
+    "InvalidCallType",
+    "ParamTooShort",
+];
 
 /// What we could read from a refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

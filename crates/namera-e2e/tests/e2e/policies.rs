@@ -56,8 +56,8 @@ enum Expect {
     /// from the revert (`None` when there is none to read).
     Refused { policy: Option<&'static str>, error: Option<&'static str> },
     /// Refused as `AA22 expired or not due`: a policy's validAfter/validUntil window
-    /// (timestamp or rate limit) excludes now. Kernel reports no policy index for these,
-    /// so the SDK cannot name the policy.
+    /// (timestamp or rate limit) excludes now. Kernel reports no policy index for these;
+    /// the SDK names the permission's window policies instead.
     OutsideWindow,
 }
 
@@ -134,7 +134,7 @@ fn enable_with_fresh_approval(
 fn outcome(result: &Result<namera::bundler::UserOperationReceipt, AccountError>) -> Expect {
     match result {
         Ok(_) => Expect::Lands,
-        Err(AccountError::Refused { refusal, policy: None, .. })
+        Err(AccountError::Refused { refusal, policy: Some(_), .. })
             if refusal.error.is_none() && refusal.aa_code.as_deref() == Some("AA22") =>
         {
             Expect::OutsideWindow
@@ -265,13 +265,13 @@ fn expect_refused(
 }
 
 /// `e` is the bundler's `AA22 expired or not due` for a window of `policy`. The chain
-/// does not say which policy set the window; the SDK names none today (accepting the
-/// right name keeps this test valid once it does).
+/// does not say which policy set the window; the SDK names the permission's only window
+/// policy.
 fn assert_outside_window(e: &AccountError, policy: &str) {
     let r = refusal_of(e);
     assert_eq!(r.aa_code.as_deref(), Some("AA22"), "{e:?}");
     assert_eq!((r.error, r.policy_index), (None, None), "{e:?}");
-    assert!(e.refusing_policy().is_none_or(|p| p == policy), "{e:?}");
+    assert_eq!(e.refusing_policy(), Some(policy), "{e:?}");
 }
 
 fn refusal_of(e: &AccountError) -> &namera::revert::Refusal {
@@ -441,9 +441,8 @@ fn call_policy_slice_equal() {
             case("\"hello world\"", g("hello world"), Expect::Lands),
             case("\"hello\" exactly", g("hello"), Expect::Lands),
             case("\"Hello world\"", g("Hello world"), call("CallViolatesParamRule")),
-            // Shorter than the slice: the policy reverts ParamTooShort(), an error the SDK
-            // does not know, so it names no policy.
-            case("\"hell\" (too short)", g("hell"), Expect::Refused { policy: None, error: None }),
+            // Shorter than the slice: the policy reverts ParamTooShort().
+            case("\"hell\" (too short)", g("hell"), call("ParamTooShort")),
         ],
     );
 }
@@ -826,28 +825,23 @@ fn revoked_permission_is_refused_and_cannot_be_enabled_again() {
     assert!(r.success, "{r:?}");
     assert_eq!(key_state(&account, vid).unwrap(), KeyState::Uninstalled);
 
-    // The revoked permission's signer is gone: validation reverts with empty data, so
-    // nothing names the cause (AA23 and `0x`).
-    let e = expect_refused(run(&account, &mut signer, &pay(4)), "revoked key");
-    let r = refusal_of(&e);
-    assert_eq!(
-        (r.aa_code.as_deref(), r.error, e.refusing_policy()),
-        (Some("AA23"), None, None),
-        "{e:?}"
-    );
-    assert!(e.refusal().unwrap().ends_with("AA23 reverted 0x"), "{e:?}");
+    // The revoked permission's signer is gone: validation reverts with empty data (AA23,
+    // `0x`); the SDK reads the key's state and says it was revoked.
+    match run(&account, &mut signer, &pay(4)) {
+        Err(AccountError::KeyRevoked { state: KeyState::Uninstalled }) => {}
+        other => panic!("revoked key: expected KeyRevoked(Uninstalled), got {other:?}"),
+    }
 
     // Enabling it again with a fresh approval at the current kernel nonce: Kernel 0.3.1
     // refuses the install itself (the validation's stored nonce is the current one).
     let kernel_nonce = account.kernel_nonce().unwrap();
     let mut again = enable_with_fresh_approval(&owner, &account, key.clone(), permission.clone());
-    let e = expect_refused(run(&account, &mut again, &pay(8)), "re-enabling a revoked permission");
-    let r = refusal_of(&e);
-    assert_eq!(
-        (r.aa_code.as_deref(), r.error, e.refusing_policy()),
-        (Some("AA23"), Some("InvalidNonce"), None),
-        "{e:?}"
-    );
+    // Kernel reverts InvalidNonce (the validation's stored nonce is the current one); the
+    // SDK reads the key's state and reports it revoked.
+    match run(&account, &mut again, &pay(8)) {
+        Err(AccountError::KeyRevoked { state: KeyState::Uninstalled }) => {}
+        other => panic!("re-enabling a revoked permission: expected KeyRevoked, got {other:?}"),
+    }
     // Nor does the next kernel nonce help: Kernel 0.3.1 checks the approval against
     // currentNonce, so it is not approved.
     let chain = ChainNonce { chain_id: account.chain().chain_id, kernel_nonce: kernel_nonce + 1 };

@@ -3,7 +3,7 @@
 use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
-    account::SessionKeySigner,
+    account::{AccountError, SessionKeySigner},
     kernel::{Call, LaneKey},
     permission::{Permission, PermissionSigner},
     policy::Policy,
@@ -98,8 +98,11 @@ fn revoked_key_is_refused_and_status_says_so_while_another_key_works() {
     let r = account.execute(&owner_signer, &[revoke], LaneKey::DEFAULT, RECEIPT_TIMEOUT).unwrap();
     assert!(r.success, "{r:?}");
     assert_eq!(key_state(&account, vid_a).unwrap(), KeyState::Uninstalled);
-    let refused = use_key(&account, &mut a, 3).unwrap_err();
-    assert!(refused.refusal().is_some(), "refused by the bundler, not sent: {refused}");
+    // Refused before anything is sent, and the SDK says why.
+    match use_key(&account, &mut a, 3) {
+        Err(AccountError::KeyRevoked { state: KeyState::Uninstalled }) => {}
+        other => panic!("expected KeyRevoked(Uninstalled), got {other:?}"),
+    }
     // The other key is untouched.
     assert_eq!(
         key_state(&account, b.permission().validation_id()).unwrap(),
@@ -132,8 +135,10 @@ fn revoke_all_refuses_every_key_and_a_fresh_key_still_works() {
             key_state(&account, k.permission().validation_id()).unwrap(),
             KeyState::Invalidated { nonce: current, valid_nonce_from: current + 1 }
         );
-        let refused = use_key(&account, k, 9).unwrap_err();
-        assert!(refused.refusal().is_some(), "{refused}");
+        match use_key(&account, k, 9) {
+            Err(AccountError::KeyRevoked { state: KeyState::Invalidated { .. } }) => {}
+            other => panic!("expected KeyRevoked(Invalidated), got {other:?}"),
+        }
     }
     // A key approved after revoke-all (with the new nonce) works.
     let mut fresh = issue_key(&owner, &account);

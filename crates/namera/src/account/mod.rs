@@ -83,6 +83,12 @@ pub enum AccountError {
         /// The raw error.
         source: RpcError,
     },
+    /// The session key was revoked by the owner: its operations can never pass again.
+    #[error("the session key was revoked ({state:?}); ask the owner for a new one")]
+    KeyRevoked {
+        /// What the account says about it.
+        state: crate::session_key::KeyState,
+    },
     /// No receipt in time.
     #[error("no receipt for UserOperation {hash} after {seconds} s")]
     ReceiptTimeout {
@@ -210,7 +216,7 @@ impl SmartAccount {
             op.factory = Some(self.config.factory());
             op.factory_data = self.config.factory_data();
         }
-        let estimate = self.chain.bundler.estimate(&op).map_err(|e| refusal(e, signer))?;
+        let estimate = self.chain.bundler.estimate(&op).map_err(|e| self.refusal(e, signer))?;
         apply_estimate(&mut op, &estimate)?;
         Ok(op)
     }
@@ -223,7 +229,7 @@ impl SmartAccount {
     ) -> Result<SentOperation, AccountError> {
         let hash = op.hash_v07(self.chain.chain_id);
         op.signature = signer.sign(hash).map_err(AccountError::Sign)?;
-        let sent = self.chain.bundler.send(&op).map_err(|e| refusal(e, signer))?;
+        let sent = self.chain.bundler.send(&op).map_err(|e| self.refusal(e, signer))?;
         debug_assert_eq!(sent, hash);
         Ok(SentOperation { hash, operation: op })
     }
@@ -275,6 +281,25 @@ impl SmartAccount {
     }
 }
 
+impl SmartAccount {
+    /// A refusal, and when it hides a revoked session key, say so: an uninstalled
+    /// permission's signer is gone (validation reverts without data), and a key below
+    /// `validNonceFrom` reverts `InvalidNonce`.
+    fn refusal(&self, e: RpcError, signer: &dyn OperationSigner) -> AccountError {
+        let err = refusal(e, signer);
+        if let AccountError::Refused { refusal: r, .. } = &err
+            && matches!(r.error, None | Some("InvalidNonce"))
+            && r.aa_code.as_deref() == Some("AA23")
+            && let Some(vid) = signer.permission_validation_id()
+            && let Ok(state) = crate::session_key::key_state(self, vid)
+            && state.is_revoked()
+        {
+            return AccountError::KeyRevoked { state };
+        }
+        err
+    }
+}
+
 fn apply_estimate(op: &mut UserOperation, e: &GasEstimate) -> Result<(), AccountError> {
     op.pre_verification_gas = e.pre_verification_gas;
     op.verification_gas_limit = u128_of(e.verification_gas_limit, "verificationGasLimit")?;
@@ -295,14 +320,22 @@ fn apply_estimate(op: &mut UserOperation, e: &GasEstimate) -> Result<(), Account
 fn refusal(e: RpcError, signer: &dyn OperationSigner) -> AccountError {
     let RpcError::Rpc(obj) = &e else { return AccountError::Rpc(e) };
     let r = crate::revert::parse(&obj.message, obj.data.as_ref());
-    let policy = match (r.call_policy, r.policy_index) {
-        (true, _) => Some("call"),
-        (false, Some(i)) => signer.policy_type(i),
+    let policy = match (r.call_policy, r.policy_index, r.aa_code.as_deref()) {
+        (true, _, _) => Some("call"),
+        (false, Some(i), _) => signer.policy_type(i),
+        // Outside a validity window: the EntryPoint does not say whose; the signer knows
+        // which of its policies set one.
+        (false, None, Some("AA22")) => match signer.window_policies().as_slice() {
+            [one] => Some(*one),
+            [_, _] => Some("timestamp or rate-limit"),
+            _ => None,
+        },
         _ => None,
     };
     let mut reason = match (policy, r.policy_index, r.meaning) {
         (Some(p), Some(i), _) => format!("the {p} policy (#{i}) refused the operation"),
         (Some(p), None, Some(m)) => format!("the {p} policy refused: {m}"),
+        (Some(p), None, None) => format!("outside the {p} policy's time window"),
         (None, _, Some(m)) => m.to_owned(),
         _ => String::new(),
     };

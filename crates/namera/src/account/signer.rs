@@ -35,6 +35,15 @@ pub trait OperationSigner: Send + Sync {
         let _ = index;
         None
     }
+    /// Which of this signer's policies set a validity window (`validAfter`/`validUntil`):
+    /// the EntryPoint refuses an operation outside it as AA22 without naming the policy.
+    fn window_policies(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+    /// The permission's validation id, for a session-key signer.
+    fn permission_validation_id(&self) -> Option<crate::kernel::ValidationId> {
+        None
+    }
 }
 
 /// The owner, through the account's root validator.
@@ -165,5 +174,25 @@ impl OperationSigner for SessionKeySigner {
     fn policy_type(&self, index: u64) -> Option<&'static str> {
         let i = usize::try_from(index).ok()?;
         self.permission.policies.get(i).map(crate::policy::Policy::type_name)
+    }
+
+    fn window_policies(&self) -> Vec<&'static str> {
+        use crate::policy::PolicyKind;
+        let mut out = Vec::new();
+        for p in &self.permission.policies {
+            let name = match p.kind {
+                PolicyKind::Timestamp { .. } => "timestamp",
+                PolicyKind::RateLimit { .. } => "rate-limit",
+                _ => continue,
+            };
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    fn permission_validation_id(&self) -> Option<crate::kernel::ValidationId> {
+        Some(self.permission.validation_id())
     }
 }
