@@ -3,11 +3,10 @@
 use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
-    account::SessionKeySigner,
     kernel::{Call, LaneKey, NonceKey},
     permission::{Permission, PermissionSigner},
     policy::Policy,
-    session_key::{ChainNonce, OwnerApproval},
+    session_key::issue,
     transaction::{Batch, ChainSigner, send_batches},
 };
 use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, random_address};
@@ -19,21 +18,8 @@ fn ten_lanes_at_once_all_land() {
     let permission =
         Permission::new(PermissionSigner::Ecdsa(key.address()), vec![Policy::sudo()]).unwrap();
     let chain = account.chain().chain_id;
-    let nonce = account.kernel_nonce().unwrap();
-    let approval = OwnerApproval::sign_single_chain(
-        &owner,
-        account.config(),
-        &permission,
-        ChainNonce { chain_id: chain, kernel_nonce: nonce },
-    )
-    .unwrap();
     // The key's first use (enable mode, deploying the account too) is one of the batches.
-    let signer = SessionKeySigner::enabling(
-        key,
-        permission,
-        nonce,
-        approval.chains[0].enable_signature.clone(),
-    );
+    let signer = issue(&owner, &[&account], &permission, &key).unwrap().1.remove(0);
     let to = random_address();
     let batches: Vec<Batch> = (0..10u16)
         .map(|i| {

@@ -5,3 +5,4 @@ mod lanes;
 mod multi_chain;
 mod policies;
 mod session_key;
+mod webauthn;

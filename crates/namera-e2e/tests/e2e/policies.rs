@@ -116,18 +116,7 @@ fn enable_with_fresh_approval(
     key: PrivateKeySigner,
     permission: Permission,
 ) -> SessionKeySigner {
-    let chain = ChainNonce {
-        chain_id: account.chain().chain_id,
-        kernel_nonce: account.kernel_nonce().unwrap(),
-    };
-    let approval =
-        OwnerApproval::sign_single_chain(owner, account.config(), &permission, chain).unwrap();
-    SessionKeySigner::enabling(
-        key,
-        permission,
-        chain.kernel_nonce,
-        approval.chains[0].enable_signature.clone(),
-    )
+    namera::session_key::issue(owner, &[account], &permission, &key).unwrap().1.remove(0)
 }
 
 /// What actually happened, in the table's terms.

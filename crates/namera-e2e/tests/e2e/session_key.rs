@@ -3,34 +3,18 @@
 use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
-    account::{AccountError, SessionKeySigner},
+    account::{AccountError, SessionKeySigner, SmartAccount},
     kernel::{Call, LaneKey},
     permission::{Permission, PermissionSigner},
     policy::Policy,
-    session_key::{
-        ChainNonce, KeyState, OwnerApproval, key_state, nonces, revoke_all_call, revoke_call,
-    },
+    session_key::{KeyState, issue, key_state, nonces, revoke_all_call, revoke_call},
 };
 use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, random_address};
 
 #[test]
 fn sudo_session_key_enables_on_first_use_then_acts_plainly() {
     let (owner, account, _) = new_account(false, ether(1));
-    let key = PrivateKeySigner::random();
-    let permission =
-        Permission::new(PermissionSigner::Ecdsa(key.address()), vec![Policy::sudo()]).unwrap();
-    let chain = ChainNonce {
-        chain_id: account.chain().chain_id,
-        kernel_nonce: account.kernel_nonce().unwrap(),
-    };
-    let approval =
-        OwnerApproval::sign_single_chain(&owner, account.config(), &permission, chain).unwrap();
-    let signer = SessionKeySigner::enabling(
-        key,
-        permission,
-        chain.kernel_nonce,
-        approval.chains[0].enable_signature.clone(),
-    );
+    let signer = issue_key(&owner, &account);
 
     let to = random_address();
     let first = account
@@ -46,25 +30,11 @@ fn sudo_session_key_enables_on_first_use_then_acts_plainly() {
 }
 
 /// Issue a sudo session key for `account` (enable mode on first use).
-fn issue_key(
-    owner: &PrivateKeySigner,
-    account: &namera::account::SmartAccount,
-) -> SessionKeySigner {
+fn issue_key(owner: &PrivateKeySigner, account: &SmartAccount) -> SessionKeySigner {
     let key = PrivateKeySigner::random();
     let permission =
         Permission::new(PermissionSigner::Ecdsa(key.address()), vec![Policy::sudo()]).unwrap();
-    let chain = ChainNonce {
-        chain_id: account.chain().chain_id,
-        kernel_nonce: account.kernel_nonce().unwrap(),
-    };
-    let approval =
-        OwnerApproval::sign_single_chain(owner, account.config(), &permission, chain).unwrap();
-    SessionKeySigner::enabling(
-        key,
-        permission,
-        chain.kernel_nonce,
-        approval.chains[0].enable_signature.clone(),
-    )
+    issue(owner, &[account], &permission, &key).unwrap().1.remove(0)
 }
 
 fn use_key(

@@ -2,10 +2,14 @@
 
 mod approval;
 #[cfg(feature = "client")]
+mod issue;
+#[cfg(feature = "client")]
 mod onchain;
 mod serialized;
 
 pub use approval::{ApprovalError, ChainApproval, ChainNonce, OwnerApproval};
+#[cfg(feature = "client")]
+pub use issue::{IssueError, issue};
 #[cfg(feature = "client")]
 pub use onchain::{KeyState, key_state, nonces, revoke_all_call, revoke_call};
 pub use serialized::{
