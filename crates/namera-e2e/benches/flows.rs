@@ -91,9 +91,10 @@ fn count(name: &str, stats: &RpcStats, f: impl FnOnce()) {
     stats.reset();
     f();
     println!(
-        "round trips: {name:<32} {:>2} requests, {:>2} HTTP round trips (all sequential)",
+        "round trips: {name:<32} {:>2} requests, {:>2} HTTP round trips, {} sequential",
         stats.requests(),
-        stats.round_trips()
+        stats.round_trips(),
+        stats.sequential_round_trips()
     );
 }
 

@@ -115,6 +115,32 @@ impl NodeClient {
         Ok(NonceKey::split(nonce).1)
     }
 
+    /// The account's code and the EntryPoint sequence of `key`, in one batched round trip.
+    pub fn code_and_sequence(
+        &self,
+        sender: Address,
+        key: NonceKey,
+    ) -> Result<(Bytes, u64), RpcError> {
+        let get_nonce = IEntryPointNonce::getNonceCall { sender, key: key.0 }.abi_encode();
+        let answers = self.rpc.batch(&[
+            ("eth_getCode", json!([sender, "latest"])),
+            (
+                "eth_call",
+                json!([{"to": ENTRY_POINT_V07, "data": Bytes::from(get_nonce)}, "latest"]),
+            ),
+        ])?;
+        let mut answers = answers.into_iter();
+        let mut next = |method: &str| -> Result<Bytes, RpcError> {
+            let v = answers.next().ok_or_else(|| bad(method, "missing from the batch"))??;
+            serde_json::from_value(v).map_err(|e| bad(method, e.to_string()))
+        };
+        let code = next("eth_getCode")?;
+        let raw = next("eth_call")?;
+        let nonce = IEntryPointNonce::getNonceCall::abi_decode_returns(&raw)
+            .map_err(|e| bad("eth_call", format!("getNonce: {e}")))?;
+        Ok((code, NonceKey::split(nonce).1))
+    }
+
     /// What `account` has deposited in EntryPoint v0.7. Unused prefund from its
     /// UserOperations is credited here, not to its balance.
     pub fn entry_point_deposit(&self, account: Address) -> Result<U256, RpcError> {

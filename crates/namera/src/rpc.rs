@@ -7,20 +7,22 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-/// Counts of what a client sent: JSON-RPC requests and HTTP round trips.
+/// Counts of what a client sent: JSON-RPC requests and HTTP round trips, and when each
+/// round trip ran (to tell how many of them had to wait for one another).
 #[derive(Debug, Default)]
 pub struct RpcStats {
     requests: AtomicU64,
     round_trips: AtomicU64,
+    intervals: Mutex<Vec<(Instant, Instant)>>,
 }
 
 impl RpcStats {
@@ -34,10 +36,36 @@ impl RpcStats {
         self.round_trips.load(Ordering::Relaxed)
     }
 
+    /// The longest chain of round trips each of which started after the previous one
+    /// ended: the sequential round trips, what latency multiplies. Round trips that
+    /// overlapped (batched or concurrent) count once.
+    pub fn sequential_round_trips(&self) -> u64 {
+        let mut spans = self.intervals.lock().map(|v| v.clone()).unwrap_or_default();
+        spans.sort_by_key(|s| s.1);
+        let mut count = 0;
+        let mut last_end: Option<Instant> = None;
+        for (start, end) in spans {
+            if last_end.is_none_or(|e| start >= e) {
+                count += 1;
+                last_end = Some(end);
+            }
+        }
+        count
+    }
+
     /// Back to zero.
     pub fn reset(&self) {
         self.requests.store(0, Ordering::Relaxed);
         self.round_trips.store(0, Ordering::Relaxed);
+        if let Ok(mut v) = self.intervals.lock() {
+            v.clear();
+        }
+    }
+
+    fn record(&self, start: Instant) {
+        if let Ok(mut v) = self.intervals.lock() {
+            v.push((start, Instant::now()));
+        }
     }
 }
 
@@ -272,6 +300,13 @@ impl RpcClient {
     fn post(&self, method: &str, body: &Value, requests: u64) -> Result<Value, RpcError> {
         self.stats.requests.fetch_add(requests, Ordering::Relaxed);
         self.stats.round_trips.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let result = self.exchange(method, body);
+        self.stats.record(started);
+        result
+    }
+
+    fn exchange(&self, method: &str, body: &Value) -> Result<Value, RpcError> {
         let mut response = self
             .agent
             .post(&self.url)

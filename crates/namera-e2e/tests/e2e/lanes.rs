@@ -103,3 +103,22 @@ fn batch_outcomes_are_per_batch_and_a_failure_hides_nothing() {
     assert!(outcomes[2].result.as_ref().is_ok_and(|r| r.success));
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(5));
 }
+
+#[test]
+fn a_stale_lane_sequence_is_read_again() {
+    // Two clients of one account share a lane; each caches the lane's sequence, so every
+    // other send starts from a stale value, gets AA25 from the bundler, and retries once.
+    let (_owner, first, owner_signer) = new_account(false, ether(1));
+    let second = namera::account::SmartAccount::new(first.config().clone(), namera_e2e::chain());
+    let to = random_address();
+    let lane = LaneKey(77);
+    for (i, account) in [&first, &second, &first, &second].into_iter().enumerate() {
+        let r = account
+            .execute(&owner_signer, &[Call::transfer(to, U256::from(1))], lane, RECEIPT_TIMEOUT)
+            .unwrap_or_else(|e| panic!("send {i}: {e}"));
+        assert!(r.success);
+    }
+    let key = NonceKey::root(first.config().root.validation_id(), lane);
+    assert_eq!(first.chain().node.entry_point_sequence(first.address(), key).unwrap(), 4);
+    assert_eq!(first.chain().node.balance(to).unwrap(), U256::from(4));
+}

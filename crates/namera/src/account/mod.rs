@@ -7,7 +7,11 @@
 mod signer;
 
 use std::{
-    sync::atomic::{AtomicBool, Ordering},
+    collections::{HashMap, HashSet},
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -16,9 +20,12 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 pub use signer::{OperationSigner, OwnerSigner, STUB_ECDSA_SIGNATURE, SessionKeySigner};
 
 use crate::{
-    bundler::{BundlerClient, GasEstimate, PaymasterClient, UserOperationReceipt},
+    bundler::{BundlerClient, Fees, GasEstimate, PaymasterClient, UserOperationReceipt},
     chain::Endpoints,
-    kernel::{AccountConfig, Call, ExecType, ExecutionError, LaneKey, UserOperation, encode_calls},
+    kernel::{
+        AccountConfig, Call, ExecType, ExecutionError, LaneKey, NonceKey, UserOperation,
+        encode_calls,
+    },
     node::NodeClient,
     rpc::{RpcClient, RpcError, RpcStats},
 };
@@ -129,13 +136,24 @@ pub struct SentOperation {
     pub operation: UserOperation,
 }
 
+/// How long a fee quote is reused before asking the bundler again.
+const FEES_TTL: Duration = Duration::from_secs(10);
+
 /// A Kernel account on one chain.
+///
+/// It remembers what it has seen so that a warm client needs few round trips: that the
+/// account is deployed, each lane's next EntryPoint sequence (advanced by every operation
+/// it sends, forgotten when the bundler says the nonce is wrong), and a recent fee quote.
 #[derive(Debug)]
 pub struct SmartAccount {
     config: AccountConfig,
     address: Address,
     chain: ChainClient,
     deployed: AtomicBool,
+    sequences: Mutex<HashMap<NonceKey, u64>>,
+    /// Keys whose next sequence must be read from the chain (after an AA25).
+    unsure: Mutex<HashSet<NonceKey>>,
+    fees: Mutex<Option<(Fees, Instant)>>,
 }
 
 fn u128_of(v: U256, what: &'static str) -> Result<u128, AccountError> {
@@ -145,7 +163,15 @@ fn u128_of(v: U256, what: &'static str) -> Result<u128, AccountError> {
 impl SmartAccount {
     /// The account `config` on `chain`.
     pub fn new(config: AccountConfig, chain: ChainClient) -> Self {
-        Self { address: config.address(), config, chain, deployed: AtomicBool::new(false) }
+        Self {
+            address: config.address(),
+            config,
+            chain,
+            deployed: AtomicBool::new(false),
+            sequences: Mutex::default(),
+            unsure: Mutex::default(),
+            fees: Mutex::default(),
+        }
     }
 
     /// The account's address (the same on every chain).
@@ -190,6 +216,10 @@ impl SmartAccount {
     }
 
     /// Build an unsigned, estimated UserOperation with raw call data.
+    ///
+    /// Round trips: the deployment state and the lane's sequence (one batched node
+    /// request, skipped when both are known) go out together with the fee quote (skipped
+    /// while fresh); then the estimate.
     pub fn prepare_call_data(
         &self,
         signer: &dyn OperationSigner,
@@ -197,9 +227,30 @@ impl SmartAccount {
         lane: LaneKey,
     ) -> Result<UserOperation, AccountError> {
         let key = signer.nonce_key(lane);
-        let deployed = self.is_deployed()?;
-        let sequence = self.chain.node.entry_point_sequence(self.address, key)?;
-        let fees = self.chain.bundler.fees()?;
+        let cached_fees = self
+            .fees
+            .lock()
+            .ok()
+            .and_then(|f| *f)
+            .filter(|(_, at)| at.elapsed() < FEES_TTL)
+            .map(|(f, _)| f);
+        let (state, fees) = std::thread::scope(|s| {
+            let quote = cached_fees.is_none().then(|| s.spawn(|| self.chain.bundler.fees()));
+            let state = self.deployment_and_sequence(key, signer.sequence_hint(key));
+            let fees = match quote {
+                // A panicking fee thread is a bug here; surface it.
+                Some(h) => h.join().expect("fee thread panicked"),
+                None => Ok(cached_fees.expect("checked above")),
+            };
+            (state, fees)
+        });
+        let (deployed, sequence) = state?;
+        let fees = fees?;
+        if cached_fees.is_none()
+            && let Ok(mut f) = self.fees.lock()
+        {
+            *f = Some((fees, Instant::now()));
+        }
         let mut op = UserOperation {
             sender: self.address,
             nonce: key.nonce(sequence),
@@ -216,9 +267,51 @@ impl SmartAccount {
             op.factory = Some(self.config.factory());
             op.factory_data = self.config.factory_data();
         }
-        let estimate = self.chain.bundler.estimate(&op).map_err(|e| self.refusal(e, signer))?;
-        apply_estimate(&mut op, &estimate)?;
+        let estimate = self.chain.bundler.estimate(&op).map_err(|e| self.refusal(e, signer));
+        if let Err(e) = &estimate {
+            self.forget_sequence_on_nonce_error(key, e);
+        }
+        apply_estimate(&mut op, &estimate?)?;
         Ok(op)
+    }
+
+    /// Whether the account is deployed and the lane's next sequence, from the caches or
+    /// one batched node request.
+    fn deployment_and_sequence(
+        &self,
+        key: NonceKey,
+        hint: Option<u64>,
+    ) -> Result<(bool, u64), RpcError> {
+        let deployed = self.deployed.load(Ordering::Relaxed);
+        let unsure = self.unsure.lock().map(|mut u| u.remove(&key)).unwrap_or(true);
+        let cached = if unsure {
+            None
+        } else {
+            self.sequences.lock().ok().and_then(|m| m.get(&key).copied()).or(hint)
+        };
+        if let (true, Some(seq)) = (deployed, cached) {
+            return Ok((true, seq));
+        }
+        if deployed {
+            return Ok((true, self.chain.node.entry_point_sequence(self.address, key)?));
+        }
+        let (code, sequence) = self.chain.node.code_and_sequence(self.address, key)?;
+        let deployed = !code.is_empty();
+        self.deployed.store(deployed, Ordering::Relaxed);
+        Ok((deployed, sequence))
+    }
+
+    /// After an AA25 (invalid nonce) the cached sequence is wrong: read it again next time.
+    fn forget_sequence_on_nonce_error(&self, key: NonceKey, e: &AccountError) {
+        if let AccountError::Refused { refusal, .. } = e
+            && refusal.aa_code.as_deref() == Some("AA25")
+            && let Ok(mut m) = self.sequences.lock()
+        {
+            m.remove(&key);
+            if let Ok(mut u) = self.unsure.lock() {
+                u.insert(key);
+            }
+        }
     }
 
     /// Sign a prepared operation and hand it to the bundler.
@@ -229,20 +322,44 @@ impl SmartAccount {
     ) -> Result<SentOperation, AccountError> {
         let hash = op.hash_v07(self.chain.chain_id);
         op.signature = signer.sign(hash).map_err(AccountError::Sign)?;
-        let sent = self.chain.bundler.send(&op).map_err(|e| self.refusal(e, signer))?;
-        debug_assert_eq!(sent, hash);
+        let (key, sequence) = NonceKey::split(op.nonce);
+        let sent = self.chain.bundler.send(&op).map_err(|e| self.refusal(e, signer));
+        match &sent {
+            Ok(_) => {
+                if let Ok(mut m) = self.sequences.lock() {
+                    m.insert(key, sequence + 1);
+                }
+            }
+            Err(e) => self.forget_sequence_on_nonce_error(key, e),
+        }
+        if let Ok(h) = &sent {
+            debug_assert_eq!(h, &hash, "the bundler hashes as we do");
+        }
+        sent?;
         Ok(SentOperation { hash, operation: op })
     }
 
     /// Prepare, sign and send `calls` on `lane`.
+    ///
+    /// If the bundler says the nonce is wrong (AA25: another client used the lane since
+    /// this one cached its sequence), the sequence is read again and the operation is
+    /// prepared and sent once more.
     pub fn send(
         &self,
         signer: &dyn OperationSigner,
         calls: &[Call],
         lane: LaneKey,
     ) -> Result<SentOperation, AccountError> {
-        let op = self.prepare(signer, calls, lane)?;
-        self.sign_and_send(signer, op)
+        let attempt =
+            || self.prepare(signer, calls, lane).and_then(|op| self.sign_and_send(signer, op));
+        match attempt() {
+            Err(AccountError::Refused { refusal, .. })
+                if refusal.aa_code.as_deref() == Some("AA25") =>
+            {
+                attempt()
+            }
+            other => other,
+        }
     }
 
     /// Wait for the operation's receipt, polling the bundler.

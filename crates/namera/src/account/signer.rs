@@ -40,6 +40,13 @@ pub trait OperationSigner: Send + Sync {
     fn window_policies(&self) -> Vec<&'static str> {
         Vec::new()
     }
+    /// The EntryPoint sequence of `key` if the signer knows it without asking the chain
+    /// (a freshly issued key's nonce keys have never been used: 0). A wrong hint costs
+    /// one retry after the bundler's AA25.
+    fn sequence_hint(&self, key: NonceKey) -> Option<u64> {
+        let _ = key;
+        None
+    }
     /// The permission's validation id, for a session-key signer.
     fn permission_validation_id(&self) -> Option<crate::kernel::ValidationId> {
         None
@@ -194,5 +201,11 @@ impl OperationSigner for SessionKeySigner {
 
     fn permission_validation_id(&self) -> Option<crate::kernel::ValidationId> {
         Some(self.permission.validation_id())
+    }
+
+    fn sequence_hint(&self, _key: NonceKey) -> Option<u64> {
+        // A signer made by `enabling` holds a key the owner has just approved: none of
+        // its nonce keys (enable or default mode, any lane) has been used yet.
+        self.enable.is_some().then_some(0)
     }
 }
