@@ -170,9 +170,13 @@ fn run_table_on(
         for call in &c.calls {
             expected.entry(call.to).or_insert_with(|| node.balance(call.to).unwrap());
         }
+        let verdicts = explain_stateless(account, signer, &c.calls);
         let started = Instant::now();
         let result = run(account, signer, &c.calls);
         let got = outcome(&result);
+        if let Some(verdicts) = verdicts {
+            assert_explain_agrees(test, c.name, &verdicts, &got);
+        }
         eprintln!(
             "[policies] {test} / {}: {got:?} in {} ms{}",
             c.name,
@@ -188,6 +192,52 @@ fn run_table_on(
         for (a, want) in &expected {
             assert_eq!(node.balance(*a).unwrap(), *want, "{test} / {}: balance of {a}", c.name);
         }
+    }
+}
+
+/// The explain function's verdict, when the permission has only stateless policies
+/// (call, sudo) whose verdict needs no chain state.
+fn explain_stateless(
+    account: &SmartAccount,
+    signer: &SessionKeySigner,
+    calls: &[Call],
+) -> Option<Vec<namera::policy::Verdict>> {
+    let policies = &signer.permission().policies;
+    if !policies.iter().all(|p| matches!(p.kind, PolicyKind::Call(_) | PolicyKind::Sudo)) {
+        return None;
+    }
+    let call_data = namera::kernel::encode_calls(
+        account.address(),
+        calls,
+        false,
+        namera::kernel::ExecType::Default,
+    )
+    .ok()?;
+    let op = namera::policy::Operation {
+        call_data: &call_data,
+        max_cost: U256::ZERO,
+        paymaster: None,
+        now: 0,
+    };
+    Some(namera::policy::explain(policies, &op, &[]))
+}
+
+/// Explain must say what the chain said: pass exactly when it landed, and when the call
+/// policy refused, name the same error.
+fn assert_explain_agrees(
+    test: &str,
+    case: &str,
+    verdicts: &[namera::policy::Verdict],
+    got: &Expect,
+) {
+    let refusal = verdicts.iter().find_map(|v| v.refusal.as_deref());
+    match (got, refusal) {
+        (Expect::Lands, None) => {}
+        (Expect::Refused { error: Some(e), .. }, Some(r)) => {
+            assert!(r.starts_with(e), "{test} / {case}: chain said {e}, explain said {r}");
+        }
+        (Expect::Refused { .. }, Some(_)) => {}
+        (got, r) => panic!("{test} / {case}: chain {got:?}, explain {r:?}"),
     }
 }
 

@@ -14,6 +14,7 @@
 //! ```
 
 mod call;
+mod explain;
 mod json;
 
 use alloy_primitives::{Address, Bytes, U256};
@@ -23,6 +24,7 @@ pub use call::{
     AbiSource, ArgRule, ArgValue, CallPermission, CallPolicy, CallPolicyVersion, ParamCondition,
     ParamRule, PermissionCallType,
 };
+pub use explain::{LiveState, Operation, Verdict, explain};
 
 use crate::kernel::addresses::{
     GAS_POLICY, RATE_LIMIT_POLICY, SIGNATURE_CALLER_POLICY, SUDO_POLICY, TIMESTAMP_POLICY,

@@ -1,0 +1,274 @@
+//! "Would this pass?": every policy of a permission judged against one UserOperation,
+//! offline, with the same rules the policy contracts apply, and in words.
+//!
+//! The chain state the answer depends on (gas budget left, rate-limit uses left and the
+//! next allowed time, the current time) comes in as [`LiveState`]; reading it is the
+//! caller's job (the SDK's session-key client does it in one batched round trip).
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_sol_types::SolValue;
+
+use super::{CallPermission, CallPolicy, ParamCondition, Policy, PolicyKind};
+use crate::kernel::{CallType, abi::IKernel};
+
+/// What is known about the operation being judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation<'a> {
+    /// The UserOperation's call data.
+    pub call_data: &'a [u8],
+    /// Its maximum cost in wei, as the gas policy charges it
+    /// ([`crate::kernel::UserOperation::max_cost`]).
+    pub max_cost: U256,
+    /// The paymaster, if any.
+    pub paymaster: Option<Address>,
+    /// The current time (seconds), as the chain sees it.
+    pub now: u64,
+}
+
+/// A stateful policy's state on chain (after installation it differs from its install
+/// values: budgets shrink, the rate limit's next start moves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveState {
+    /// Nothing read: judge with the install values (a key not yet installed).
+    Install,
+    /// The gas policy's allowance left, in wei.
+    Gas {
+        /// Wei left.
+        left: u128,
+    },
+    /// The rate limit's uses left and the earliest time of the next use.
+    RateLimit {
+        /// Uses left.
+        uses_left: u64,
+        /// The next use is valid from this second.
+        next_at: u64,
+    },
+}
+
+/// One policy's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The policy's position in the permission.
+    pub index: usize,
+    /// Its type (`"call"`, `"gas"`, …).
+    pub policy: &'static str,
+    /// `None` when it would pass; otherwise why not, in words.
+    pub refusal: Option<String>,
+    /// What is left of its budget, in words, for stateful policies.
+    pub budget: Option<String>,
+}
+
+impl Verdict {
+    /// Whether the policy would pass.
+    pub const fn passes(&self) -> bool {
+        self.refusal.is_none()
+    }
+}
+
+/// Judge `op` against every policy. `state[i]` is policy `i`'s live state (missing
+/// entries mean [`LiveState::Install`]). Policies that skip UserOperations pass.
+pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> Vec<Verdict> {
+    policies
+        .iter()
+        .enumerate()
+        .map(|(index, p)| {
+            let live = state.get(index).copied().unwrap_or(LiveState::Install);
+            let mut v = Verdict { index, policy: p.type_name(), refusal: None, budget: None };
+            if p.flag.0 & 0x0001 != 0 {
+                return v;
+            }
+            match &p.kind {
+                PolicyKind::Sudo | PolicyKind::SignatureCaller { .. } => {}
+                PolicyKind::Timestamp { valid_after, valid_until } => {
+                    v.refusal = window(op.now, *valid_after, *valid_until);
+                }
+                PolicyKind::Gas { allowed, enforce_paymaster, allowed_paymaster } => {
+                    let left = match live {
+                        LiveState::Gas { left } => left,
+                        _ => *allowed,
+                    };
+                    v.budget = Some(format!("{left} wei of gas budget left"));
+                    v.refusal = if *enforce_paymaster && op.paymaster.is_none() {
+                        Some("a paymaster is required".into())
+                    } else if *enforce_paymaster
+                        && *allowed_paymaster != Address::ZERO
+                        && op.paymaster != Some(*allowed_paymaster)
+                    {
+                        Some(format!("only paymaster {allowed_paymaster} is allowed"))
+                    } else if op.max_cost > U256::from(left) {
+                        Some(format!(
+                            "the operation may cost up to {} wei but only {left} wei of gas budget is left",
+                            op.max_cost
+                        ))
+                    } else {
+                        None
+                    };
+                }
+                PolicyKind::RateLimit { count, start_at, interval } => {
+                    let (uses_left, next_at) = match live {
+                        LiveState::RateLimit { uses_left, next_at } => (uses_left, next_at),
+                        _ => (*count, *start_at),
+                    };
+                    v.budget = Some(format!(
+                        "{uses_left} uses left, next allowed from {next_at} (then every {interval} s)"
+                    ));
+                    v.refusal = if uses_left == 0 {
+                        Some("every allowed use has been spent".into())
+                    } else if op.now < next_at {
+                        Some(format!("the next use is allowed from {next_at}, {} s from now", next_at - op.now))
+                    } else {
+                        None
+                    };
+                }
+                PolicyKind::Call(c) => v.refusal = check_call_policy(c, op.call_data).err(),
+            }
+            v
+        })
+        .collect()
+}
+
+/// Keep the contract's error name first (`Name: context: details`), so callers can
+/// match it.
+fn with_context(e: &str, context: &str) -> String {
+    match e.split_once(": ") {
+        Some((name, rest)) => format!("{name}: {context}: {rest}"),
+        None => format!("{context}: {e}"),
+    }
+}
+
+fn window(now: u64, after: u64, until: u64) -> Option<String> {
+    if now < after {
+        Some(format!("valid from {after}, {} s from now", after - now))
+    } else if until != 0 && now > until {
+        Some(format!("expired at {until}, {} s ago", now - until))
+    } else {
+        None
+    }
+}
+
+/// The call policy's decision, as the contract makes it.
+fn check_call_policy(policy: &CallPolicy, cd: &[u8]) -> Result<(), String> {
+    use alloy_sol_types::SolCall;
+    if cd.len() < 68 || cd[..4] != IKernel::executeCall::SELECTOR {
+        return Err("InvalidCallData: the call data is not an ERC-7579 execute call".into());
+    }
+    let call = IKernel::executeCall::abi_decode(cd)
+        .map_err(|e| format!("InvalidCallData: execute arguments do not decode ({e})"))?;
+    let exec = &call.executionCalldata;
+    match CallType::from_byte(call.execMode[0]) {
+        Some(CallType::Single) => {
+            if exec.len() < 52 {
+                return Err("InvalidCallData: single execution shorter than 52 bytes".into());
+            }
+            let to = Address::from_slice(&exec[..20]);
+            check_call(
+                policy,
+                CallType::Single,
+                to,
+                U256::from_be_slice(&exec[20..52]),
+                &exec[52..],
+            )
+        }
+        Some(CallType::Batch) => {
+            let items = Vec::<crate::kernel::abi::Execution>::abi_decode(exec)
+                .map_err(|e| format!("InvalidCallData: batch does not decode ({e})"))?;
+            for (i, it) in items.iter().enumerate() {
+                check_call(policy, CallType::Single, it.target, it.value, &it.callData)
+                    .map_err(|e| with_context(&e, &format!("batch item {i}")))?;
+            }
+            Ok(())
+        }
+        Some(CallType::DelegateCall) => {
+            if exec.len() < 20 {
+                return Err("InvalidCallData: delegatecall shorter than 20 bytes".into());
+            }
+            check_call(
+                policy,
+                CallType::DelegateCall,
+                Address::from_slice(&exec[..20]),
+                U256::ZERO,
+                &exec[20..],
+            )
+        }
+        None => {
+            Err(format!("InvalidCallType: call type 0x{:02x} is not allowed", call.execMode[0]))
+        }
+    }
+}
+
+fn check_call(
+    policy: &CallPolicy,
+    ct: CallType,
+    to: Address,
+    value: U256,
+    data: &[u8],
+) -> Result<(), String> {
+    let selector: [u8; 4] = match data.len() {
+        0 => [0; 4],
+        1..=3 => return Err("InvalidCallData: call data shorter than a selector".into()),
+        _ => [data[0], data[1], data[2], data[3]],
+    };
+    let find = |target: Address| -> Option<&CallPermission> {
+        policy
+            .permissions
+            .iter()
+            .find(|p| p.call_type == ct && p.target == target && p.selector.0 == selector)
+    };
+    let Some(p) = find(to).or_else(|| find(Address::ZERO)) else {
+        return Err(format!(
+            "InvalidCallData: no permission allows {} to {to} with selector 0x{}",
+            if selector == [0; 4] { "a plain transfer".to_owned() } else { "a call".to_owned() },
+            alloy_primitives::hex::encode(selector)
+        ));
+    };
+    if value > p.value_limit {
+        return Err(format!(
+            "CallViolatesValueRule: value {value} exceeds the limit {}",
+            p.value_limit
+        ));
+    }
+    for (n, r) in p.rules.iter().enumerate() {
+        let at = 4 + r.offset as usize;
+        let Some(word) = data.get(at..at + 32) else {
+            return Err(format!(
+                "CallViolatesParamRule: rule {n}: no argument at offset {}",
+                r.offset
+            ));
+        };
+        let arg = U256::from_be_slice(word);
+        let ok = match r.condition {
+            ParamCondition::SliceEqual => slice_equal(data, arg, &r.params)
+                .map_err(|e| with_context(&e, &format!("rule {n}")))?,
+            c => c.holds(arg, &r.params),
+        };
+        if !ok {
+            return Err(format!(
+                "CallViolatesParamRule: rule {n} ({} at argument {}) fails for {arg}",
+                r.condition.name(),
+                r.offset / 32
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn slice_equal(data: &[u8], arg_offset: U256, params: &[B256]) -> Result<bool, String> {
+    let too_short = || "ParamTooShort: the argument is shorter than the slice".to_owned();
+    let [start, length, expected] = params else { return Err("SLICE_EQUAL needs 3 params".into()) };
+    let (start, length) = (U256::from_be_bytes(start.0), U256::from_be_bytes(length.0));
+    let len = U256::from(data.len());
+    if arg_offset > len || start > len || length > len {
+        return Err(too_short());
+    }
+    let (off, start, length) =
+        (arg_offset.to::<usize>(), start.to::<usize>(), length.to::<usize>());
+    let len_pos = 4 + off;
+    let Some(len_word) = data.get(len_pos..len_pos + 32) else { return Err(too_short()) };
+    let arg_len = U256::from_be_slice(len_word);
+    if U256::from(start + length) > arg_len {
+        return Err(too_short());
+    }
+    let from = len_pos + 32 + start;
+    let slice = data.get(from..from + length).ok_or_else(too_short)?;
+    Ok(keccak256(slice) == *expected)
+}
