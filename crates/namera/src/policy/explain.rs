@@ -272,3 +272,101 @@ fn slice_equal(data: &[u8], arg_offset: U256, params: &[B256]) -> Result<bool, S
     let slice = data.get(from..from + length).ok_or_else(too_short)?;
     Ok(keccak256(slice) == *expected)
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Bytes, address};
+
+    use super::*;
+    use crate::kernel::{Call, ExecType, encode_calls};
+
+    fn op(call_data: &[u8], max_cost: u64, now: u64) -> Operation<'_> {
+        Operation { call_data, max_cost: U256::from(max_cost), paymaster: None, now }
+    }
+
+    fn transfer_data(value: u64) -> Bytes {
+        let to = address!("0x923ab44bef75e86f4ea1ee2d84dd27831d32958a");
+        encode_calls(
+            Address::ZERO,
+            &[Call::transfer(to, U256::from(value))],
+            false,
+            ExecType::Default,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn timestamp_window() {
+        let p = [Policy::new(PolicyKind::Timestamp { valid_after: 100, valid_until: 200 })];
+        let d = transfer_data(1);
+        assert_eq!(
+            explain(&p, &op(&d, 0, 99), &[])[0].refusal.as_deref(),
+            Some("valid from 100, 1 s from now")
+        );
+        assert!(explain(&p, &op(&d, 0, 100), &[])[0].passes());
+        assert!(explain(&p, &op(&d, 0, 200), &[])[0].passes());
+        assert_eq!(
+            explain(&p, &op(&d, 0, 205), &[])[0].refusal.as_deref(),
+            Some("expired at 200, 5 s ago")
+        );
+    }
+
+    #[test]
+    fn gas_budget_uses_live_state() {
+        let p = [Policy::new(PolicyKind::Gas {
+            allowed: 1000,
+            enforce_paymaster: false,
+            allowed_paymaster: Address::ZERO,
+        })];
+        let d = transfer_data(1);
+        assert!(explain(&p, &op(&d, 1000, 0), &[])[0].passes(), "install values: 1000 left");
+        let v = &explain(&p, &op(&d, 1000, 0), &[LiveState::Gas { left: 999 }])[0];
+        assert_eq!(
+            v.refusal.as_deref(),
+            Some("the operation may cost up to 1000 wei but only 999 wei of gas budget is left")
+        );
+        assert_eq!(v.budget.as_deref(), Some("999 wei of gas budget left"));
+    }
+
+    #[test]
+    fn rate_limit_uses_and_next_time() {
+        let p = [Policy::new(PolicyKind::RateLimit { interval: 60, count: 2, start_at: 1000 })];
+        let d = transfer_data(1);
+        assert!(explain(&p, &op(&d, 0, 1000), &[])[0].passes());
+        let soon = LiveState::RateLimit { uses_left: 1, next_at: 1060 };
+        assert_eq!(
+            explain(&p, &op(&d, 0, 1030), &[soon])[0].refusal.as_deref(),
+            Some("the next use is allowed from 1060, 30 s from now")
+        );
+        assert!(explain(&p, &op(&d, 0, 1060), &[soon])[0].passes());
+        let spent = LiveState::RateLimit { uses_left: 0, next_at: 1120 };
+        assert_eq!(
+            explain(&p, &op(&d, 0, 9999), &[spent])[0].refusal.as_deref(),
+            Some("every allowed use has been spent")
+        );
+    }
+
+    #[test]
+    fn call_policy_names_the_error_first() {
+        let to = address!("0x923ab44bef75e86f4ea1ee2d84dd27831d32958a");
+        let p = [Policy::new(PolicyKind::Call(CallPolicy {
+            permissions: vec![CallPermission::transfer(to, U256::from(10))],
+            ..CallPolicy::default()
+        }))];
+        assert!(explain(&p, &op(&transfer_data(10), 0, 0), &[])[0].passes());
+        let over = explain(&p, &op(&transfer_data(11), 0, 0), &[]);
+        assert_eq!(
+            over[0].refusal.as_deref(),
+            Some("CallViolatesValueRule: value 11 exceeds the limit 10")
+        );
+        let not_execute = explain(&p, &op(&[0u8; 70], 0, 0), &[]);
+        assert!(not_execute[0].refusal.as_deref().unwrap().starts_with("InvalidCallData: "));
+    }
+
+    #[test]
+    fn a_policy_that_skips_user_operations_passes() {
+        let p = [Policy::new(PolicyKind::Timestamp { valid_after: 100, valid_until: 0 })
+            .with_flag(crate::policy::PolicyFlag::SKIP_USER_OP)];
+        assert!(explain(&p, &op(&transfer_data(1), 0, 0), &[])[0].passes());
+    }
+}
