@@ -1,6 +1,7 @@
 //! End-to-end tests against the devnet: one devnet for the whole binary.
 
 mod deploy;
+mod explain;
 mod lanes;
 mod multi_chain;
 mod policies;

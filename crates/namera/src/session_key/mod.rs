@@ -11,7 +11,7 @@ pub use approval::{ApprovalError, ChainApproval, ChainNonce, OwnerApproval};
 #[cfg(feature = "client")]
 pub use issue::{IssueError, issue};
 #[cfg(feature = "client")]
-pub use onchain::{KeyState, key_state, nonces, revoke_all_call, revoke_call};
+pub use onchain::{KeyState, explain_operation, key_state, nonces, revoke_all_call, revoke_call};
 pub use serialized::{
     AccountParams, SerializedKeyError, SerializedSessionKey, SessionPrivateKey, ValidityData,
 };

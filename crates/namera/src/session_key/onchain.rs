@@ -117,3 +117,98 @@ pub fn nonces(account: &SmartAccount) -> Result<(u32, u32), RpcError> {
     let from = node.view(account.address(), &IKernel::validNonceFromCall {})?;
     Ok((current, from))
 }
+
+alloy_sol_types::sol! {
+    /// The state getters of the stateful policy contracts.
+    interface IStatefulPolicies {
+        function gasPolicyConfig(bytes32 id, address account)
+            external view returns (uint128 allowed, bool enforcePaymaster, address allowedPaymaster);
+        function rateLimitConfigs(bytes32 id, address account)
+            external view returns (uint48 interval, uint48 count, uint48 startAt);
+    }
+}
+
+/// Would `op` pass `permission`'s policies on `account` now? Reads the chain time, whether
+/// the permission is installed, and the live gas and rate-limit budgets in ONE batched
+/// round trip, then judges offline with [`crate::policy::explain`].
+pub fn explain_operation(
+    account: &SmartAccount,
+    permission: &Permission,
+    op: &crate::kernel::UserOperation,
+) -> Result<Vec<crate::policy::Verdict>, RpcError> {
+    use crate::policy::{LiveState, Operation, PolicyKind, explain};
+    let id = {
+        let mut b = [0u8; 32];
+        b[..4].copy_from_slice(permission.id().as_bytes());
+        alloy_primitives::B256::from(b)
+    };
+    let call = |to: Address, data: Vec<u8>| {
+        ("eth_call", json!([{"to": to, "data": Bytes::from(data)}, "latest"]))
+    };
+    let mut calls = vec![
+        ("eth_getBlockByNumber", json!(["latest", false])),
+        call(
+            account.address(),
+            IKernel::validationConfigCall { vId: permission.validation_id().into_inner() }
+                .abi_encode(),
+        ),
+    ];
+    for p in &permission.policies {
+        let who = account.address();
+        calls.push(match p.kind {
+            PolicyKind::Gas { .. } => call(
+                p.address(),
+                IStatefulPolicies::gasPolicyConfigCall { id, account: who }.abi_encode(),
+            ),
+            PolicyKind::RateLimit { .. } => call(
+                p.address(),
+                IStatefulPolicies::rateLimitConfigsCall { id, account: who }.abi_encode(),
+            ),
+            // Stateless: a cheap placeholder keeps answers aligned with policies.
+            _ => ("eth_chainId", json!([])),
+        });
+    }
+    let answers = account.chain().node.rpc().batch(&calls)?;
+    let bad = |reason: String| RpcError::Decode { method: "explain".into(), reason };
+    let now = answers[0]
+        .clone()?
+        .get("timestamp")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
+        .ok_or_else(|| bad("no block timestamp".into()))?;
+    let bytes_of = |i: usize| -> Result<Bytes, RpcError> {
+        serde_json::from_value(answers[i].clone()?).map_err(|e| bad(e.to_string()))
+    };
+    let installed = IKernel::validationConfigCall::abi_decode_returns(&bytes_of(1)?)
+        .map(|c| c.hook != Address::ZERO)
+        .unwrap_or(false);
+    let mut state = Vec::with_capacity(permission.policies.len());
+    for (i, p) in permission.policies.iter().enumerate() {
+        let live = match (&p.kind, installed) {
+            (PolicyKind::Gas { .. }, true) => {
+                let r =
+                    IStatefulPolicies::gasPolicyConfigCall::abi_decode_returns(&bytes_of(i + 2)?)
+                        .map_err(|e| bad(e.to_string()))?;
+                LiveState::Gas { left: r.allowed }
+            }
+            (PolicyKind::RateLimit { .. }, true) => {
+                let r =
+                    IStatefulPolicies::rateLimitConfigsCall::abi_decode_returns(&bytes_of(i + 2)?)
+                        .map_err(|e| bad(e.to_string()))?;
+                LiveState::RateLimit {
+                    uses_left: r.count.to::<u64>(),
+                    next_at: r.startAt.to::<u64>(),
+                }
+            }
+            _ => LiveState::Install,
+        };
+        state.push(live);
+    }
+    let facts = Operation {
+        call_data: &op.call_data,
+        max_cost: op.max_cost(),
+        paymaster: op.paymaster.as_ref().map(|p| p.paymaster),
+        now,
+    };
+    Ok(explain(&permission.policies, &facts, &state))
+}
