@@ -529,6 +529,21 @@ fn user_op_hash(i: &Value, e: &Value) -> Res {
     Ok(())
 }
 
+/// An undeployed account's operation carries the factory, exactly as the SDK sent it; a
+/// deployed one carries none.
+fn deployment(e: &Value, op: &mut UserOperation, a: &AccountConfig, deployed: bool) -> Res {
+    if deployed {
+        return match e.get("factory") {
+            Some(_) => Err("deployed account but the SDK sent a factory".into()),
+            None => Ok(()),
+        };
+    }
+    op.factory = Some(a.factory());
+    op.factory_data = a.factory_data();
+    eq_hex("factory", &e["factory"], a.factory())?;
+    eq_hex("factoryData", &e["factoryData"], a.factory_data())
+}
+
 fn finish_op(e: &Value, op: &UserOperation, chain: u64) -> Result<B256, String> {
     let hash = op.hash(ENTRY_POINT_V07, chain);
     eq_hex("userOpHash", &e["userOpHash"], hash)?;
@@ -569,14 +584,7 @@ fn signed_user_op(i: &Value, e: &Value) -> Res {
     let cd = call_data(i, a.address())?;
     eq_hex("callData", &e["callData"], &cd)?;
     let mut op = gas_op(i, a.address(), key.nonce(seq), cd)?;
-    if !deployed {
-        op.factory = Some(a.factory());
-        op.factory_data = a.factory_data();
-        eq_hex("factory", &e["factory"], a.factory())?;
-        eq_hex("factoryData", &e["factoryData"], a.factory_data())?;
-    } else if e.get("factory").is_some() {
-        return Err("deployed account but the SDK sent a factory".into());
-    }
+    deployment(e, &mut op, &a, deployed)?;
     let hash = finish_op(e, &op, chain)?;
     let session_sig = sign_hash_message(&session_signer, hash).map_err(|e| e.to_string())?;
     eq_hex("sessionKeySignature", &e["sessionKeySignature"], &session_sig)?;
@@ -641,12 +649,7 @@ fn owner_signed_user_op(i: &Value, e: &Value) -> Res {
     let cd = call_data(i, a.address())?;
     eq_hex("callData", &e["callData"], &cd)?;
     let mut op = gas_op(i, a.address(), key.nonce(seq), cd)?;
-    if !deployed {
-        op.factory = Some(a.factory());
-        op.factory_data = a.factory_data();
-        eq_hex("factory", &e["factory"], a.factory())?;
-        eq_hex("factoryData", &e["factoryData"], a.factory_data())?;
-    }
+    deployment(e, &mut op, &a, deployed)?;
     let hash = finish_op(e, &op, chain)?;
     op.signature =
         sign_hash_message(&signer_of(i, "ownerPrivateKey")?, hash).map_err(|e| e.to_string())?;
