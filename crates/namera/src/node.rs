@@ -22,6 +22,23 @@ fn bad(method: &str, reason: impl Into<String>) -> RpcError {
     RpcError::Decode { method: method.to_owned(), reason: reason.into() }
 }
 
+/// The `eth_call` request at the latest block: the same shape for one call and for a
+/// call inside a JSON-RPC batch.
+pub fn eth_call_request(to: Address, data: &[u8]) -> (&'static str, Value) {
+    ("eth_call", json!([{"to": to, "data": Bytes::copy_from_slice(data)}, "latest"]))
+}
+
+/// The bytes one answer of a batch returned (`eth_call`, `eth_getCode`).
+pub fn bytes_answer(method: &str, answer: &Result<Value, RpcError>) -> Result<Bytes, RpcError> {
+    serde_json::from_value(answer.clone()?).map_err(|e| bad(method, e.to_string()))
+}
+
+/// The timestamp of a block object as `eth_getBlockByNumber` returns it.
+pub fn block_timestamp(block: &Value) -> Option<u64> {
+    let t = block.get("timestamp")?.as_str()?;
+    u64::from_str_radix(t.trim_start_matches("0x"), 16).ok()
+}
+
 /// A transaction receipt, the parts we read.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,8 +100,8 @@ impl NodeClient {
 
     /// `eth_call` at the latest block.
     pub fn call(&self, to: Address, data: &[u8]) -> Result<Bytes, RpcError> {
-        self.rpc
-            .call("eth_call", json!([{"to": to, "data": Bytes::copy_from_slice(data)}, "latest"]))
+        let (method, params) = eth_call_request(to, data);
+        self.rpc.call(method, params)
     }
 
     /// Call a typed view function.
@@ -96,11 +113,7 @@ impl NodeClient {
     /// The latest block's timestamp.
     pub fn timestamp(&self) -> Result<u64, RpcError> {
         let block: Value = self.rpc.call("eth_getBlockByNumber", json!(["latest", false]))?;
-        block
-            .get("timestamp")
-            .and_then(Value::as_str)
-            .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
-            .ok_or_else(|| bad("eth_getBlockByNumber", "no timestamp"))
+        block_timestamp(&block).ok_or_else(|| bad("eth_getBlockByNumber", "no timestamp"))
     }
 
     /// `eth_getTransactionReceipt`.
@@ -124,18 +137,11 @@ impl NodeClient {
         let get_nonce = IEntryPointNonce::getNonceCall { sender, key: key.0 }.abi_encode();
         let answers = self.rpc.batch(&[
             ("eth_getCode", json!([sender, "latest"])),
-            (
-                "eth_call",
-                json!([{"to": ENTRY_POINT_V07, "data": Bytes::from(get_nonce)}, "latest"]),
-            ),
+            eth_call_request(ENTRY_POINT_V07, &get_nonce),
         ])?;
-        let mut answers = answers.into_iter();
-        let mut next = |method: &str| -> Result<Bytes, RpcError> {
-            let v = answers.next().ok_or_else(|| bad(method, "missing from the batch"))??;
-            serde_json::from_value(v).map_err(|e| bad(method, e.to_string()))
-        };
-        let code = next("eth_getCode")?;
-        let raw = next("eth_call")?;
+        // `batch` answers every request, in order.
+        let code = bytes_answer("eth_getCode", &answers[0])?;
+        let raw = bytes_answer("eth_call", &answers[1])?;
         let nonce = IEntryPointNonce::getNonceCall::abi_decode_returns(&raw)
             .map_err(|e| bad("eth_call", format!("getNonce: {e}")))?;
         Ok((code, NonceKey::split(nonce).1))

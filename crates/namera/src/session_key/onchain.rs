@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::{
     account::SmartAccount,
     kernel::{Call, ValidationId, abi::IKernel},
+    node::{block_timestamp, bytes_answer, eth_call_request},
     permission::Permission,
     rpc::RpcError,
 };
@@ -53,18 +54,15 @@ pub fn key_state(
     account: &SmartAccount,
     validation_id: ValidationId,
 ) -> Result<KeyState, RpcError> {
-    let call = |data: Vec<u8>| {
-        ("eth_call", json!([{"to": account.address(), "data": Bytes::from(data)}, "latest"]))
-    };
+    let to = account.address();
     let answers = account.chain().node.rpc().batch(&[
-        call(IKernel::validationConfigCall { vId: validation_id.into_inner() }.abi_encode()),
-        call(IKernel::validNonceFromCall {}.abi_encode()),
+        eth_call_request(
+            to,
+            &IKernel::validationConfigCall { vId: validation_id.into_inner() }.abi_encode(),
+        ),
+        eth_call_request(to, &IKernel::validNonceFromCall {}.abi_encode()),
     ])?;
-    let raw = |i: usize| -> Result<Bytes, RpcError> {
-        let v = answers[i].clone()?;
-        serde_json::from_value(v)
-            .map_err(|e| RpcError::Decode { method: "eth_call".into(), reason: e.to_string() })
-    };
+    let raw = |i: usize| bytes_answer("eth_call", &answers[i]);
     let config = raw(0)?;
     if config.is_empty() {
         // No code: the account is not deployed, so nothing is installed yet.
@@ -142,9 +140,7 @@ pub fn explain_operation(
         b[..4].copy_from_slice(permission.id().as_bytes());
         alloy_primitives::B256::from(b)
     };
-    let call = |to: Address, data: Vec<u8>| {
-        ("eth_call", json!([{"to": to, "data": Bytes::from(data)}, "latest"]))
-    };
+    let call = |to: Address, data: Vec<u8>| eth_call_request(to, &data);
     let mut calls = vec![
         ("eth_getBlockByNumber", json!(["latest", false])),
         call(
@@ -170,15 +166,9 @@ pub fn explain_operation(
     }
     let answers = account.chain().node.rpc().batch(&calls)?;
     let bad = |reason: String| RpcError::Decode { method: "explain".into(), reason };
-    let now = answers[0]
-        .clone()?
-        .get("timestamp")
-        .and_then(serde_json::Value::as_str)
-        .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
-        .ok_or_else(|| bad("no block timestamp".into()))?;
-    let bytes_of = |i: usize| -> Result<Bytes, RpcError> {
-        serde_json::from_value(answers[i].clone()?).map_err(|e| bad(e.to_string()))
-    };
+    let now =
+        block_timestamp(&answers[0].clone()?).ok_or_else(|| bad("no block timestamp".into()))?;
+    let bytes_of = |i: usize| bytes_answer("eth_call", &answers[i]);
     let installed = IKernel::validationConfigCall::abi_decode_returns(&bytes_of(1)?)
         .map(|c| c.hook != Address::ZERO)
         .unwrap_or(false);
