@@ -529,6 +529,26 @@ fn user_op_hash(i: &Value, e: &Value) -> Res {
     Ok(())
 }
 
+/// The unsigned UserOperation a case describes, checked field by field against the SDK's
+/// (nonce, call data, factory, hash), and its hash.
+fn unsigned_op(
+    i: &Value,
+    e: &Value,
+    a: &AccountConfig,
+    key: NonceKey,
+    seq: u64,
+    deployed: bool,
+    chain: u64,
+) -> Result<(UserOperation, B256), String> {
+    check_nonce(e, key, seq)?;
+    let cd = call_data(i, a.address())?;
+    eq_hex("callData", &e["callData"], &cd)?;
+    let mut op = gas_op(i, a.address(), key.nonce(seq), cd)?;
+    deployment(e, &mut op, a, deployed)?;
+    let hash = finish_op(e, &op, chain)?;
+    Ok((op, hash))
+}
+
 /// An undeployed account's operation carries the factory, exactly as the SDK sent it; a
 /// deployed one carries none.
 fn deployment(e: &Value, op: &mut UserOperation, a: &AccountConfig, deployed: bool) -> Res {
@@ -580,12 +600,7 @@ fn signed_user_op(i: &Value, e: &Value) -> Res {
     };
     eq_str("mode", &e["mode"], s(i, "mode")?)?;
     let key = NonceKey::permission(mode, p.validation_id(), lane(i)?);
-    check_nonce(e, key, seq)?;
-    let cd = call_data(i, a.address())?;
-    eq_hex("callData", &e["callData"], &cd)?;
-    let mut op = gas_op(i, a.address(), key.nonce(seq), cd)?;
-    deployment(e, &mut op, &a, deployed)?;
-    let hash = finish_op(e, &op, chain)?;
+    let (mut op, hash) = unsigned_op(i, e, &a, key, seq, deployed, chain)?;
     let session_sig = sign_hash_message(&session_signer, hash).map_err(|e| e.to_string())?;
     eq_hex("sessionKeySignature", &e["sessionKeySignature"], &session_sig)?;
     let user_op_sig = sign_permission_user_op(&session_signer, hash).map_err(|e| e.to_string())?;
@@ -645,12 +660,7 @@ fn owner_signed_user_op(i: &Value, e: &Value) -> Res {
     eq_hex("accountAddress", &e["accountAddress"], a.address())?;
     eq_hex("validatorAddress", &i["validatorAddress"], a.root.address())?;
     let key = NonceKey::root(ValidationId::validator(a.root.address()), lane(i)?);
-    check_nonce(e, key, seq)?;
-    let cd = call_data(i, a.address())?;
-    eq_hex("callData", &e["callData"], &cd)?;
-    let mut op = gas_op(i, a.address(), key.nonce(seq), cd)?;
-    deployment(e, &mut op, &a, deployed)?;
-    let hash = finish_op(e, &op, chain)?;
+    let (mut op, hash) = unsigned_op(i, e, &a, key, seq, deployed, chain)?;
     op.signature =
         sign_hash_message(&signer_of(i, "ownerPrivateKey")?, hash).map_err(|e| e.to_string())?;
     eq_hex("signature", &e["signature"], &op.signature)?;
