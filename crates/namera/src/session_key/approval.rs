@@ -27,6 +27,9 @@ pub struct ChainNonce {
 pub struct ChainApproval {
     /// The chain.
     pub chain_id: u64,
+    /// The account's kernel nonce the approval was signed at: the enable-mode operation
+    /// must present the same one, so whoever stores the key must store this too.
+    pub kernel_nonce: u32,
     /// The `Enable` digest on this chain (a Merkle leaf for multi-chain approvals).
     pub digest: B256,
     /// The proof from the digest to the root (empty for a single-chain approval).
@@ -77,12 +80,12 @@ impl OwnerApproval {
     ) -> Result<Self, ApprovalError> {
         let digest = EnableRequest::for_permission(permission, chain.kernel_nonce)
             .digest(&kernel_domain(account.version, chain.chain_id, account.address()));
-        Self::sign_digest_directly(owner, chain.chain_id, digest)
+        Self::sign_digest_directly(owner, chain, digest)
     }
 
     fn sign_digest_directly(
         owner: &PrivateKeySigner,
-        chain_id: u64,
+        chain: ChainNonce,
         digest: B256,
     ) -> Result<Self, ApprovalError> {
         let sig = sign_digest(owner, digest)?;
@@ -90,7 +93,8 @@ impl OwnerApproval {
             merkle_root: None,
             owner_signature: sig.clone(),
             chains: vec![ChainApproval {
-                chain_id,
+                chain_id: chain.chain_id,
+                kernel_nonce: chain.kernel_nonce,
                 digest,
                 proof: Vec::new(),
                 enable_signature: sig,
@@ -144,7 +148,7 @@ impl OwnerApproval {
             if chains.len() != 1 {
                 return Err(ApprovalError::NotMultiChain(chains.len()));
             }
-            return Self::sign_digest_directly(owner, chains[0].chain_id, digests[0]);
+            return Self::sign_digest_directly(owner, chains[0], digests[0]);
         }
         let tree = MerkleTree::new(digests);
         let root = tree.root();
@@ -157,6 +161,7 @@ impl OwnerApproval {
                 let proof = tree.proof(i).unwrap_or_default();
                 ChainApproval {
                     chain_id: c.chain_id,
+                    kernel_nonce: c.kernel_nonce,
                     digest: tree.leaves()[i],
                     enable_signature: multi_chain_enable_signature(&owner_signature, root, &proof),
                     proof,
