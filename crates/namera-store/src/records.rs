@@ -120,6 +120,13 @@ pub enum OwnerRef {
         /// The passkey's alias.
         alias: Alias,
     },
+    /// An owner whose key is not in this home: the account was recorded because a
+    /// session key for it was imported (an agent's machine holds no owner key).
+    External {
+        /// The owner's address.
+        #[serde(with = "checksummed")]
+        address: Address,
+    },
 }
 
 /// A Kernel v3 smart account this home knows about.
@@ -217,6 +224,9 @@ pub struct SessionKeyChain {
     /// ZeroDev's base64 serialized permission account for this chain, *without* the
     /// private key (that is in the record's `crypto`, encrypted).
     pub serialized: String,
+    /// The account's kernel nonce the owner's approval was signed at: the enabling
+    /// operation must present it, and the serialized form does not carry it.
+    pub kernel_nonce: u32,
 }
 
 /// A session key: scoped, policy-bound access to a smart account.
