@@ -14,6 +14,18 @@ use serde::Serialize;
 
 use crate::error::CliError;
 
+/// A spinner that disappears when dropped.
+#[derive(Debug)]
+pub(crate) struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// How results and errors are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
@@ -60,13 +72,48 @@ impl OutputFormat {
 pub(crate) struct Shell {
     format: OutputFormat,
     progress: bool,
+    interactive: bool,
 }
 
 impl Shell {
     /// A shell writing in `format`. Progress is shown only to a person watching a
     /// terminal: never in JSON modes, never into a file or pipe.
     pub(crate) fn new(format: OutputFormat) -> Self {
-        Self { format, progress: !format.is_machine() && io::stderr().is_terminal() }
+        let progress = !format.is_machine() && io::stderr().is_terminal();
+        Self { format, progress, interactive: progress && io::stdin().is_terminal() }
+    }
+
+    /// Whether a person can be asked: a terminal on stdin and stderr, and not a JSON mode.
+    /// Agents and scripts never see a prompt; missing input is an error for them.
+    pub(crate) const fn interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// The output format.
+    pub(crate) const fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// A warning on stderr, in every format (a JSON reader ignores stderr lines it does
+    /// not expect; a person must see it).
+    pub(crate) fn warn(&self, message: &str) {
+        let mut err = io::stderr().lock();
+        let _ = match self.format {
+            OutputFormat::Pretty => writeln!(err, "warning: {message}"),
+            OutputFormat::Json | OutputFormat::Ndjson => {
+                writeln!(err, "{}", serde_json::json!({ "warning": message }))
+            }
+        };
+    }
+
+    /// A spinner on stderr while waiting for a chain, shown only where progress is.
+    pub(crate) fn spinner(&self, message: impl Into<String>) -> Spinner {
+        if !self.progress {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner().with_message(message.into());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Spinner(Some(bar))
     }
 
     /// A progress note on stderr (see [`Shell::new`] for when it shows).
@@ -93,6 +140,23 @@ impl Shell {
                 .map_err(io::Error::from)
                 .and_then(|()| writeln!(out)),
         };
+        written.and_then(|()| out.flush()).map_err(CliError::stdout)
+    }
+
+    /// Writes a list: a JSON array, one NDJSON line per item, or `pretty`'s text.
+    pub(crate) fn emit_list<T: Serialize>(
+        &self,
+        items: &[T],
+        pretty: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), CliError> {
+        if self.format != OutputFormat::Ndjson {
+            return self.emit(&items, pretty);
+        }
+        let mut out = io::stdout().lock();
+        let written = items.iter().try_for_each(|item| {
+            serde_json::to_writer(&mut out, item).map_err(io::Error::from)?;
+            writeln!(out)
+        });
         written.and_then(|()| out.flush()).map_err(CliError::stdout)
     }
 
