@@ -3,7 +3,13 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{cmd, context::Context, error::CliError, output::OutputFormat, params::ParamsSource};
+use crate::{
+    cmd,
+    context::Context,
+    error::CliError,
+    output::OutputFormat,
+    params::{ParamsSource, help_example},
+};
 
 /// Scoped, policy-bound access to ZeroDev Kernel v3 smart accounts.
 ///
@@ -49,6 +55,7 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
     /// Print the JSON Schema of a command's --params (or list the commands).
+    #[command(after_help = help_example::<cmd::schema::SchemaArgs>())]
     Schema(cmd::schema::SchemaArgs),
     /// Chains and their endpoints.
     #[command(subcommand)]
@@ -58,6 +65,7 @@ pub(crate) enum Command {
     Devnet(cmd::devnet::DevnetCommand),
     /// The whole story in one go: account, session key, allowed and refused transfers,
     /// revoke; on the local devnet unless --chain says otherwise.
+    #[command(after_help = help_example::<cmd::quickstart::Quickstart>())]
     Quickstart(cmd::quickstart::Quickstart),
 }
 

@@ -28,6 +28,12 @@ pub(crate) trait CommandInput:
     const EXAMPLE: &'static str = "{}";
 }
 
+/// The `Example:` paragraph every command's `--help` ends with; the schema tests check
+/// it validates against the command's schema.
+pub(crate) fn help_example<T: CommandInput>() -> String {
+    format!("Example:\n  namera {} --params '{}'", T::NAME.replace('.', " "), T::EXAMPLE)
+}
+
 /// Where `--params` came from, as written on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ParamsSource {
@@ -225,6 +231,11 @@ pub(crate) fn schema_of<T: CommandInput>() -> Schema {
     if !T::REQUIRED.is_empty() {
         schema.insert("required".into(), T::REQUIRED.into());
     }
+    // Unknown fields are refused (see `resolve`), so the schema says so too.
+    if schema.get("properties").is_none() {
+        schema.insert("properties".into(), Value::Object(Map::new()));
+    }
+    schema.insert("additionalProperties".into(), false.into());
     // A broken example is a bug caught by the schema tests; here it is left out rather
     // than failing a user's command.
     if let Ok(example) = serde_json::from_str::<Value>(T::EXAMPLE) {

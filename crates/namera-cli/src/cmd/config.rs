@@ -5,12 +5,11 @@ use namera::chain::{CHAINS, ChainInfo};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::keystore::help_example;
 use crate::{
     config::{ChainEndpoints, Config},
     context::{Context, write_table},
     error::{CliError, ErrorKind},
-    params::CommandInput,
+    params::{CommandInput, help_example},
 };
 
 /// The `config` subcommands.

@@ -10,8 +10,12 @@ use namera_devnet::{DevnetConfig, DevnetState, DownReport, Status as DevnetStatu
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::keystore::help_example;
-use crate::{context::Context, error::CliError, output::Shell, params::CommandInput};
+use crate::{
+    context::Context,
+    error::CliError,
+    output::Shell,
+    params::{CommandInput, help_example},
+};
 
 /// The `devnet` subcommands.
 #[derive(Debug, Subcommand)]

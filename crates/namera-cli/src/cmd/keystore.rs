@@ -15,7 +15,7 @@ use namera_store::keystore::{Kdf, Keystore};
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
-    params::CommandInput,
+    params::{CommandInput, help_example},
     secret::{PasswordArgs, Purpose},
 };
 
@@ -40,12 +40,6 @@ pub(crate) enum KeystoreCommand {
     /// Delete a keystore file.
     #[command(alias = "rm", after_help = help_example::<Remove>())]
     Remove(Remove),
-}
-
-/// The `Example:` paragraph every command's `--help` ends with; the schema tests check
-/// it validates against the command's schema.
-pub(crate) fn help_example<T: CommandInput>() -> String {
-    format!("Example:\n  namera {} --params '{}'", T::NAME.replace('.', " "), T::EXAMPLE)
 }
 
 impl KeystoreCommand {

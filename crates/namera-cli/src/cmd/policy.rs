@@ -13,13 +13,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    keystore::help_example,
     tx::{CallArg, LaneArg},
 };
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
-    params::CommandInput,
+    params::{CommandInput, help_example},
     values::{AddressArg, AmountArg, HexArg},
     wallet,
 };

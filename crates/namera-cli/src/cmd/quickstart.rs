@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, U256, utils::format_ether};
+use alloy_primitives::{Address, U256};
 use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
 use namera::{
@@ -23,7 +23,6 @@ use namera::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::keystore::help_example;
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
@@ -34,7 +33,6 @@ const WAIT: Duration = Duration::from_secs(120);
 
 /// `quickstart`.
 #[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
-#[command(after_help = help_example::<Quickstart>())]
 pub(crate) struct Quickstart {
     /// The chain (default `local`: the devnet, started if needed).
     #[arg(long, value_name = "CHAIN")]
@@ -185,7 +183,7 @@ fn walk(
         format!(
             "0.0001 ETH landed in block {}; the recipient holds {} ETH; the account was deployed on the way",
             r.receipt.block_number,
-            format_ether(account.chain().node.balance(recipient)?)
+            ether(account.chain().node.balance(recipient)?)
         ),
         Some(format!("{:#x}", r.receipt.transaction_hash)),
     )?;
@@ -245,8 +243,8 @@ fn walk(
         "evidence",
         format!(
             "the recipient holds {} ETH and the stranger {} ETH: only the allowed transfer landed",
-            format_ether(account.chain().node.balance(recipient)?),
-            format_ether(account.chain().node.balance(stranger)?)
+            ether(account.chain().node.balance(recipient)?),
+            ether(account.chain().node.balance(stranger)?)
         ),
         None,
     )
@@ -272,7 +270,7 @@ fn fund(
         "fund me",
         format!(
             "send at least {} ETH on {chain} to {}; waiting up to {timeout} s",
-            format_ether(need),
+            ether(need),
             account.address()
         ),
         None,
@@ -282,7 +280,7 @@ fn fund(
     loop {
         let balance = account.chain().node.balance(account.address())?;
         if balance >= need {
-            return story.say("funded", format!("{} ETH arrived", format_ether(balance)), None);
+            return story.say("funded", format!("{} ETH arrived", ether(balance)), None);
         }
         if std::time::Instant::now() >= deadline {
             return Err(CliError::new(
@@ -291,11 +289,18 @@ fn fund(
                 format!(
                     "{} holds {} ETH after {timeout} s; it needs {}",
                     account.address(),
-                    format_ether(balance),
-                    format_ether(need)
+                    ether(balance),
+                    ether(need)
                 ),
             ));
         }
         std::thread::sleep(Duration::from_secs(3));
     }
+}
+
+/// Wei as ether with no trailing zeros (`0.0001`, `1.0`).
+fn ether(wei: U256) -> String {
+    let text = alloy_primitives::utils::format_ether(wei);
+    let trimmed = text.trim_end_matches('0');
+    if trimmed.ends_with('.') { format!("{trimmed}0") } else { trimmed.to_owned() }
 }

@@ -91,7 +91,18 @@ impl SchemaArgs {
             CliError::new(ErrorKind::NotFound, "unknown-command", format!("no command {wanted:?}"))
                 .with_hint("`namera schema` lists the commands")
         })?;
-        let schema = (found.schema)();
+        let mut schema = (found.schema)();
+        // The description is the command's own help, from the one place it is written.
+        let tree = <crate::opts::Cli as clap::CommandFactory>::command();
+        let about = found
+            .name
+            .split('.')
+            .try_fold(&tree, |cmd, part| cmd.find_subcommand(part))
+            .and_then(|cmd| cmd.get_long_about().or(cmd.get_about()))
+            .map(|a| a.to_string());
+        if let Some(about) = about {
+            schema.insert("description".into(), about.into());
+        }
         // The schema is JSON in every output format; pretty mode indents it.
         ctx.shell().emit(&schema, |out| {
             serde_json::to_writer_pretty(&mut *out, &schema)?;

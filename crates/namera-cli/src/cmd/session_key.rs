@@ -25,11 +25,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{keystore::help_example, smart_account::now};
+use super::smart_account::now;
 use crate::{
     context::{Context, write_table},
     error::{CliError, ErrorKind},
-    params::CommandInput,
+    params::{CommandInput, help_example},
     policy_input::{PolicyArg, describe_policy},
     secret::{PasswordArgs, Purpose, SessionPasswordArgs},
     wallet,

@@ -13,11 +13,10 @@ use namera_store::records::{OwnerRef, SmartAccountRecord};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::keystore::help_example;
 use crate::{
     context::{Context, write_table},
     error::{CliError, ErrorKind},
-    params::CommandInput,
+    params::{CommandInput, help_example},
     secret::PasswordArgs,
     values::{AddressArg, UintArg},
     wallet,

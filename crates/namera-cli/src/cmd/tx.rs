@@ -15,11 +15,10 @@ use namera::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::keystore::help_example;
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
-    params::CommandInput,
+    params::{CommandInput, help_example},
     secret::PasswordArgs,
     values::{AddressArg, AmountArg, HexArg},
     wallet,

@@ -262,3 +262,22 @@ fn session_key_create_writes_nothing_when_a_chain_is_unreachable() {
     // `unreachable` shares the home; keep it from deleting it twice.
     std::mem::forget(unreachable);
 }
+
+#[test]
+fn quickstart_tells_the_whole_story_with_evidence() {
+    let agent = Agent::new("quickstart");
+    let out = agent.run(&["quickstart"], &json!({}));
+    assert_exit(&out, 0);
+    let steps = parse(&out.stdout);
+    let names: Vec<&str> = steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["owner key", "account", "funded", "session key", "allowed", "forbidden", "revoke", "refused", "evidence"]
+    );
+    let step = |name: &str| steps.as_array().unwrap().iter().find(|s| s["step"] == name).unwrap().clone();
+    assert!(step("allowed")["transaction"].as_str().unwrap().starts_with("0x"));
+    assert!(step("forbidden")["said"].as_str().unwrap().contains("call policy"), "{steps}");
+    assert!(step("revoke")["said"].as_str().unwrap().contains("revoked"), "{steps}");
+    assert!(step("refused")["said"].as_str().unwrap().contains("revoked"), "{steps}");
+    assert!(step("evidence")["said"].as_str().unwrap().contains("holds 0.0001 ETH and the stranger 0.0 ETH"), "{steps}");
+}

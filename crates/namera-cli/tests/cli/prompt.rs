@@ -77,10 +77,12 @@ print("EXIT", child.exitstatus)
     let permission = &policy["permissions"][0];
     assert_eq!(permission["target"].as_str().unwrap().to_lowercase(), token);
     assert_eq!(permission["functionName"], "transfer");
-    assert_eq!(permission["args"][0]["condition"], "EQUAL");
+    // The record keeps the SDK's serialized form: conditions by number (EQUAL = 0,
+    // LESS_THAN_OR_EQUAL = 4).
+    assert_eq!(permission["args"][0]["condition"], 0, "{permission}");
     assert_eq!(permission["args"][0]["value"].as_str().unwrap().to_lowercase(), friend);
-    assert_eq!(permission["args"][1]["condition"], "LESS_THAN_OR_EQUAL");
-    assert_eq!(permission["args"][1]["value"], "100");
+    assert_eq!(permission["args"][1]["condition"], 4, "{permission}");
+    assert_eq!(permission["args"][1]["value"], "100", "{permission}");
 }
 
 #[test]

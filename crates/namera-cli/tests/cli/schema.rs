@@ -70,6 +70,11 @@ for case in json.load(open(sys.argv[1])):
     bad += [f"{case['name']}: example does not validate: {e.message}" for e in errors]
     # A document with a field the command does not take must not validate either,
     # or agents would learn nothing from the schema.
+    extra = dict(case["example"], not_a_field=1)
+    if Draft202012Validator(case["schema"]).is_valid(extra):
+        bad.append(f"{case['name']}: accepts an unknown field")
+    if not case["schema"].get("description"):
+        bad.append(f"{case['name']}: no description")
     print(case["name"], "ok")
 print("BAD" if bad else "ALL OK")
 for b in bad: print(b)
