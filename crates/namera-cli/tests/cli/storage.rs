@@ -601,3 +601,59 @@ fn an_unreachable_rpc_is_a_network_error() {
     assert_eq!(error_of(&out)["code"], "unreachable");
     assert_eq!(home.snapshot(), before);
 }
+
+/// Keystores move between us and another implementation (Python's eth-account, from
+/// PyPI): its files import here and decrypt to the same key; ours decrypt there.
+#[test]
+fn keystores_interoperate_with_eth_account() {
+    use crate::support::py;
+    let home = Home::new("compat");
+    let key = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+    for kdf in ["scrypt", "pbkdf2"] {
+        let file = home.path.join(format!("theirs-{kdf}.json"));
+        let address = py(
+            r#"
+import json, sys
+from eth_account import Account
+ks = Account.encrypt(sys.argv[1], "their password", kdf=sys.argv[2], iterations=(2 if sys.argv[2] == "scrypt" else 1) * 1024)
+open(sys.argv[3], "w").write(json.dumps(ks))
+print(Account.from_key(sys.argv[1]).address)
+"#,
+            &[key, kdf, file.to_str().unwrap()],
+        );
+        let alias = format!("theirs-{kdf}");
+        let out = home.run(
+            &["keystore", "import", "--alias", &alias, "--keystore-file", file.to_str().unwrap(), "--password-env", "P", "-o", "json"],
+            &[("P", "their password")],
+        );
+        assert_exit(&out, 0);
+        assert_eq!(json(&out.stdout)["address"], address.trim());
+        let out = home.run(
+            &["keystore", "export", &alias, "--private-key", "--password-env", "P", "-o", "json"],
+            &[("P", "their password")],
+        );
+        assert_exit(&out, 0);
+        assert_eq!(json(&out.stdout)["private_key"], key);
+        // A wrong password for their file is exit 4 here too.
+        let out = home.run(
+            &["keystore", "import", "--alias", "x", "--keystore-file", file.to_str().unwrap(), "--password-env", "P", "-o", "json"],
+            &[("P", "not it")],
+        );
+        assert_exit(&out, 4);
+    }
+    // Ours (standard scrypt, n = 2^18) decrypts in eth-account.
+    let out = home.run(
+        &["keystore", "import", "--alias", "ours", "--private-key-env", "K", "--password-env", "P", "-o", "json"],
+        &[("K", key), ("P", "our password")],
+    );
+    assert_exit(&out, 0);
+    let decrypted = py(
+        r#"
+import json, sys
+from eth_account import Account
+print("0x" + Account.decrypt(json.load(open(sys.argv[1])), "our password").hex().removeprefix("0x"))
+"#,
+        &[home.path.join("keystores/ours.json").to_str().unwrap()],
+    );
+    assert_eq!(decrypted.trim(), key);
+}
