@@ -73,6 +73,19 @@ pub(crate) struct Shell {
     format: OutputFormat,
     progress: bool,
     interactive: bool,
+    colour: bool,
+    colour_out: bool,
+}
+
+/// What a painted word means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Paint {
+    /// Landed, passes.
+    Good,
+    /// Refused, failed.
+    Bad,
+    /// Take care.
+    Warn,
 }
 
 impl Shell {
@@ -80,7 +93,40 @@ impl Shell {
     /// terminal: never in JSON modes, never into a file or pipe.
     pub(crate) fn new(format: OutputFormat) -> Self {
         let progress = !format.is_machine() && io::stderr().is_terminal();
-        Self { format, progress, interactive: progress && io::stdin().is_terminal() }
+        // Colour only for a person at a terminal, and never against NO_COLOR
+        // (https://no-color.org).
+        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let colour = progress && !no_colour;
+        let colour_out = !format.is_machine() && io::stdout().is_terminal() && !no_colour;
+        Self {
+            format,
+            progress,
+            interactive: progress && io::stdin().is_terminal(),
+            colour,
+            colour_out,
+        }
+    }
+
+    /// `text` for stderr: in colour when a person is watching, as is otherwise.
+    pub(crate) fn paint(&self, paint: Paint, text: &str) -> String {
+        Self::painted(self.colour, paint, text)
+    }
+
+    /// `text` for stdout: in colour when stdout is a terminal.
+    pub(crate) fn paint_out(&self, paint: Paint, text: &str) -> String {
+        Self::painted(self.colour_out, paint, text)
+    }
+
+    fn painted(on: bool, paint: Paint, text: &str) -> String {
+        if !on {
+            return text.to_owned();
+        }
+        let code = match paint {
+            Paint::Good => "32",
+            Paint::Bad => "1;31",
+            Paint::Warn => "33",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
     }
 
     /// Whether a person can be asked: a terminal on stdin and stderr, and not a JSON mode.
@@ -99,7 +145,9 @@ impl Shell {
     pub(crate) fn warn(&self, message: &str) {
         let mut err = io::stderr().lock();
         let _ = match self.format {
-            OutputFormat::Pretty => writeln!(err, "warning: {message}"),
+            OutputFormat::Pretty => {
+                writeln!(err, "{} {message}", self.paint(Paint::Warn, "warning:"))
+            }
             OutputFormat::Json | OutputFormat::Ndjson => {
                 writeln!(err, "{}", serde_json::json!({ "warning": message }))
             }
@@ -167,7 +215,8 @@ impl Shell {
         // If stderr itself is gone there is nobody left to tell.
         let _ = match self.format {
             OutputFormat::Pretty => {
-                let mut text = format!("error: {}\n", error.message());
+                let mut text =
+                    format!("{} {}\n", self.paint(Paint::Bad, "error:"), error.message());
                 for hint in error.hint().into_iter().flat_map(str::lines) {
                     text.push_str(&format!("hint: {hint}\n"));
                 }

@@ -12,12 +12,11 @@ use namera::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    tx::{CallArg, LaneArg},
-};
+use super::tx::{CallArg, LaneArg};
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
+    output::Paint,
     params::{CommandInput, help_example},
     values::{AddressArg, AmountArg, HexArg},
     wallet,
@@ -177,10 +176,19 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
         simulation,
     };
     ctx.shell().emit(&view, |out| {
-        let verdict = if view.passes { "would pass" } else { "would be REFUSED" };
+        let shell = ctx.shell();
+        let verdict = if view.passes {
+            shell.paint_out(Paint::Good, "would pass")
+        } else {
+            shell.paint_out(Paint::Bad, "would be REFUSED")
+        };
         writeln!(out, "session key {} on {}: {verdict}", view.session_key, view.chain)?;
         for v in &view.policies {
-            let mark = if v.passes { "ok " } else { "NO " };
+            let mark = if v.passes {
+                shell.paint_out(Paint::Good, "ok ")
+            } else {
+                shell.paint_out(Paint::Bad, "NO ")
+            };
             write!(out, "  {mark} {}. {}", v.index + 1, v.policy)?;
             if let Some(r) = &v.refusal {
                 write!(out, ": {r}")?;

@@ -232,6 +232,28 @@ fn batches_lanes_export_import_and_revoke_all() {
     );
     assert_exit(&out, 6);
     assert_eq!(agent.balance(b), U256::from(13));
+
+    // The read-only views, and removal (local only; refused while keys depend on it).
+    let accounts = agent.ok(&["smart-account", "list"], &json!({}));
+    assert_eq!(accounts[0]["alias"], "acc");
+    let info = agent.ok(&["smart-account", "info"], &json!({"alias": "acc"}));
+    assert_eq!(info["owner_keystore"], "owner");
+    let status = agent.ok(&["smart-account", "status"], &json!({"alias": "acc"}));
+    assert_eq!(status["chains"][0]["deployed"], true);
+    let keys = agent.ok(&["session-key", "list"], &json!({"smart_account": "acc"}));
+    assert_eq!(keys[0]["alias"], "k");
+    let info = agent.ok(&["session-key", "info"], &json!({"alias": "k"}));
+    assert_eq!(info["policies_in_words"][0], "sudo: anything the owner could do");
+    let public = agent.ok(&["session-key", "export"], &json!({"alias": "k", "public": true}));
+    assert!(public[0]["serialized"].as_str().unwrap().len() > 100);
+    let status = agent.ok(&["session-key", "status"], &json!({"alias": "k"}));
+    assert_eq!(status["chains"][0]["state"], "invalidated", "{status}");
+    let out = agent.run(&["smart-account", "remove"], &json!({"alias": "acc", "yes": true}));
+    assert_exit(&out, 2);
+    assert_eq!(error_of(&out)["code"], "in-use");
+    agent.ok(&["session-key", "remove"], &json!({"alias": "k", "yes": true}));
+    agent.ok(&["smart-account", "remove"], &json!({"alias": "acc", "yes": true}));
+    assert_eq!(agent.ok(&["smart-account", "list"], &json!({})), json!([]));
 }
 
 #[test]
@@ -269,15 +291,33 @@ fn quickstart_tells_the_whole_story_with_evidence() {
     let out = agent.run(&["quickstart"], &json!({}));
     assert_exit(&out, 0);
     let steps = parse(&out.stdout);
-    let names: Vec<&str> = steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["owner key", "account", "funded", "session key", "allowed", "forbidden", "revoke", "refused", "evidence"]
+        [
+            "owner key",
+            "account",
+            "funded",
+            "session key",
+            "allowed",
+            "forbidden",
+            "revoke",
+            "refused",
+            "evidence"
+        ]
     );
-    let step = |name: &str| steps.as_array().unwrap().iter().find(|s| s["step"] == name).unwrap().clone();
+    let step =
+        |name: &str| steps.as_array().unwrap().iter().find(|s| s["step"] == name).unwrap().clone();
     assert!(step("allowed")["transaction"].as_str().unwrap().starts_with("0x"));
     assert!(step("forbidden")["said"].as_str().unwrap().contains("call policy"), "{steps}");
     assert!(step("revoke")["said"].as_str().unwrap().contains("revoked"), "{steps}");
     assert!(step("refused")["said"].as_str().unwrap().contains("revoked"), "{steps}");
-    assert!(step("evidence")["said"].as_str().unwrap().contains("holds 0.0001 ETH and the stranger 0.0 ETH"), "{steps}");
+    assert!(
+        step("evidence")["said"]
+            .as_str()
+            .unwrap()
+            .contains("holds 0.0001 ETH and the stranger 0.0 ETH"),
+        "{steps}"
+    );
 }

@@ -623,7 +623,18 @@ print(Account.from_key(sys.argv[1]).address)
         );
         let alias = format!("theirs-{kdf}");
         let out = home.run(
-            &["keystore", "import", "--alias", &alias, "--keystore-file", file.to_str().unwrap(), "--password-env", "P", "-o", "json"],
+            &[
+                "keystore",
+                "import",
+                "--alias",
+                &alias,
+                "--keystore-file",
+                file.to_str().unwrap(),
+                "--password-env",
+                "P",
+                "-o",
+                "json",
+            ],
             &[("P", "their password")],
         );
         assert_exit(&out, 0);
@@ -636,14 +647,36 @@ print(Account.from_key(sys.argv[1]).address)
         assert_eq!(json(&out.stdout)["private_key"], key);
         // A wrong password for their file is exit 4 here too.
         let out = home.run(
-            &["keystore", "import", "--alias", "x", "--keystore-file", file.to_str().unwrap(), "--password-env", "P", "-o", "json"],
+            &[
+                "keystore",
+                "import",
+                "--alias",
+                "x",
+                "--keystore-file",
+                file.to_str().unwrap(),
+                "--password-env",
+                "P",
+                "-o",
+                "json",
+            ],
             &[("P", "not it")],
         );
         assert_exit(&out, 4);
     }
     // Ours (standard scrypt, n = 2^18) decrypts in eth-account.
     let out = home.run(
-        &["keystore", "import", "--alias", "ours", "--private-key-env", "K", "--password-env", "P", "-o", "json"],
+        &[
+            "keystore",
+            "import",
+            "--alias",
+            "ours",
+            "--private-key-env",
+            "K",
+            "--password-env",
+            "P",
+            "-o",
+            "json",
+        ],
         &[("K", key), ("P", "our password")],
     );
     assert_exit(&out, 0);
