@@ -12,6 +12,8 @@ pub mod chain;
 pub mod kernel;
 #[cfg(feature = "client")]
 pub mod node;
+#[cfg(feature = "passkey")]
+pub mod passkey;
 pub mod permission;
 pub mod policy;
 #[cfg(feature = "client")]
