@@ -143,8 +143,15 @@ fn encoder_turns_the_fixed_assertion_into_exact_bytes() {
     assert_eq!(sig.response_type_location, U256::from(1));
     assert!(sig.use_precompiled);
     assert_eq!(sig.message(), webauthn_message(&a.authenticator_data, &a.client_data_json));
+    // The inputs are the file's, byte for byte.
+    assert_eq!(hex::encode(SECRET), vector("secret"));
+    assert_eq!(hex::encode(CREDENTIAL_ID), vector("credentialId"));
+    assert_eq!(hex::encode(DIGEST), vector("digest"));
+    assert_eq!(hex::encode(&a.authenticator_data), vector("authenticatorData"));
+    assert_eq!(a.client_data_json, vector("clientDataJSON"));
+    assert_eq!(hex::encode(&a.signature), vector("signatureDer"));
     let encoded = sig.encode();
-    assert_eq!(hex::encode(&encoded), VECTOR, "exact Kernel signature bytes");
+    assert_eq!(hex::encode(&encoded), vector("kernelSignature"), "exact Kernel signature bytes");
     assert_eq!(WebAuthnSignature::decode(&encoded).unwrap(), sig);
     sig.verify(DIGEST, &key(), P256Verifier::Precompile).unwrap();
     // The Daimo flavour differs in the last word only.
@@ -156,23 +163,13 @@ fn encoder_turns_the_fixed_assertion_into_exact_bytes() {
 
 /// The Kernel WebAuthn signature of [`vector_assertion`]; the e2e test checks that the
 /// WebAuthnSigner contract accepts exactly these bytes.
-const VECTOR: &str = concat!(
-    "00000000000000000000000000000000000000000000000000000000000000c0",
-    "0000000000000000000000000000000000000000000000000000000000000120",
-    "0000000000000000000000000000000000000000000000000000000000000001",
-    "e9b1b2c5d2b33b645f0cf4539c408b626d0a5bd83b2e460761ecd2399127e3a1",
-    "44f483845201d03dfaef945d9cf5d77b5e4ca7470080d5a0056fec964c4eba4b",
-    "0000000000000000000000000000000000000000000000000000000000000001",
-    "0000000000000000000000000000000000000000000000000000000000000025",
-    "49960de5880e8c687434170f6476605b8fe4aeb9a28632c7995cf3ba831d9763",
-    "0500000009000000000000000000000000000000000000000000000000000000",
-    "0000000000000000000000000000000000000000000000000000000000000087",
-    "7b2274797065223a22776562617574686e2e676574222c226368616c6c656e67",
-    "65223a22536f38654b7a784e586d3977675a4b6a744d5857355f674a47697338",
-    "54563576634947536f375446317563222c226f726967696e223a22687474703a",
-    "2f2f6c6f63616c686f73743a3431323334222c2263726f73734f726967696e22",
-    "3a66616c73657d00000000000000000000000000000000000000000000000000",
-);
+/// The fixed vector, shared with the e2e test that hands it to the contract.
+const VECTOR: &str = include_str!("vectors/webauthn.json");
+
+fn vector(field: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(VECTOR).unwrap();
+    v[field].as_str().unwrap().to_owned()
+}
 
 fn err(sig: &WebAuthnSignature) -> PasskeyError {
     sig.verify(DIGEST, &key(), P256Verifier::Precompile).unwrap_err()

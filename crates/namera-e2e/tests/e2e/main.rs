@@ -4,6 +4,7 @@ mod deploy;
 mod explain;
 mod lanes;
 mod multi_chain;
+mod passkey;
 mod policies;
 mod session_key;
 mod webauthn;

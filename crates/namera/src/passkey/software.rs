@@ -98,6 +98,19 @@ impl PasskeySigner for SoftwarePasskey {
             challenge_text(challenge),
             self.credential.rp_id,
         );
+        self.assertion_over(authenticator_data, client_data_json)
+    }
+}
+
+impl SoftwarePasskey {
+    /// Sign exactly these authenticatorData and clientDataJSON bytes, whatever they say:
+    /// what a faulty or hostile authenticator could return. Tests use it to build
+    /// assertions that are validly signed yet break one rule.
+    pub fn assertion_over(
+        &self,
+        authenticator_data: Vec<u8>,
+        client_data_json: String,
+    ) -> Result<Assertion, PasskeyError> {
         let message = webauthn_message(&authenticator_data, &client_data_json);
         let signature: Signature = self
             .key
