@@ -5,6 +5,7 @@ mod explain;
 mod lanes;
 mod multi_chain;
 mod passkey;
+mod passkey_browser;
 mod policies;
 mod session_key;
 mod webauthn;

@@ -40,7 +40,9 @@ pub enum OpenWith {
     /// in case that fails.
     #[default]
     SystemBrowser,
-    /// Hand it to the caller (a GUI, or a test driving a browser over WebDriver).
+    /// Hand it to the caller (a GUI, or a test driving a browser over WebDriver). The
+    /// page is served once the callback returns, so it must not wait for the page to load
+    /// (hand the URL to another thread).
     Callback(Arc<dyn Fn(&str) + Send + Sync>),
 }
 
