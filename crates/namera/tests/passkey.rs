@@ -496,3 +496,24 @@ fn passkey_owner_approves_one_chain_at_a_time() {
         Err(ApprovalError::NotTheOwner)
     ));
 }
+
+#[test]
+fn stub_signature_is_a_well_formed_estimation_dummy_for_either_verifier() {
+    for verifier in [P256Verifier::Precompile, P256Verifier::Daimo] {
+        let stub = namera::passkey::stub_signature(verifier);
+        let sig = WebAuthnSignature::decode(&stub).unwrap();
+        // 2^256-1: the contracts run the curve check and report failure without reverting.
+        assert_eq!(sig.response_type_location, U256::MAX);
+        assert_eq!(sig.use_precompiled, verifier == P256Verifier::Precompile);
+        assert_eq!(sig.authenticator_data.len(), 37);
+        assert_eq!(sig.authenticator_data[32], FLAG_UP | FLAG_UV);
+        assert!(sig.client_data_json.starts_with(r#"{"type":"webauthn.get","challenge":""#));
+        // Longer than what browsers write (about 130-230 bytes), so the estimate covers it.
+        assert!(sig.client_data_json.len() > 250, "{}", sig.client_data_json.len());
+        assert!(sig.s <= N >> 1 && !sig.r.is_zero());
+        assert!(matches!(
+            sig.verify(DIGEST, &key(), verifier),
+            Err(PasskeyError::ResponseTypeLocation { given: U256::MAX, actual: 1 })
+        ));
+    }
+}

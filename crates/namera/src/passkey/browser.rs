@@ -229,9 +229,12 @@ impl BrowserAuthenticator {
         options["timeoutMs"] = json!(u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX));
         // `<` escaped so the JSON cannot close the script element it sits in.
         let page = PAGE.replace("__OPTIONS__", &options.to_string().replace('<', "\\u003c"));
-        let server = Server { token, port, page };
+        let server = Arc::new(Server { token, port, page });
         self.open.open(&format!("{origin}/{}", server.token));
         let deadline = Instant::now() + self.timeout;
+        // Each connection gets its own thread: a browser's idle preconnect socket must not
+        // hold up the request that matters. The first result posted wins.
+        let (results, result) = std::sync::mpsc::channel();
         loop {
             if self.cancel.is_cancelled() {
                 return Err(PasskeyError::Cancelled);
@@ -239,16 +242,21 @@ impl BrowserAuthenticator {
             if Instant::now() >= deadline {
                 return Err(PasskeyError::Timeout { seconds: self.timeout.as_secs() });
             }
+            if let Ok(answer) = result.try_recv() {
+                return refusal(answer).map(|a| (a, origin));
+            }
             match listener.accept() {
                 Ok((stream, _)) => {
-                    // One bad connection (a port scanner, a closed tab) does not end the
-                    // ceremony; only a posted result does.
-                    if let Ok(Some(answer)) = server.handle(stream) {
-                        return refusal(answer).map(|a| (a, origin));
-                    }
+                    let (server, results) = (server.clone(), results.clone());
+                    // A bad connection (a port scanner, a closed tab) ends only its thread.
+                    std::thread::spawn(move || {
+                        if let Ok(Some(answer)) = server.handle(stream) {
+                            let _ = results.send(answer);
+                        }
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(50));
+                    std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(e) => return Err(e.into()),
             }
