@@ -55,10 +55,11 @@ fn wd(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
 
 impl Browser {
     /// Start chromedriver and Chromium, or `None` (with a loud message) when Chromium is
-    /// not installed and this is not CI. Under `CI=true` a missing browser fails the test.
+    /// not installed and `CI` is unset. With `CI` set a missing browser fails the test.
     fn start() -> Option<Self> {
         if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            // Skipping is for developer machines only: any CI value makes absence a failure.
+            let ci = std::env::var_os("CI").is_some();
             assert!(!ci, "CI: {CHROMIUM} and {CHROMEDRIVER} are required (.ci/run installs them)");
             eprintln!(
                 "\n!!!!! SKIPPED: the real-browser passkey test needs {CHROMIUM} and {CHROMEDRIVER} \
