@@ -610,7 +610,15 @@ fn import(ctx: &Context, a: &Import) -> Result<(), CliError> {
         let account = namera_store::records::SmartAccountRecord {
             version: Default::default(),
             address: config.address(),
-            owner: namera_store::records::OwnerRef::External { address: config.root.owner() },
+            owner: namera_store::records::OwnerRef::External {
+                address: config.root.owner().ok_or_else(|| {
+                    CliError::new(
+                        ErrorKind::Usage,
+                        "passkey-owner",
+                        "importing keys of a passkey-owned account is not supported",
+                    )
+                })?,
+            },
             index: config.index,
             kernel_version: config.version.as_str().to_owned(),
             chains: chains.iter().map(|c| c.alias.to_owned()).collect(),

@@ -66,6 +66,23 @@ pub enum ApprovalError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(#[from] alloy_signer::Error),
+    /// The account's root validator is not owned by this kind of key (an ECDSA key for
+    /// a passkey-owned account, a passkey for an ECDSA-owned one, or another passkey).
+    #[error("the account's root validator is not owned by this key")]
+    NotTheOwner,
+    /// The passkey could not approve (or its approval would not verify).
+    #[cfg(feature = "passkey")]
+    #[error("passkey: {0}")]
+    Passkey(#[from] crate::passkey::PasskeyError),
+}
+
+/// The `Enable` digest of `permission` for `account` on one chain.
+fn enable_digest(account: &AccountConfig, permission: &Permission, chain: ChainNonce) -> B256 {
+    EnableRequest::for_permission(permission, chain.kernel_nonce).digest(&kernel_domain(
+        account.version,
+        chain.chain_id,
+        account.address(),
+    ))
 }
 
 impl OwnerApproval {
@@ -78,9 +95,31 @@ impl OwnerApproval {
         permission: &Permission,
         chain: ChainNonce,
     ) -> Result<Self, ApprovalError> {
-        let digest = EnableRequest::for_permission(permission, chain.kernel_nonce)
-            .digest(&kernel_domain(account.version, chain.chain_id, account.address()));
+        if account.root.owner().is_none() {
+            return Err(ApprovalError::NotTheOwner);
+        }
+        let digest = enable_digest(account, permission, chain);
         Self::sign_digest_directly(owner, chain, digest)
+    }
+
+    /// Approve `permission` on one chain with the account's owner passkey: the WebAuthn
+    /// validator checks an assertion whose challenge is the chain's `Enable` digest.
+    /// There is no multi-chain WebAuthn validator, so each chain needs its own approval
+    /// (one user gesture per chain); `verifier` is that chain's P-256 verifier.
+    #[cfg(feature = "passkey")]
+    pub fn sign_with_passkey(
+        owner: &dyn crate::passkey::PasskeySigner,
+        account: &AccountConfig,
+        permission: &Permission,
+        chain: ChainNonce,
+        verifier: crate::passkey::P256Verifier,
+    ) -> Result<Self, ApprovalError> {
+        if account.root.webauthn_key() != Some(&owner.credential().key()) {
+            return Err(ApprovalError::NotTheOwner);
+        }
+        let digest = enable_digest(account, permission, chain);
+        let sig = owner.sign(digest, verifier)?.encode();
+        Ok(Self::single(chain, digest, sig))
     }
 
     fn sign_digest_directly(
@@ -88,8 +127,11 @@ impl OwnerApproval {
         chain: ChainNonce,
         digest: B256,
     ) -> Result<Self, ApprovalError> {
-        let sig = sign_digest(owner, digest)?;
-        Ok(Self {
+        Ok(Self::single(chain, digest, sign_digest(owner, digest)?))
+    }
+
+    fn single(chain: ChainNonce, digest: B256, sig: Bytes) -> Self {
+        Self {
             merkle_root: None,
             owner_signature: sig.clone(),
             chains: vec![ChainApproval {
@@ -99,7 +141,7 @@ impl OwnerApproval {
                 proof: Vec::new(),
                 enable_signature: sig,
             }],
-        })
+        }
     }
 
     /// Sign the approval of `permission` for `account` on `chains` with ONE signature.
@@ -122,6 +164,9 @@ impl OwnerApproval {
             if chains[..i].iter().any(|d| d.chain_id == c.chain_id) {
                 return Err(ApprovalError::DuplicateChain(c.chain_id));
             }
+        }
+        if account.root.owner().is_none() {
+            return Err(ApprovalError::NotTheOwner);
         }
         let address = account.address();
         // The struct hash depends only on the kernel nonce; chains differ by domain.
