@@ -362,6 +362,9 @@ fn fifty_concurrent_transfers_over_http_all_land_once() {
         hashes.insert(r["structured"]["user_op_hash"].as_str().unwrap().to_owned());
     }
     assert_eq!(hashes.len(), 50, "one UserOperation per request");
+    let lanes: std::collections::BTreeSet<u64> =
+        results.iter().map(|r| r["structured"]["lane"].as_u64().unwrap()).collect();
+    assert!(lanes.len() > 1, "the requests ran on one lane, not concurrently: {lanes:?}");
     let sum: u64 = (0..50u64).map(|i| base + i).sum();
     assert_eq!(f.balance(to), U256::from(sum));
 }
