@@ -28,6 +28,9 @@ use namera::{
 
 /// A session key as the caller hands it over: a name for people and agents, and the key
 /// in ZeroDev's serialized form with its private key.
+///
+/// A key approved on several chains comes as one serialized key per chain (each with its
+/// own approval); give them under one alias and they act as one key.
 #[derive(Debug, Clone)]
 pub struct KeySpec {
     /// How the key is called in answers (`"trading-bot"`).
@@ -90,7 +93,9 @@ pub enum WalletError {
     #[error("two session keys are called {0:?}")]
     DuplicateAlias(String),
     /// A key's signers disagree on the permission.
-    #[error("session key {0:?}: its signers are for different permissions")]
+    #[error(
+        "session key {0:?}: its parts (signers, or serialized keys under one alias) are for different permissions"
+    )]
     MixedPermissions(String),
     /// Reading a key's state failed.
     #[error("reading session key {alias:?} on chain {chain_id}: {source}")]
@@ -429,7 +434,8 @@ impl Wallet {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut config: Option<AccountConfig> = None;
-        let mut decoded = Vec::with_capacity(specs.len());
+        let mut decoded: Vec<(String, PrivateKeySigner, Permission, Vec<SerializedSessionKey>)> =
+            Vec::with_capacity(specs.len());
         for mut spec in specs {
             let alias = spec.alias.clone();
             let secret = spec
@@ -456,24 +462,30 @@ impl Wallet {
             }
             let permission =
                 spec.key.permission(PermissionSigner::Ecdsa(signer.address())).map_err(key_err)?;
-            decoded.push((spec, signer, permission));
+            // One key approved on several chains comes as one serialized key per chain
+            // (each with its own approval): under one alias they are one key.
+            match decoded.iter_mut().find(|(a, ..)| *a == alias) {
+                Some((_, _, p, parts)) if *p == permission => parts.push(spec.key),
+                Some(_) => return Err(WalletError::MixedPermissions(alias)),
+                None => decoded.push((alias, signer, permission, vec![spec.key])),
+            }
         }
         let Some(config) = config else { return Err(WalletError::NoKeys) };
         let accounts: Vec<SmartAccount> =
             clients.into_iter().map(|c| SmartAccount::new(config.clone(), c)).collect();
         let mut keys = Vec::with_capacity(decoded.len());
-        for (spec, signer, permission) in decoded {
+        for (alias, signer, permission, parts) in decoded {
             let mut key = SessionKey {
-                alias: spec.alias.clone(),
+                alias: alias.clone(),
                 permission: permission.clone(),
-                validity: spec.key.validity,
+                validity: parts[0].validity,
                 signers: Vec::new(),
                 unusable: Vec::new(),
             };
             for account in &accounts {
                 let chain_id = account.chain().chain_id;
                 let state_err =
-                    |source| WalletError::State { alias: spec.alias.clone(), chain_id, source };
+                    |source| WalletError::State { alias: alias.clone(), chain_id, source };
                 let state = key_state(account, permission.validation_id()).map_err(state_err)?;
                 match state {
                     KeyState::Installed { .. } => key.signers.push((
@@ -481,20 +493,21 @@ impl Wallet {
                         SessionKeySigner::installed(signer.clone(), permission.clone()),
                     )),
                     KeyState::PendingFirstUse => {
-                        let Some(sig) = spec.key.enable_signature.clone() else {
-                            key.unusable.push((
-                                chain_id,
-                                "not installed here and it carries no owner approval".into(),
-                            ));
-                            continue;
-                        };
                         let nonce = account.kernel_nonce().map_err(state_err)?;
-                        match spec.key.verify_enable_signature(
-                            PermissionSigner::Ecdsa(signer.address()),
-                            chain_id,
-                            nonce,
-                        ) {
-                            Ok(_) => key.signers.push((
+                        let mut why = "not installed here and it carries no owner approval".into();
+                        let approved = parts.iter().find_map(|part| {
+                            let sig = part.enable_signature.clone()?;
+                            let who = PermissionSigner::Ecdsa(signer.address());
+                            match part.verify_enable_signature(who, chain_id, nonce) {
+                                Ok(_) => Some(sig),
+                                Err(e) => {
+                                    why = format!("the owner's approval does not hold here: {e}");
+                                    None
+                                }
+                            }
+                        });
+                        match approved {
+                            Some(sig) => key.signers.push((
                                 chain_id,
                                 SessionKeySigner::enabling(
                                     signer.clone(),
@@ -503,10 +516,7 @@ impl Wallet {
                                     sig,
                                 ),
                             )),
-                            Err(e) => key.unusable.push((
-                                chain_id,
-                                format!("the owner's approval does not hold here: {e}"),
-                            )),
+                            None => key.unusable.push((chain_id, why)),
                         }
                     }
                     revoked => key.unusable.push((

@@ -155,7 +155,11 @@ pub(crate) fn python() -> &'static PathBuf {
         let python = venv.join("bin/python");
         let has_mcp = || {
             Command::new(&python)
-                .args(["-c", "import mcp.client.streamable_http"])
+                .args([
+                    "-c",
+                    "import importlib.metadata as m, mcp.client.streamable_http; \
+                     assert m.version('mcp') == '2.3.0'",
+                ])
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
@@ -168,7 +172,7 @@ pub(crate) fn python() -> &'static PathBuf {
                 .is_ok_and(|s| s.success());
             assert!(ok, "python3 -m venv failed");
             let ok = Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet", "mcp>=2.3,<3"])
+                .args(["install", "--quiet", "mcp==2.3.0"])
                 .status()
                 .is_ok_and(|s| s.success());
             assert!(ok && has_mcp(), "installing the mcp package failed");
