@@ -240,16 +240,29 @@ impl SerializedSessionKey {
     }
 
     /// Read a serialized key.
+    ///
+    /// The decoded text may hold the private key: it is zeroized before this returns.
     pub fn from_base64(s: &str) -> Result<Self, SerializedKeyError> {
-        let raw = STANDARD.decode(s.trim())?;
-        let text = String::from_utf8(raw).map_err(|_| SerializedKeyError::Utf8)?;
-        Self::from_json_str(&text)
+        let raw = zeroize::Zeroizing::new(STANDARD.decode(s.trim())?);
+        let text = std::str::from_utf8(&raw).map_err(|_| SerializedKeyError::Utf8)?;
+        Self::from_json_str(text)
     }
 
     /// Read the JSON form.
+    ///
+    /// The parsed copy of the private key (if any) is zeroized before this returns; the
+    /// key itself lives on only in the returned [`SessionPrivateKey`].
     pub fn from_json_str(text: &str) -> Result<Self, SerializedKeyError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| jerr(e.to_string()))?;
-        let root = obj(&v, "session key")?;
+        let mut v: Value = serde_json::from_str(text).map_err(|e| jerr(e.to_string()))?;
+        let read = Self::from_json_value(&v);
+        if let Some(Value::String(secret)) = v.get_mut("privateKey") {
+            secret.zeroize();
+        }
+        read
+    }
+
+    fn from_json_value(v: &Value) -> Result<Self, SerializedKeyError> {
+        let root = obj(v, "session key")?;
         if root.contains_key("eip7702Auth") {
             return Err(jerr("EIP-7702 session keys are not supported"));
         }

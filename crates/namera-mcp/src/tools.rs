@@ -1,0 +1,936 @@
+//! The tools: their input and output types (the JSON Schemas are derived from them) and
+//! what each does over the [`Wallet`].
+//!
+//! Every input is parsed here, at the edge, into SDK types; a bad input is answered as a
+//! tool error that says what is wrong, so the agent can fix its request.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::sol;
+use namera::kernel::{Call, LaneKey};
+use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+use crate::{
+    abi,
+    amount::{Unit, format_units, parse_units},
+    describe,
+    wallet::{ActionError, KeyVerdict, Landed, Wallet, WalletChain, state_words},
+};
+
+sol! {
+    interface IERC20 {
+        function balanceOf(address owner) external view returns (uint256);
+        function decimals() external view returns (uint8);
+        function symbol() external view returns (string);
+    }
+}
+
+const ADDRESS_PATTERN: &str = "^0x[0-9a-fA-F]{40}$";
+
+// ---------------------------------------------------------------------------------------
+// Inputs
+
+/// No arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoInput {}
+
+/// Which balance to read.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetBalanceInput {
+    /// The chain (alias such as `base-sepolia`, or chain id); optional when the wallet
+    /// is on one chain.
+    pub chain: Option<String>,
+    /// An ERC-20 token's address; omit for the native token.
+    #[schemars(extend("pattern" = ADDRESS_PATTERN))]
+    pub token: Option<String>,
+    /// Whose balance; omit for the wallet's own.
+    #[schemars(extend("pattern" = ADDRESS_PATTERN))]
+    pub address: Option<String>,
+}
+
+/// A contract read.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadContractInput {
+    /// The chain (alias or id); optional when the wallet is on one chain.
+    pub chain: Option<String>,
+    /// The contract.
+    #[schemars(extend("pattern" = ADDRESS_PATTERN))]
+    pub address: String,
+    /// A human-readable signature, e.g. `"balanceOf(address) view returns (uint256)"`.
+    /// Give this or `abi`.
+    pub signature: Option<String>,
+    /// A JSON ABI: one function fragment, or a whole ABI array together with
+    /// `function`. Give this or `signature`.
+    pub abi: Option<Value>,
+    /// The function's name, when `abi` is a whole ABI.
+    pub function: Option<String>,
+    /// The arguments in order. Integers as decimal strings (or small JSON numbers),
+    /// addresses and bytes as 0x-hex, arrays and tuples as JSON arrays.
+    #[serde(default)]
+    pub args: Vec<Value>,
+}
+
+/// A native-token transfer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NativeTransferInput {
+    /// The chain (alias or id); optional when the wallet is on one chain.
+    pub chain: Option<String>,
+    /// The recipient.
+    #[schemars(extend("pattern" = ADDRESS_PATTERN))]
+    pub to: String,
+    /// The amount as a plain decimal number in `unit` (e.g. `"0.05"`); parsed exactly.
+    #[schemars(extend("pattern" = r"^[0-9]*\.?[0-9]*$"))]
+    pub amount: String,
+    /// The unit of `amount`.
+    #[serde(default)]
+    pub unit: Unit,
+}
+
+/// One call of a batch.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallInput {
+    /// The called address.
+    #[schemars(extend("pattern" = ADDRESS_PATTERN))]
+    pub to: String,
+    /// Native value to send with it, in wei, as a decimal string.
+    #[schemars(extend("pattern" = "^[0-9]+$"))]
+    pub value: Option<String>,
+    /// Call data as 0x-hex (omit for a plain transfer).
+    #[schemars(extend("pattern" = "^0x([0-9a-fA-F]{2})*$"))]
+    pub data: Option<String>,
+}
+
+/// One UserOperation: calls that run atomically and in order.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    /// The chain (alias or id); optional when the wallet is on one chain.
+    pub chain: Option<String>,
+    /// A lane name (or number 0-65535): batches on one lane run in order, different lanes
+    /// run at once. Omitted: the request's own fresh lane, shared by its unnamed batches.
+    pub lane: Option<String>,
+    /// The calls.
+    #[schemars(length(min = 1))]
+    pub calls: Vec<CallInput>,
+}
+
+/// Batches to carry out (or to check).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchesInput {
+    /// The batches, each one UserOperation.
+    #[schemars(length(min = 1, max = 64))]
+    pub batches: Vec<BatchInput>,
+}
+
+/// A UserOperation to look up.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    /// The chain (alias or id); optional when the wallet is on one chain.
+    pub chain: Option<String>,
+    /// The UserOperation hash (0x and 64 hex digits).
+    #[schemars(extend("pattern" = "^0x[0-9a-fA-F]{64}$"))]
+    pub hash: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Outputs
+
+/// The wallet's address.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WalletAddress {
+    /// The smart account (the same on every chain).
+    pub address: String,
+    /// The chains it is used on.
+    pub chains: Vec<ChainSummary>,
+}
+
+/// A chain of the wallet.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ChainSummary {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Alias (or the id when it has none).
+    pub name: String,
+    /// Whether the account has code there yet (it deploys with its first operation).
+    pub deployed: bool,
+}
+
+/// A balance.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Balance {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Whose.
+    pub address: String,
+    /// The token, or null for the native token.
+    pub token: Option<String>,
+    /// Its symbol.
+    pub symbol: String,
+    /// Its decimals.
+    pub decimals: u8,
+    /// In the smallest unit, as a decimal string.
+    pub raw: String,
+    /// With decimals, e.g. `"1.5"`.
+    pub formatted: String,
+}
+
+/// A contract read's result.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReadResult {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The contract.
+    pub address: String,
+    /// The function's signature.
+    pub function: String,
+    /// The outputs in order (integers as decimal strings).
+    pub result: Vec<Value>,
+}
+
+/// What happened to one batch.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BatchResult {
+    /// Its position in the request.
+    pub index: usize,
+    /// Chain id (null when the chain was not understood).
+    pub chain_id: Option<u64>,
+    /// The lane (nonce key) it used.
+    pub lane: Option<u16>,
+    /// `landed` (executed), `reverted` (included, execution failed), `refused` (no key
+    /// allows it: nothing sent), `failed` (sending or waiting failed) or `skipped` (an
+    /// earlier batch on its lane failed).
+    pub status: String,
+    /// The session key that signed it.
+    pub key: Option<String>,
+    /// The UserOperation hash.
+    pub user_op_hash: Option<String>,
+    /// The bundle transaction.
+    pub transaction_hash: Option<String>,
+    /// Its block.
+    pub block_number: Option<u64>,
+    /// What the operation cost, in wei.
+    pub gas_cost_wei: Option<String>,
+    /// Why it did not land.
+    pub error: Option<String>,
+    /// For refusals: every key considered and its refusing policies.
+    pub refusals: Option<Vec<KeyVerdict>>,
+}
+
+/// Outcomes of `execute_transaction`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ExecuteResult {
+    /// Whether every batch landed and executed.
+    pub all_succeeded: bool,
+    /// One entry per batch, in request order.
+    pub batches: Vec<BatchResult>,
+}
+
+/// A landed transfer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TransferResult {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The recipient.
+    pub to: String,
+    /// The amount, in wei.
+    pub amount_wei: String,
+    /// The session key that signed it.
+    pub key: String,
+    /// The lane it used.
+    pub lane: u16,
+    /// The UserOperation hash.
+    pub user_op_hash: String,
+    /// The bundle transaction.
+    pub transaction_hash: String,
+    /// Its block.
+    pub block_number: u64,
+    /// What the operation cost, in wei.
+    pub gas_cost_wei: String,
+}
+
+/// What the session keys may do.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Permissions {
+    /// The smart account.
+    pub wallet: String,
+    /// Each session key.
+    pub keys: Vec<KeyInfo>,
+}
+
+/// One session key.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KeyInfo {
+    /// Its alias.
+    pub alias: String,
+    /// The key's own address.
+    pub key_address: String,
+    /// Its permission id.
+    pub permission_id: String,
+    /// When it stops working (UTC), from its timestamp policy; null: no end.
+    pub valid_until: Option<String>,
+    /// Every policy, in words.
+    pub policies: Vec<PolicyInfo>,
+    /// Where it can act.
+    pub chains: Vec<KeyChain>,
+}
+
+/// A policy in words.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PolicyInfo {
+    /// Position in the permission.
+    pub index: usize,
+    /// Type.
+    pub policy: String,
+    /// What it allows.
+    pub words: String,
+}
+
+/// A key on one chain.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KeyChain {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Alias.
+    pub name: String,
+    /// Whether the server can act with it here.
+    pub usable: bool,
+    /// Its state, in words.
+    pub state: String,
+    /// Budgets left (gas, uses), in words.
+    pub budgets: Vec<String>,
+}
+
+/// "Would this pass?" for each batch.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckResult {
+    /// Whether every batch would pass.
+    pub all_pass: bool,
+    /// One per batch.
+    pub batches: Vec<CheckBatch>,
+}
+
+/// One batch's check.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckBatch {
+    /// Position in the request.
+    pub index: usize,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Whether a key's policies allow it.
+    pub would_pass: bool,
+    /// The key that would sign it.
+    pub key: Option<String>,
+    /// Every key's verdict, narrowest first.
+    pub keys: Vec<KeyVerdict>,
+}
+
+/// Where a UserOperation stands.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Status {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The UserOperation hash.
+    pub hash: String,
+    /// `included`, `pending` (the bundler holds it) or `unknown`.
+    pub status: String,
+    /// For included operations: whether the execution succeeded.
+    pub success: Option<bool>,
+    /// The bundle transaction.
+    pub transaction_hash: Option<String>,
+    /// Its block.
+    pub block_number: Option<u64>,
+    /// What it cost, in wei.
+    pub gas_cost_wei: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// The tool table
+
+type Handler = fn(&Wallet, Value) -> Result<Value, ToolFailure>;
+
+/// A tool's definition and its body.
+struct Entry {
+    tool: Tool,
+    handler: Handler,
+}
+
+/// Every tool the server offers, by name.
+#[derive(Clone)]
+pub struct Toolbox {
+    entries: Arc<BTreeMap<&'static str, Entry>>,
+}
+
+impl std::fmt::Debug for Toolbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.entries.keys()).finish()
+    }
+}
+
+fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    rmcp::handler::server::tool::schema_for_type::<T>()
+}
+
+fn entry<I: JsonSchema + 'static, O: JsonSchema + 'static>(
+    name: &'static str,
+    description: &'static str,
+    read_only: bool,
+    handler: Handler,
+) -> (&'static str, Entry) {
+    let annotations = ToolAnnotations::new()
+        .read_only(read_only)
+        .destructive(false)
+        .idempotent(read_only)
+        .open_world(true);
+    let tool = Tool::new(name, description, schema::<I>())
+        .with_raw_output_schema(schema::<O>())
+        .with_annotations(annotations);
+    (name, Entry { tool, handler })
+}
+
+impl Default for Toolbox {
+    fn default() -> Self {
+        let entries = [
+            entry::<NoInput, WalletAddress>(
+                "get_wallet_address",
+                "The smart account's address and the chains it is used on.",
+                true,
+                |w, v| out(get_wallet_address(w, parse(v)?)),
+            ),
+            entry::<GetBalanceInput, Balance>(
+                "get_balance",
+                "The native balance, or an ERC-20 token's (given its address), with decimals and symbol.",
+                true,
+                |w, v| out(get_balance(w, parse(v)?)),
+            ),
+            entry::<ReadContractInput, ReadResult>(
+                "read_contract",
+                "Call a view function (from a JSON ABI fragment or a human-readable signature) and decode its result.",
+                true,
+                |w, v| out(read_contract(w, parse(v)?)),
+            ),
+            entry::<NativeTransferInput, TransferResult>(
+                "native_transfer",
+                "Send the native token, signed by a session key whose policies allow it; waits for the receipt.",
+                false,
+                |w, v| out(native_transfer(w, parse(v)?)),
+            ),
+            entry::<BatchesInput, ExecuteResult>(
+                "execute_transaction",
+                "Carry out batches of calls (each batch one atomic UserOperation) on their chains and lanes; returns each batch's hash and receipt.",
+                false,
+                |w, v| execute_transaction(w, parse(v)?),
+            ),
+            entry::<NoInput, Permissions>(
+                "list_permissions",
+                "What each session key may do, in plain words: policies, chains, validity and budgets left.",
+                true,
+                |w, v| out(list_permissions(w, parse::<NoInput>(v)?)),
+            ),
+            entry::<BatchesInput, CheckResult>(
+                "check_transaction",
+                "Would these batches pass the session keys' policies? Names the refusing policy and why, without sending anything.",
+                true,
+                |w, v| out(check_transaction(w, parse(v)?)),
+            ),
+            entry::<StatusInput, Status>(
+                "get_transaction_status",
+                "Where a UserOperation stands: included (with its receipt), pending, or unknown.",
+                true,
+                |w, v| out(get_transaction_status(w, parse(v)?)),
+            ),
+        ];
+        Self { entries: Arc::new(entries.into_iter().collect()) }
+    }
+}
+
+impl Toolbox {
+    /// Every tool's definition.
+    pub fn list(&self) -> Vec<Tool> {
+        self.entries.values().map(|e| e.tool.clone()).collect()
+    }
+
+    /// Whether a tool is called `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
+    /// Run tool `name` with `args` (blocking: call it off the async runtime). Never
+    /// fails: every failure is a tool error the agent reads.
+    pub fn call(&self, wallet: &Wallet, name: &str, args: Option<JsonObject>) -> CallToolResult {
+        let Some(e) = self.entries.get(name) else {
+            return CallToolResult::error(vec![rmcp::model::ContentBlock::text(format!(
+                "unknown tool {name:?}"
+            ))]);
+        };
+        let args = Value::Object(args.unwrap_or_default());
+        match (e.handler)(wallet, args) {
+            Ok(v) => CallToolResult::structured(v),
+            Err(ToolFailure::Structured(v)) => CallToolResult::structured_error(v),
+            Err(ToolFailure::Text(t)) => {
+                CallToolResult::error(vec![rmcp::model::ContentBlock::text(t)])
+            }
+        }
+    }
+}
+
+/// A tool's failure, as the agent sees it.
+#[derive(Debug)]
+pub enum ToolFailure {
+    /// A message.
+    Text(String),
+    /// A message with details (`{"error": …, …}`).
+    Structured(Value),
+}
+
+impl From<ActionError> for ToolFailure {
+    fn from(e: ActionError) -> Self {
+        match &e {
+            ActionError::Refused { keys, .. } => Self::Structured(serde_json::json!({
+                "error": e.to_string(),
+                "refusals": keys,
+            })),
+            ActionError::Account(a) if a.refusal().is_some() => {
+                Self::Structured(serde_json::json!({
+                    "error": e.to_string(),
+                    "policy": a.refusing_policy(),
+                }))
+            }
+            _ => Self::Text(e.to_string()),
+        }
+    }
+}
+
+impl From<namera::rpc::RpcError> for ToolFailure {
+    fn from(e: namera::rpc::RpcError) -> Self {
+        Self::Text(e.to_string())
+    }
+}
+
+fn input(msg: impl Into<String>) -> ToolFailure {
+    ToolFailure::Text(msg.into())
+}
+
+fn parse<T: DeserializeOwned>(v: Value) -> Result<T, ToolFailure> {
+    serde_json::from_value(v).map_err(|e| input(format!("invalid arguments: {e}")))
+}
+
+fn out<T: Serialize>(r: Result<T, ToolFailure>) -> Result<Value, ToolFailure> {
+    r.and_then(|t| {
+        serde_json::to_value(t).map_err(|e| input(format!("internal: output not JSON: {e}")))
+    })
+}
+
+fn address(what: &str, s: &str) -> Result<Address, ToolFailure> {
+    let t = s.trim();
+    if t.len() != 42 || !t.starts_with("0x") {
+        return Err(input(format!("`{what}` must be an address: 0x and 40 hex digits, got {s:?}")));
+    }
+    t.parse().map_err(|e| input(format!("`{what}` is not a valid address ({e}): {s:?}")))
+}
+
+fn chain<'w>(w: &'w Wallet, name: Option<&str>) -> Result<&'w WalletChain, ToolFailure> {
+    w.chain(name).map_err(Into::into)
+}
+
+fn native_symbol(chain_id: u64) -> &'static str {
+    match chain_id {
+        137 | 80_002 => "POL",
+        43_114 | 43_113 => "AVAX",
+        42_220 => "CELO",
+        10_143 => "MON",
+        _ => "ETH",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bodies
+
+fn get_wallet_address(w: &Wallet, _: NoInput) -> Result<WalletAddress, ToolFailure> {
+    let chains = w
+        .chains()
+        .iter()
+        .map(|c| {
+            Ok(ChainSummary {
+                chain_id: c.id(),
+                name: c.name(),
+                deployed: c.account().is_deployed()?,
+            })
+        })
+        .collect::<Result<Vec<_>, ToolFailure>>()?;
+    Ok(WalletAddress { address: w.address().to_checksum(None), chains })
+}
+
+fn get_balance(w: &Wallet, i: GetBalanceInput) -> Result<Balance, ToolFailure> {
+    let c = chain(w, i.chain.as_deref())?;
+    let who = match &i.address {
+        Some(a) => address("address", a)?,
+        None => w.address(),
+    };
+    let node = &c.account().chain().node;
+    let Some(token) = i.token.as_deref().map(|t| address("token", t)).transpose()? else {
+        let raw = node.balance(who)?;
+        return Ok(Balance {
+            chain_id: c.id(),
+            address: who.to_checksum(None),
+            token: None,
+            symbol: native_symbol(c.id()).into(),
+            decimals: 18,
+            raw: raw.to_string(),
+            formatted: format_units(raw, 18),
+        });
+    };
+    if node.code(token)?.is_empty() {
+        return Err(input(format!("token {token} has no code on chain {}", c.id())));
+    }
+    let not_erc20 = |what: &str, e: namera::rpc::RpcError| {
+        input(format!("{token} does not answer {what}() like an ERC-20 token: {e}"))
+    };
+    let raw = node
+        .view(token, &IERC20::balanceOfCall { owner: who })
+        .map_err(|e| not_erc20("balanceOf", e))?;
+    let decimals =
+        node.view(token, &IERC20::decimalsCall {}).map_err(|e| not_erc20("decimals", e))?;
+    // Some old tokens have no symbol (or a bytes32 one): the balance is still right.
+    let symbol = node.view(token, &IERC20::symbolCall {}).unwrap_or_else(|_| "?".into());
+    Ok(Balance {
+        chain_id: c.id(),
+        address: who.to_checksum(None),
+        token: Some(token.to_checksum(None)),
+        symbol,
+        decimals,
+        raw: raw.to_string(),
+        formatted: format_units(raw, decimals),
+    })
+}
+
+fn read_contract(w: &Wallet, i: ReadContractInput) -> Result<ReadResult, ToolFailure> {
+    let c = chain(w, i.chain.as_deref())?;
+    let to = address("address", &i.address)?;
+    let f = abi::resolve_function(i.abi.as_ref(), i.signature.as_deref(), i.function.as_deref())
+        .map_err(|e| input(e.to_string()))?;
+    let data = abi::encode_call(&f, &i.args).map_err(|e| input(e.to_string()))?;
+    let node = &c.account().chain().node;
+    let answer =
+        node.call(to, &data).map_err(|e| input(format!("the call reverted or failed: {e}")))?;
+    if answer.is_empty() && !f.outputs.is_empty() && node.code(to)?.is_empty() {
+        return Err(input(format!("{to} has no code on chain {}", c.id())));
+    }
+    let result = abi::decode_output(&f, &answer).map_err(|e| input(e.to_string()))?;
+    Ok(ReadResult {
+        chain_id: c.id(),
+        address: to.to_checksum(None),
+        function: f.signature(),
+        result,
+    })
+}
+
+fn native_transfer(w: &Wallet, i: NativeTransferInput) -> Result<TransferResult, ToolFailure> {
+    let c = chain(w, i.chain.as_deref())?;
+    let to = address("to", &i.to)?;
+    let wei = parse_units(&i.amount, i.unit.decimals()).map_err(|e| input(e.to_string()))?;
+    if wei.is_zero() {
+        return Err(input("the amount must be more than zero"));
+    }
+    let lane = w.lanes().take().ok_or(ActionError::NoLane)?;
+    let landed = w.execute(c, &[Call::transfer(to, wei)], lane.lane())?;
+    if !landed.receipt.success {
+        return Err(input(format!(
+            "the transfer was included but its execution reverted (UserOperation {}, transaction {})",
+            landed.hash, landed.receipt.receipt.transaction_hash
+        )));
+    }
+    Ok(TransferResult {
+        chain_id: c.id(),
+        to: to.to_checksum(None),
+        amount_wei: wei.to_string(),
+        key: landed.key,
+        lane: landed.lane.0,
+        user_op_hash: landed.hash.to_string(),
+        transaction_hash: landed.receipt.receipt.transaction_hash.to_string(),
+        block_number: landed.receipt.receipt.block_number.saturating_to(),
+        gas_cost_wei: landed.receipt.actual_gas_cost.to_string(),
+    })
+}
+
+/// A batch parsed and placed.
+struct Planned<'w> {
+    chain: &'w WalletChain,
+    lane: Option<LaneKey>,
+    calls: Vec<Call>,
+}
+
+fn plan<'w>(w: &'w Wallet, i: BatchesInput) -> Result<Vec<Planned<'w>>, ToolFailure> {
+    if i.batches.is_empty() {
+        return Err(input("`batches` is empty: give at least one batch"));
+    }
+    i.batches
+        .into_iter()
+        .enumerate()
+        .map(|(n, b)| {
+            let at = |m: String| input(format!("batch {n}: {m}"));
+            let chain = w.chain(b.chain.as_deref()).map_err(|e| at(e.to_string()))?;
+            if b.calls.is_empty() {
+                return Err(at("`calls` is empty".into()));
+            }
+            let calls = b
+                .calls
+                .into_iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    let at = |m: String| input(format!("batch {n}, call {k}: {m}"));
+                    let to = address("to", &c.to).map_err(|e| at(failure_text(e)))?;
+                    let value = match c.value.as_deref() {
+                        None => U256::ZERO,
+                        Some(v) => {
+                            parse_units(v, 0).map_err(|e| at(format!("`value` (wei): {e}")))?
+                        }
+                    };
+                    let data: Bytes = match c.data.as_deref() {
+                        None => Bytes::new(),
+                        Some(d) => {
+                            d.parse().map_err(|e| at(format!("`data` is not 0x-hex: {e}")))?
+                        }
+                    };
+                    Ok(Call { to, value, data })
+                })
+                .collect::<Result<Vec<_>, ToolFailure>>()?;
+            let lane = b
+                .lane
+                .as_deref()
+                .map(|l| l.trim().parse::<u16>().map_or_else(|_| LaneKey::from_name(l), LaneKey));
+            Ok(Planned { chain, lane, calls })
+        })
+        .collect()
+}
+
+fn failure_text(f: ToolFailure) -> String {
+    match f {
+        ToolFailure::Text(t) => t,
+        ToolFailure::Structured(v) => v["error"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+fn execute_transaction(w: &Wallet, i: BatchesInput) -> Result<Value, ToolFailure> {
+    let planned = plan(w, i)?;
+    let own = w.lanes().take().ok_or(ActionError::NoLane)?;
+    // Group by (chain, lane): in order within a group, groups at once.
+    let mut groups: BTreeMap<(u64, LaneKey), Vec<usize>> = BTreeMap::new();
+    for (n, p) in planned.iter().enumerate() {
+        groups.entry((p.chain.id(), p.lane.unwrap_or(own.lane()))).or_default().push(n);
+    }
+    let mut results: Vec<Option<BatchResult>> = planned.iter().map(|_| None).collect();
+    let done: Vec<(usize, BatchResult)> = std::thread::scope(|s| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|((_, lane), members)| {
+                let planned = &planned;
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(members.len());
+                    let mut failed: Option<usize> = None;
+                    for n in members {
+                        let p = &planned[n];
+                        let r = match failed {
+                            Some(f) => BatchResult {
+                                status: "skipped".into(),
+                                error: Some(format!("batch {f} before it on the same lane failed")),
+                                ..empty(n, p.chain.id(), lane)
+                            },
+                            None => batch_result(
+                                n,
+                                p.chain.id(),
+                                lane,
+                                w.execute(p.chain, &p.calls, lane),
+                            ),
+                        };
+                        if r.status != "landed" && failed.is_none() {
+                            failed = Some(n);
+                        }
+                        out.push((n, r));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    drop(own);
+    for (n, r) in done {
+        results[n] = Some(r);
+    }
+    let batches: Vec<BatchResult> = results
+        .into_iter()
+        .enumerate()
+        .map(|(n, r)| {
+            r.unwrap_or_else(|| BatchResult {
+                status: "failed".into(),
+                error: Some("internal: the batch's lane thread stopped".into()),
+                ..empty(n, planned[n].chain.id(), LaneKey::DEFAULT)
+            })
+        })
+        .collect();
+    let all_succeeded = batches.iter().all(|b| b.status == "landed");
+    let value = serde_json::to_value(ExecuteResult { all_succeeded, batches })
+        .map_err(|e| input(format!("internal: {e}")))?;
+    if all_succeeded { Ok(value) } else { Err(ToolFailure::Structured(value)) }
+}
+
+fn empty(index: usize, chain_id: u64, lane: LaneKey) -> BatchResult {
+    BatchResult {
+        index,
+        chain_id: Some(chain_id),
+        lane: Some(lane.0),
+        status: String::new(),
+        key: None,
+        user_op_hash: None,
+        transaction_hash: None,
+        block_number: None,
+        gas_cost_wei: None,
+        error: None,
+        refusals: None,
+    }
+}
+
+fn batch_result(
+    index: usize,
+    chain_id: u64,
+    lane: LaneKey,
+    r: Result<Landed, ActionError>,
+) -> BatchResult {
+    let base = empty(index, chain_id, lane);
+    match r {
+        Ok(l) => BatchResult {
+            status: if l.receipt.success { "landed" } else { "reverted" }.into(),
+            key: Some(l.key),
+            user_op_hash: Some(l.hash.to_string()),
+            transaction_hash: Some(l.receipt.receipt.transaction_hash.to_string()),
+            block_number: Some(l.receipt.receipt.block_number.saturating_to()),
+            gas_cost_wei: Some(l.receipt.actual_gas_cost.to_string()),
+            error: (!l.receipt.success).then(|| "included, but its execution reverted".into()),
+            ..base
+        },
+        Err(e) => {
+            let refusals = match &e {
+                ActionError::Refused { keys, .. } => Some(keys.clone()),
+                _ => None,
+            };
+            let status = if refusals.is_some() { "refused" } else { "failed" };
+            BatchResult { status: status.into(), error: Some(e.to_string()), refusals, ..base }
+        }
+    }
+}
+
+fn list_permissions(w: &Wallet, _: NoInput) -> Result<Permissions, ToolFailure> {
+    let keys = w
+        .keys()
+        .iter()
+        .map(|k| {
+            let policies = &k.permission().policies;
+            let until = match describe::valid_until(policies) {
+                0 if k.validity().valid_until == 0 => None,
+                0 => Some(describe::utc(k.validity().valid_until)),
+                u => Some(describe::utc(u)),
+            };
+            let chains = w
+                .chains()
+                .iter()
+                .map(|c| {
+                    let (state, verdicts) = w.key_status(k, c)?;
+                    let usable = k.signer(c.id()).is_some() && state.is_usable();
+                    let mut words = state_words(state);
+                    if let Some(why) = k.unusable_reason(c.id()) {
+                        words = format!("{words}; cannot act here: {why}");
+                    }
+                    Ok(KeyChain {
+                        chain_id: c.id(),
+                        name: c.name(),
+                        usable,
+                        state: words,
+                        budgets: verdicts.into_iter().filter_map(|v| v.budget).collect(),
+                    })
+                })
+                .collect::<Result<Vec<_>, ToolFailure>>()?;
+            Ok(KeyInfo {
+                alias: k.alias().to_owned(),
+                key_address: k.key_address().to_checksum(None),
+                permission_id: k.permission().id().to_string(),
+                valid_until: until,
+                policies: policies
+                    .iter()
+                    .enumerate()
+                    .map(|(index, p)| PolicyInfo {
+                        index,
+                        policy: p.type_name().into(),
+                        words: describe::policy_words(p),
+                    })
+                    .collect(),
+                chains,
+            })
+        })
+        .collect::<Result<Vec<_>, ToolFailure>>()?;
+    Ok(Permissions { wallet: w.address().to_checksum(None), keys })
+}
+
+fn check_transaction(w: &Wallet, i: BatchesInput) -> Result<CheckResult, ToolFailure> {
+    let planned = plan(w, i)?;
+    let batches = planned
+        .iter()
+        .enumerate()
+        .map(|(index, p)| {
+            let verdicts = w.explain(p.chain, &p.calls)?;
+            let key =
+                verdicts.iter().find(|(k, v)| k.is_some() && v.passes).map(|(_, v)| v.key.clone());
+            Ok(CheckBatch {
+                index,
+                chain_id: p.chain.id(),
+                would_pass: key.is_some(),
+                key,
+                keys: verdicts.into_iter().map(|(_, v)| v).collect(),
+            })
+        })
+        .collect::<Result<Vec<_>, ToolFailure>>()?;
+    Ok(CheckResult { all_pass: batches.iter().all(|b| b.would_pass), batches })
+}
+
+fn get_transaction_status(w: &Wallet, i: StatusInput) -> Result<Status, ToolFailure> {
+    let c = chain(w, i.chain.as_deref())?;
+    let hash: B256 = i
+        .hash
+        .trim()
+        .parse()
+        .map_err(|_| input(format!("`hash` must be 0x and 64 hex digits, got {:?}", i.hash)))?;
+    let bundler = &c.account().chain().bundler;
+    let base = Status {
+        chain_id: c.id(),
+        hash: hash.to_string(),
+        status: "unknown".into(),
+        success: None,
+        transaction_hash: None,
+        block_number: None,
+        gas_cost_wei: None,
+    };
+    if let Some(r) = bundler.receipt(hash)? {
+        return Ok(Status {
+            status: "included".into(),
+            success: Some(r.success),
+            transaction_hash: Some(r.receipt.transaction_hash.to_string()),
+            block_number: Some(r.receipt.block_number.saturating_to()),
+            gas_cost_wei: Some(r.actual_gas_cost.to_string()),
+            ..base
+        });
+    }
+    if bundler.by_hash(hash)?.is_some() {
+        return Ok(Status { status: "pending".into(), ..base });
+    }
+    Ok(base)
+}

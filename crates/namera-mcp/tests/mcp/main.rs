@@ -1,0 +1,446 @@
+//! The MCP server against the devnet, driven by a real MCP client (the PyPI `mcp`
+//! package), over stdio and over HTTP. Every effect is checked on chain.
+
+mod support;
+
+use alloy_primitives::{Address, U256};
+use namera_e2e::{endpoints, ether, random_address};
+use serde_json::{Value, json};
+use support::{Fixture, HttpProcess, Recorder, SERVER, deploy_token, run_client};
+
+const TOOLS: [&str; 8] = [
+    "check_transaction",
+    "execute_transaction",
+    "get_balance",
+    "get_transaction_status",
+    "get_wallet_address",
+    "list_permissions",
+    "native_transfer",
+    "read_contract",
+];
+
+fn call(name: &str, arguments: Value) -> Value {
+    json!({"name": name, "arguments": arguments})
+}
+
+fn hex(a: Address) -> String {
+    a.to_checksum(None)
+}
+
+/// Every tool, called once or more, each result asserted; balances checked on chain; a
+/// refused transfer never reaches the bundler.
+fn every_tool(transport: &str) {
+    let f = Fixture::new();
+    let wallet = f.account.address();
+    let token = deploy_token(wallet, U256::from(1_234_567u64));
+    let recorder = Recorder::start(endpoints().bundler);
+    let (r1, r2, r3) = (random_address(), random_address(), random_address());
+    let calls = vec![
+        call("get_wallet_address", json!({})),             // 0
+        call("get_balance", json!({})),                    // 1
+        call("get_balance", json!({"token": hex(token)})), // 2
+        call(
+            "read_contract",
+            json!({"address": hex(token), "signature": "balanceOf(address) view returns (uint256)",
+                "args": [hex(wallet)]}),
+        ), // 3
+        call(
+            "read_contract",
+            json!({"address": hex(token), "abi": {"name": "decimals", "inputs": [],
+                "outputs": [{"name": "", "type": "uint8"}]}}),
+        ), // 4
+        call("list_permissions", json!({})),               // 5
+        call(
+            "check_transaction",
+            json!({"batches": [{"calls": [{"to": hex(r1), "value": "1000000000000000"}]}]}),
+        ), // 6
+        call(
+            "check_transaction",
+            json!({"batches": [{"calls": [{"to": hex(r1), "value": "20000000000000000"}]}]}),
+        ), // 7
+        call("native_transfer", json!({"to": hex(r1), "amount": "0.005", "unit": "ether"})), // 8
+        call("native_transfer", json!({"to": hex(r1), "amount": "0.02"})), // 9
+        call("native_transfer", json!({"to": hex(f.tip_jar), "amount": "0.5"})), // 10
+        call(
+            "execute_transaction",
+            json!({"batches": [
+                {"calls": [{"to": hex(r2), "value": "1000"}, {"to": hex(r3), "value": "2000"}]},
+                {"lane": "second", "calls": [{"to": hex(r2), "value": "30"}]}
+            ]}),
+        ), // 11
+        call("get_transaction_status", json!({"hash": format!("0x{}", "00".repeat(31) + "01")})), // 12
+        call("native_transfer", json!({"to": "0x123", "amount": "1"})), // 13
+        call("native_transfer", json!({"to": hex(r1), "amount": "1e18"})), // 14
+        call("native_transfer", json!({"to": hex(r1), "amount": "1", "unit": "btc"})), // 15
+        call("get_balance", json!({"chain": "moon"})),                  // 16
+        call("read_contract", json!({"address": hex(token)})),          // 17
+        call("execute_transaction", json!({"batches": []})),            // 18
+        call("native_transfer", json!({"to": hex(r1), "amount": "1", "memo": "x"})), // 19
+        call("get_wallet_address", json!({})), // 20: still serving after every failure
+    ];
+    let plan = match transport {
+        "stdio" => json!({"transport": "stdio", "command": SERVER,
+            "args": f.server_args("stdio", &recorder.url), "calls": calls}),
+        _ => {
+            let server = HttpProcess::start(&f, &recorder.url, "secret-token", &[]);
+            let plan = json!({"transport": "http", "url": server.url, "token": "secret-token",
+                "calls": calls});
+            let report = run_client(&plan);
+            drop(server);
+            return check_every_tool(&f, &recorder, token, [r1, r2, r3], &report);
+        }
+    };
+    let report = run_client(&plan);
+    check_every_tool(&f, &recorder, token, [r1, r2, r3], &report);
+}
+
+fn check_every_tool(
+    f: &Fixture,
+    recorder: &Recorder,
+    token: Address,
+    [r1, r2, r3]: [Address; 3],
+    report: &Value,
+) {
+    let wallet = f.account.address();
+    let chain_id = f.account.chain().chain_id;
+    // tools/list: every tool, with its input and output schema.
+    let tools = report["tools"].as_array().unwrap();
+    let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, TOOLS);
+    for t in tools {
+        assert_eq!(t["input_schema"]["type"], "object", "{t}");
+        assert_eq!(t["output_schema"]["type"], "object", "{t}");
+    }
+    let transfer = tools.iter().find(|t| t["name"] == "native_transfer").unwrap();
+    let schema = &transfer["input_schema"];
+    assert_eq!(schema["required"], json!(["to", "amount"]));
+    assert_eq!(schema["properties"]["to"]["pattern"], "^0x[0-9a-fA-F]{40}$");
+    assert_eq!(schema["additionalProperties"], false);
+    let units: Vec<&str> = schema["$defs"]["Unit"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["const"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["wei", "gwei", "ether"]);
+    assert_eq!(schema["properties"]["unit"]["default"], "ether");
+
+    let r = report["results"].as_array().unwrap();
+    let ok = |i: usize| -> &Value {
+        assert_eq!(r[i]["is_error"], false, "call {i}: {}", r[i]);
+        &r[i]["structured"]
+    };
+    let err = |i: usize| -> String {
+        assert_eq!(r[i]["is_error"], true, "call {i} should fail: {}", r[i]);
+        r[i]["text"].as_str().unwrap().to_owned()
+    };
+
+    let a = ok(0);
+    assert_eq!(a["address"], hex(wallet));
+    assert_eq!(a["chains"][0]["chain_id"], chain_id);
+    assert_eq!(a["chains"][0]["deployed"], false, "nothing sent yet");
+
+    let b = ok(1);
+    assert_eq!(
+        (b["raw"].as_str(), b["formatted"].as_str()),
+        (Some("20000000000000000000"), Some("20"))
+    );
+    assert_eq!((b["symbol"].as_str(), b["decimals"].as_u64()), (Some("ETH"), Some(18)));
+    let t = ok(2);
+    assert_eq!(t["token"], hex(token));
+    assert_eq!((t["raw"].as_str(), t["formatted"].as_str()), (Some("1234567"), Some("1.234567")));
+    assert_eq!((t["symbol"].as_str(), t["decimals"].as_u64()), (Some("TST"), Some(6)));
+    assert_eq!(ok(3)["result"], json!(["1234567"]));
+    assert_eq!(ok(3)["function"], "balanceOf(address)");
+    assert_eq!(ok(4)["result"], json!(["6"]));
+
+    let p = ok(5);
+    let agent = &p["keys"][0];
+    assert_eq!(agent["alias"], "agent");
+    assert_eq!(agent["key_address"], hex(f.agent.address()));
+    let types: Vec<&str> = agent["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["call", "timestamp", "gas"]);
+    assert_eq!(agent["valid_until"], namera_mcp::describe::utc(f.valid_until));
+    assert_eq!(
+        agent["policies"][0]["words"],
+        "may only: send native value to any address with at most 0.01 ETH (10000000000000000 wei) per call"
+    );
+    assert_eq!(agent["chains"][0]["usable"], true);
+    assert_eq!(
+        agent["chains"][0]["budgets"],
+        json!(["5000000000000000000 wei of gas budget left"])
+    );
+    assert_eq!(p["keys"][1]["alias"], "tips");
+    assert_eq!(p["keys"][1]["key_address"], hex(f.tips.address()));
+
+    let c = ok(6);
+    assert_eq!(
+        (c["all_pass"].as_bool(), c["batches"][0]["key"].as_str()),
+        (Some(true), Some("agent"))
+    );
+    let c = ok(7);
+    assert_eq!(c["all_pass"], false);
+    let keys = c["batches"][0]["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    for k in keys {
+        assert_eq!(k["passes"], false);
+        assert_eq!(k["refusals"][0]["policy"], "call");
+    }
+    let agent_why = keys.iter().find(|k| k["key"] == "agent").unwrap()["refusals"][0]["reason"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        agent_why,
+        "CallViolatesValueRule: value 20000000000000000 exceeds the limit 10000000000000000"
+    );
+
+    // The allowed transfer lands.
+    let sent = ok(8);
+    assert_eq!(
+        (sent["key"].as_str(), sent["amount_wei"].as_str()),
+        (Some("agent"), Some("5000000000000000"))
+    );
+    // The forbidden one is a tool error naming the policy, and the bundler never saw it.
+    let why = err(9);
+    assert!(
+        why.contains("the call policy (#0) refuses: CallViolatesValueRule"),
+        "names the policy: {why}"
+    );
+    assert!(why.contains("nothing was sent"), "{why}");
+    let during = |i: usize| {
+        recorder.methods_between(r[i]["start"].as_f64().unwrap(), r[i]["end"].as_f64().unwrap())
+    };
+    assert_eq!(during(9), Vec::<String>::new(), "the refused transfer reached the bundler");
+    // The recorder does see what is sent (so the check above can fail).
+    assert!(during(8).iter().any(|m| m == "eth_sendUserOperation"), "{:?}", during(8));
+
+    // Only the `tips` key may pay the tip jar: the server picks it.
+    assert_eq!(ok(10)["key"], "tips");
+    let e = ok(11);
+    assert_eq!(e["all_succeeded"], true);
+    let batches = e["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 2);
+    for b in batches {
+        assert_eq!(b["status"], "landed");
+        assert_eq!(b["key"], "agent");
+        assert!(b["user_op_hash"].as_str().is_some_and(|h| h.len() == 66));
+    }
+    assert_ne!(batches[0]["lane"], batches[1]["lane"], "a named lane is its own");
+    assert_eq!(ok(12)["status"], "unknown");
+
+    assert!(err(13).contains("`to` must be an address"), "{}", err(13));
+    assert!(err(14).contains("is not a decimal number"), "{}", err(14));
+    assert!(err(15).contains("unknown variant `btc`"), "{}", err(15));
+    assert!(err(16).contains("not one of the wallet's chains"), "{}", err(16));
+    assert!(err(17).contains("give exactly one of `abi`"), "{}", err(17));
+    assert!(err(18).contains("`batches` is empty"), "{}", err(18));
+    assert!(err(19).contains("unknown field `memo`"), "{}", err(19));
+    assert_eq!(ok(20)["chains"][0]["deployed"], true);
+
+    // On chain: exactly what landed, nothing of the refusal.
+    assert_eq!(f.balance(r1), ether(5) / U256::from(1000));
+    assert_eq!(f.balance(f.tip_jar), ether(1) / U256::from(2));
+    assert_eq!(f.balance(r2), U256::from(1030));
+    assert_eq!(f.balance(r3), U256::from(2000));
+}
+
+#[test]
+fn stdio_every_tool() {
+    every_tool("stdio");
+}
+
+#[test]
+fn http_every_tool() {
+    every_tool("http");
+}
+
+/// The status tool reads back what a transfer returned.
+#[test]
+fn status_of_a_landed_transfer() {
+    let f = Fixture::new();
+    let server = HttpProcess::start(&f, &endpoints().bundler, "t0ken", &[]);
+    let to = random_address();
+    let first = run_client(&json!({"transport": "http", "url": server.url, "token": "t0ken",
+        "calls": [call("native_transfer", json!({"to": hex(to), "amount": "7", "unit": "wei"}))]}));
+    let sent = &first["results"][0]["structured"];
+    assert_eq!(first["results"][0]["is_error"], false, "{first}");
+    let status = run_client(&json!({"transport": "http", "url": server.url, "token": "t0ken",
+        "calls": [call("get_transaction_status", json!({"hash": sent["user_op_hash"]}))]}));
+    let s = &status["results"][0]["structured"];
+    assert_eq!(s["status"], "included");
+    assert_eq!(s["success"], true);
+    assert_eq!(s["transaction_hash"], sent["transaction_hash"]);
+    assert_eq!(s["block_number"], sent["block_number"]);
+    assert_eq!(f.balance(to), U256::from(7));
+}
+
+fn raw_post(url: &str, token: Option<&str>, origin: Option<&str>, body: String) -> u16 {
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut req = agent
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    if let Some(t) = token {
+        req = req.header("authorization", &format!("Bearer {t}"));
+    }
+    if let Some(o) = origin {
+        req = req.header("origin", o);
+    }
+    req.send(body).map(|r| r.status().as_u16()).unwrap_or(0)
+}
+
+#[test]
+fn http_needs_the_token_refuses_other_origins_and_caps_bodies() {
+    let f = Fixture::new();
+    let server = HttpProcess::start(
+        &f,
+        &endpoints().bundler,
+        "right",
+        &["--origin", "http://localhost:3000", "--max-body", "4096"],
+    );
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "0"}}})
+    .to_string();
+    let u = server.url.as_str();
+    assert_eq!(raw_post(u, None, None, init.clone()), 401, "no token");
+    assert_eq!(raw_post(u, Some("wrong"), None, init.clone()), 401, "wrong token");
+    assert_eq!(raw_post(u, Some("righ"), None, init.clone()), 401, "a prefix of the token");
+    assert_eq!(raw_post(u, Some("right"), Some("http://evil.example"), init.clone()), 403);
+    assert_eq!(raw_post(u, Some("right"), Some("http://localhost:3000"), init.clone()), 200);
+    assert_eq!(raw_post(u, Some("right"), None, init.clone()), 200, "no Origin: not a browser");
+    let big = json!({"jsonrpc": "2.0", "id": 2, "method": "ping", "pad": "x".repeat(8192)});
+    assert_eq!(raw_post(u, Some("right"), None, big.to_string()), 413);
+    let other = u.replace("/mcp", "/other");
+    assert_eq!(raw_post(&other, Some("right"), None, init), 404);
+}
+
+#[test]
+fn a_non_loopback_address_needs_the_flag() {
+    let f = Fixture::new();
+    let out = std::process::Command::new(SERVER)
+        .args(f.server_args("http", &endpoints().bundler))
+        .args(["--host", "0.0.0.0", "--port", "0"])
+        .env("NAMERA_MCP_TOKEN", "x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refusing to listen on 0.0.0.0: it is not a loopback address"), "{err}");
+}
+
+/// 50 transfers at once over HTTP, the first of which installs the key: every one lands
+/// exactly once (the amounts are all different, and their sum arrives exactly).
+#[test]
+fn fifty_concurrent_transfers_over_http_all_land_once() {
+    let f = Fixture::new();
+    let server = HttpProcess::start(&f, &endpoints().bundler, "tok", &[]);
+    let to = random_address();
+    let base = 1_000_000_000_000u64;
+    let calls: Vec<Value> = (0..50u64)
+        .map(|i| {
+            call(
+                "native_transfer",
+                json!({"to": hex(to), "amount": (base + i).to_string(), "unit": "wei"}),
+            )
+        })
+        .collect();
+    let report = run_client(&json!({"transport": "http", "url": server.url, "token": "tok",
+        "concurrent": true, "calls": calls}));
+    let results = report["results"].as_array().unwrap();
+    let mut hashes = std::collections::BTreeSet::new();
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r["is_error"], false, "transfer {i}: {r}");
+        assert_eq!(r["structured"]["amount_wei"], (base + i as u64).to_string());
+        hashes.insert(r["structured"]["user_op_hash"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(hashes.len(), 50, "one UserOperation per request");
+    let lanes: std::collections::BTreeSet<u64> =
+        results.iter().map(|r| r["structured"]["lane"].as_u64().unwrap()).collect();
+    assert!(lanes.len() > 1, "the requests ran on one lane, not concurrently: {lanes:?}");
+    let sum: u64 = (0..50u64).map(|i| base + i).sum();
+    assert_eq!(f.balance(to), U256::from(sum));
+}
+
+/// The server is given session keys only: its arguments, environment and memory hold the
+/// session key (the scan finds it) but never the owner's key.
+#[test]
+fn the_server_never_holds_the_owner_key() {
+    let f = Fixture::new();
+    let server = HttpProcess::start(&f, &endpoints().bundler, "tok", &[]);
+    // Make it use the key, so signers are built and used.
+    let report = run_client(&json!({"transport": "http", "url": server.url, "token": "tok",
+        "calls": [call("native_transfer", json!({"to": hex(random_address()), "amount": "1", "unit": "wei"}))]}));
+    assert_eq!(report["results"][0]["is_error"], false, "{report}");
+    let pid = server.child.id();
+    let owner = f.owner.to_bytes();
+    let owner_hex = alloy_primitives::hex::encode(owner);
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let keys_file = std::fs::read(&f.keys_file).unwrap();
+    for (what, bytes) in [("arguments", &cmdline), ("environment", &environ)] {
+        assert!(!contains(bytes, owner_hex.as_bytes()), "owner key in the server's {what}");
+    }
+    let decoded: Vec<u8> = String::from_utf8(keys_file)
+        .unwrap()
+        .lines()
+        .flat_map(|l| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(l.split_once(' ').unwrap().1).unwrap()
+        })
+        .collect();
+    assert!(!contains(&decoded, owner_hex.as_bytes()), "owner key in the keys file");
+    let memory = read_memory(pid);
+    let found = |secret: &[u8]| {
+        let mut reversed = secret.to_vec();
+        reversed.reverse();
+        contains(&memory, secret) || contains(&memory, &reversed)
+    };
+    assert!(!found(owner.as_slice()), "owner key bytes in the server's memory");
+    assert!(!contains(&memory, owner_hex.as_bytes()), "owner key hex in the server's memory");
+    // Control: the scan does find a key the server holds.
+    let limbs = k256_limbs(f.agent.to_bytes().as_slice());
+    assert!(
+        found(f.agent.to_bytes().as_slice()) || contains(&memory, &limbs),
+        "the scan cannot even find the session key, so it proves nothing"
+    );
+}
+
+/// The scalar as k256 keeps it: four little-endian 64-bit limbs, least significant first.
+fn k256_limbs(be: &[u8]) -> Vec<u8> {
+    be.chunks(8).rev().flat_map(|c| c.iter().rev().copied()).collect()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every readable private mapping of `pid` (heap, stacks, anonymous memory).
+fn read_memory(pid: u32) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+    let mut out = Vec::new();
+    for line in maps.lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(range), Some(perms)) = (parts.next(), parts.next()) else { continue };
+        let path = parts.nth(3).unwrap_or("");
+        if !perms.starts_with("rw") || (path.starts_with('/') && !path.contains("(deleted)")) {
+            continue;
+        }
+        let Some((a, b)) = range.split_once('-') else { continue };
+        let (a, b) = (u64::from_str_radix(a, 16).unwrap(), u64::from_str_radix(b, 16).unwrap());
+        let mut buf = vec![0u8; (b - a) as usize];
+        if mem.seek(SeekFrom::Start(a)).is_ok() && mem.read_exact(&mut buf).is_ok() {
+            out.extend_from_slice(&buf);
+        }
+    }
+    out
+}
