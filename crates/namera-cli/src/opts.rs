@@ -57,6 +57,9 @@ pub(crate) enum Command {
     /// Print the JSON Schema of a command's --params (or list the commands).
     #[command(after_help = help_example::<cmd::schema::SchemaArgs>())]
     Schema(cmd::schema::SchemaArgs),
+    /// Serve the account to AI agents over MCP, through session keys only.
+    #[command(subcommand)]
+    Mcp(cmd::mcp::McpCommand),
     /// Chains and their endpoints.
     #[command(subcommand)]
     Config(cmd::config::ConfigCommand),
@@ -79,6 +82,7 @@ impl Command {
             Self::Tx(c) => c.run(ctx),
             Self::Policy(c) => c.run(ctx),
             Self::Schema(c) => c.run(ctx),
+            Self::Mcp(c) => c.run(ctx),
             Self::Config(c) => c.run(ctx),
             Self::Devnet(c) => c.run(ctx),
             Self::Quickstart(c) => c.run(ctx),

@@ -171,7 +171,8 @@ pub(crate) fn session_key(
     password: &PasswordArgs,
     flag: &str,
 ) -> Result<PrivateKeySigner, CliError> {
-    let crypto = record.crypto.as_ref().ok_or_else(|| {
+    // Refused before asking for a password that would not help.
+    record.crypto.as_ref().ok_or_else(|| {
         CliError::new(
             ErrorKind::Usage,
             "passkey-signer",
@@ -180,7 +181,23 @@ pub(crate) fn session_key(
     })?;
     let what = format!("password of session key {alias}");
     let password = password.read(ctx.shell(), &what, flag, Purpose::Unlock)?;
-    let secret = crypto.decrypt(password.as_bytes())?;
+    unlock_session_key(alias, record, password.as_bytes())
+}
+
+/// A session key's secp256k1 key, decrypted with `password`.
+pub(crate) fn unlock_session_key(
+    alias: &Alias,
+    record: &SessionKeyRecord,
+    password: &[u8],
+) -> Result<PrivateKeySigner, CliError> {
+    let crypto = record.crypto.as_ref().ok_or_else(|| {
+        CliError::new(
+            ErrorKind::Usage,
+            "passkey-signer",
+            format!("session key {alias} is signed by a passkey"),
+        )
+    })?;
+    let secret = crypto.decrypt(password)?;
     let secret: &[u8; 32] = secret.as_slice().try_into().map_err(|_| {
         CliError::new(
             ErrorKind::Other,

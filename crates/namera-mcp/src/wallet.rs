@@ -154,10 +154,12 @@ impl SessionKey {
         self.validity
     }
 
-    /// The session key's own address.
-    pub const fn key_address(&self) -> Address {
+    /// The session key's own address (a passkey signer has none: its identity is a
+    /// P-256 public key).
+    pub const fn key_address(&self) -> Option<Address> {
         match self.permission.signer {
-            PermissionSigner::Ecdsa(key) => key,
+            PermissionSigner::Ecdsa(key) => Some(key),
+            PermissionSigner::WebAuthn(_) => None,
         }
     }
 

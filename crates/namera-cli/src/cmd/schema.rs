@@ -57,6 +57,7 @@ pub(crate) const COMMANDS: &[Entry] = &[
     entry::<devnet::Down>(),
     entry::<devnet::Status>(),
     entry::<devnet::Env>(),
+    entry::<super::mcp::Start>(),
     entry::<super::quickstart::Quickstart>(),
     entry::<SchemaArgs>(),
 ];

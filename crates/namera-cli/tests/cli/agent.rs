@@ -39,13 +39,13 @@ impl Agent {
         self.home.run(&args, &env)
     }
 
-    fn ok(&self, command: &[&str], params: &Value) -> Value {
+    pub(crate) fn ok(&self, command: &[&str], params: &Value) -> Value {
         let out = self.run(command, params);
         assert_exit(&out, 0);
         parse(&out.stdout)
     }
 
-    fn balance(&self, who: Address) -> U256 {
+    pub(crate) fn balance(&self, who: Address) -> U256 {
         self.node.balance(who).unwrap()
     }
 

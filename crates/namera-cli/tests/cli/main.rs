@@ -3,6 +3,7 @@
 
 mod agent;
 mod devnet;
+mod mcp;
 mod prompt;
 mod schema;
 mod storage;

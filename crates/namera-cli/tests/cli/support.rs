@@ -123,7 +123,7 @@ pub(crate) fn python() -> &'static Path {
     PYTHON.get_or_init(|| {
         let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("venv-cli");
         let python = venv.join("bin/python");
-        let marker = venv.join(".namera-ready-1");
+        let marker = venv.join(".namera-ready-2");
         if marker.exists() {
             return python;
         }
@@ -151,6 +151,7 @@ pub(crate) fn python() -> &'static Path {
             "jsonschema==4.26.0",
             "eth-account==0.14.0",
             "pexpect==4.9.0",
+            "mcp==2.3.0",
         ]));
         std::fs::write(&marker, b"").unwrap();
         let _ = std::fs::remove_dir(&lock);
@@ -162,6 +163,14 @@ pub(crate) fn python() -> &'static Path {
 #[track_caller]
 pub(crate) fn py(script: &str, args: &[&str]) -> String {
     let out = Command::new(python()).arg("-c").arg(script).args(args).output().unwrap();
+    assert!(out.status.success(), "python failed: {}\n{}", text(&out.stderr), text(&out.stdout));
+    text(&out.stdout)
+}
+
+/// Runs a Python script file in the venv with `args`; its stdout.
+#[track_caller]
+pub(crate) fn py_file(script: &str, args: &[&str]) -> String {
+    let out = Command::new(python()).arg(script).args(args).output().unwrap();
     assert!(out.status.success(), "python failed: {}\n{}", text(&out.stderr), text(&out.stdout));
     text(&out.stdout)
 }

@@ -1,0 +1,257 @@
+//! `namera mcp start`: serve the account's session keys to AI agents over MCP (stdio or
+//! streamable HTTP). Only session keys are unlocked; the owner's keystore is never read.
+
+use std::{collections::BTreeMap, net::IpAddr, path::PathBuf, sync::Arc};
+
+use clap::{Args, Subcommand, ValueEnum};
+use namera::{
+    chain::ChainInfo,
+    session_key::{KeyState, ValidityData, key_state},
+};
+use namera_mcp::{HttpOptions, HttpServer, SessionKey, Wallet, serve_stdio};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::{
+    context::Context,
+    error::{CliError, ErrorKind},
+    params::{CommandInput, help_example},
+    secret::{PasswordArgs, SessionPasswordArgs},
+    wallet,
+};
+
+/// The `mcp` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum McpCommand {
+    /// Serve wallet tools to an MCP client, acting only through the named session keys.
+    #[command(after_help = help_example::<Start>())]
+    Start(Start),
+}
+
+impl McpCommand {
+    /// Runs the subcommand.
+    pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
+        match self {
+            Self::Start(a) => start(ctx, &ctx.input(&a)?),
+        }
+    }
+}
+
+/// How the MCP client reaches the server.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Transport {
+    /// JSON-RPC over stdin/stdout (the client starts `namera mcp start`).
+    #[default]
+    Stdio,
+    /// Streamable HTTP at `/mcp`, with a bearer token.
+    Http,
+}
+
+/// `mcp start`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Start {
+    /// The smart account the keys act for.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+    /// A session key to serve (repeat for several); requests use the narrowest key whose
+    /// policies allow them.
+    #[arg(long = "session-key", value_name = "KEY")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) session_keys: Vec<String>,
+    /// stdio (default) or http.
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) transport: Option<Transport>,
+    /// HTTP: the address to bind (default 127.0.0.1).
+    #[arg(long, value_name = "IP")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub(crate) host: Option<IpAddr>,
+    /// HTTP: the port (default 8787; 0 picks a free one).
+    #[arg(long, value_name = "PORT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) port: Option<u16>,
+    /// HTTP: allow binding an address other machines can reach.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) allow_non_loopback: bool,
+    /// HTTP: a browser origin allowed to call (repeatable); other origins are refused.
+    #[arg(long = "origin", value_name = "URL")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) origins: Vec<String>,
+    /// HTTP: the largest request body in bytes (default 262144).
+    #[arg(long, value_name = "BYTES")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_body_bytes: Option<usize>,
+    /// HTTP: read the bearer token from this file (else `--token-env`, else one is
+    /// generated and printed once on stderr).
+    #[arg(long, value_name = "PATH")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) token_file: Option<PathBuf>,
+    /// HTTP: read the bearer token from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) token_env: Option<String>,
+    /// `KEY=PASSWORD` for one session key (discouraged: argv is visible to other
+    /// processes); keys without one use the session password flags.
+    #[arg(long = "key-password", value_name = "KEY=PASSWORD")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) key_passwords: Vec<String>,
+    /// The session keys' password (one for all keys without a `--key-password`).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) session_password: SessionPasswordArgs,
+}
+
+impl CommandInput for Start {
+    const NAME: &'static str = "mcp.start";
+    const REQUIRED: &'static [&'static str] = &["smart_account", "session_keys"];
+    const EXAMPLE: &'static str = r#"{"smart_account":"treasury","session_keys":["agent"],"transport":"http","port":8787,"token_env":"MCP_TOKEN","session_password_env":"AGENT_PASSWORD"}"#;
+}
+
+fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
+    let transport = a.transport.unwrap_or_default();
+    let (_, account) = wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
+    let config = wallet::account_config(&account)?;
+    let mut per_key: BTreeMap<String, Zeroizing<String>> = BTreeMap::new();
+    if !a.key_passwords.is_empty() {
+        ctx.shell().warn("--key-password puts passwords in argv, visible to other processes; prefer --session-password-file or --session-password-env");
+    }
+    for item in &a.key_passwords {
+        let (alias, password) = item.split_once('=').ok_or_else(|| {
+            CliError::new(ErrorKind::Usage, "invalid-params", "--key-password takes KEY=PASSWORD")
+        })?;
+        per_key.insert(alias.to_owned(), Zeroizing::new(password.to_owned()));
+    }
+    // Unlock every key first: a wrong password fails before anything listens.
+    let mut unlocked = Vec::new();
+    let mut chains: Vec<ChainInfo> = Vec::new();
+    for name in &a.session_keys {
+        let alias = ctx.alias(Some(name))?;
+        let record = ctx.home().session_keys().get(&alias)?;
+        if record.account != account.address {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "wrong-account",
+                format!(
+                    "session key {alias} acts for {}, not {}",
+                    record.smart_account, account.address
+                ),
+            ));
+        }
+        let key = match per_key.get(alias.as_str()) {
+            Some(password) => wallet::unlock_session_key(&alias, &record, password.as_bytes())?,
+            None => {
+                let (password, flag) = a.session_password.as_password();
+                wallet::session_key(ctx, &alias, &record, &password, flag)?
+            }
+        };
+        for c in &record.chains {
+            let chain = ctx.chain(&c.chain)?;
+            if !chains.contains(&chain) {
+                chains.push(chain);
+            }
+        }
+        unlocked.push((alias, record, key));
+    }
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let mut keys = Vec::new();
+    for (alias, record, key) in unlocked {
+        let mut signers = Vec::new();
+        for (account, chain) in accounts.iter().zip(&chains) {
+            let Ok(on) = wallet::session_key_on(ctx, &alias, &record, chain) else { continue };
+            match key_state(account, on.permission.validation_id())? {
+                state @ (KeyState::Uninstalled | KeyState::Invalidated { .. }) => {
+                    ctx.shell().warn(&format!(
+                        "session key {alias} is not served on {chain}: {}",
+                        wallet::describe(state)
+                    ));
+                }
+                _ => signers.push((chain.id, wallet::session_signer(key.clone(), &on, account)?)),
+            }
+        }
+        if signers.is_empty() {
+            return Err(CliError::new(
+                ErrorKind::Policy,
+                "key-revoked",
+                format!("session key {alias} is revoked on every chain it was approved on"),
+            ));
+        }
+        let validity =
+            ValidityData { valid_after: record.valid_after, valid_until: record.valid_until };
+        keys.push(SessionKey::new(alias.to_string(), validity, signers).map_err(mcp_error)?);
+    }
+    let wallet = Arc::new(Wallet::new(accounts, keys).map_err(mcp_error)?);
+    let http = match transport {
+        Transport::Stdio => None,
+        Transport::Http => Some(http_options(ctx, a)?),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let Some(options) = http else {
+            return serve_stdio(wallet)
+                .await
+                .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()));
+        };
+        let server = HttpServer::bind(wallet, options)
+            .await
+            .map_err(|e| CliError::new(ErrorKind::Usage, "mcp-bind", e.to_string()))?;
+        let addr = server
+            .local_addr()
+            .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))?;
+        ctx.shell().warn(&format!("MCP server listening on http://{addr}/mcp"));
+        if server.token_generated() {
+            // Printed once, on stderr, because it was asked for by not giving one.
+            eprintln!("bearer token (shown once): {}", server.token());
+        }
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.cancel();
+            }
+        });
+        server
+            .serve(shutdown)
+            .await
+            .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))
+    })
+}
+
+fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
+    let mut options = HttpOptions::default();
+    if let Some(host) = a.host {
+        options.host = host;
+    }
+    if let Some(port) = a.port {
+        options.port = port;
+    }
+    options.allow_non_loopback = a.allow_non_loopback;
+    options.allowed_origins.clone_from(&a.origins);
+    if let Some(max) = a.max_body_bytes {
+        options.max_body_bytes = max;
+    }
+    let token = PasswordArgs {
+        password_file: a.token_file.clone(),
+        password_env: a.token_env.clone(),
+        password: None,
+    };
+    if a.token_file.is_some() || a.token_env.is_some() {
+        let token =
+            token.read(ctx.shell(), "bearer token", "--token", crate::secret::Purpose::Unlock)?;
+        options.token = Some(token.to_string());
+    }
+    Ok(options)
+}
+
+fn mcp_error(e: namera_mcp::WalletError) -> CliError {
+    CliError::new(ErrorKind::Usage, "mcp-wallet", e.to_string())
+}
