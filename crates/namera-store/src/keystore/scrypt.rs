@@ -12,15 +12,23 @@
 //!   Since BlockMix and ROMix only add, xor and copy whole blocks word by word, the whole
 //!   computation can stay in this order; blocks are shuffled once on the way in and once
 //!   on the way out. Integerify reads word 0, which the shuffle leaves in place.
-//! - **No extra passes.** The table is filled block by block as ROMix produces it (no
-//!   separate zeroing pass over 256 MiB), and the second loop's `X xor V[j]` is folded
-//!   into BlockMix instead of being written out first.
+//! - **SSE2 rows.** On x86_64 a row is an SSE2 register (see [`Row`]); elsewhere a plain
+//!   array.
+//! - **Memory.** The table is anonymous memory with transparent huge pages requested
+//!   (see [`table`]); it is filled block by block as ROMix produces it, with no zeroing
+//!   pass; the second loop's `X xor V[j]` is folded into BlockMix instead of being written
+//!   out first, and all of `V[j]` is prefetched as soon as `j` is known.
+//!
+//! The whole computation is one dependency chain (each Salsa20/8 call needs the previous
+//! one's output, and with p = 1 there is no second ROMix to interleave), so its speed is
+//! the latency of 8.4 million Salsa20/8 calls: four dependent 4-cycle steps (add, shift,
+//! or, xor) per round, eight rounds, ~128 cycles each with SSE2.
 //!
 //! The table is not zeroized on drop: it holds only values derived through PBKDF2 and
-//! Salsa20 from the password, never the derived key, and an allocation this size is
-//! returned to the kernel (`munmap`), which zeroes pages before any reuse. Wiping it would
-//! add a full extra pass over 256 MiB to every keystore operation. The PBKDF2 buffers that
-//! feed the derived key directly are zeroized.
+//! Salsa20 from the password, never the derived key, and it is returned to the kernel
+//! (`munmap`), which zeroes pages before any reuse. Wiping it would add a full extra pass
+//! over 256 MiB to every keystore operation. The PBKDF2 buffers that feed the derived key
+//! directly are zeroized.
 
 use pbkdf2::pbkdf2_hmac;
 use sha2::Sha256;
@@ -39,7 +47,7 @@ const ROWS: usize = 4;
 /// and plain arrays elsewhere. LLVM does not vectorize the array version by itself:
 /// SSE2 has no vector rotate, so its cost model prefers scalar `rol`, and the scalar
 /// version runs no faster than the `scrypt` crate. That is why the SSE2 version exists.
-trait Row: Copy {
+trait Row: bytemuck::Pod {
     fn zero() -> Self;
     fn from_words(w: [u32; 4]) -> Self;
     fn to_words(self) -> [u32; 4];
@@ -55,6 +63,10 @@ trait Row: Copy {
     fn lanes_left_2(self) -> Self;
     /// Lane `i` takes lane `i + 3` (mod 4).
     fn lanes_left_3(self) -> Self;
+    /// Hints the CPU to fetch the cache lines of `rows` (whose address is known before
+    /// the data is needed); no-op where we have no prefetch instruction.
+    #[inline(always)]
+    fn prefetch(_rows: &[Self]) {}
 }
 
 impl Row for [u32; 4] {
@@ -103,26 +115,23 @@ impl Row for [u32; 4] {
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use safe_arch::{
-        add_i32_m128i, bitor_m128i, bitxor_m128i, m128i, shl_imm_u32_m128i, shr_imm_u32_m128i,
-        shuffle_ai_f32_all_m128i, zeroed_m128i,
+        add_i32_m128i, bitor_m128i, bitxor_m128i, m128i, prefetch_t0, shl_imm_u32_m128i,
+        shr_imm_u32_m128i, shuffle_ai_f32_all_m128i, zeroed_m128i,
     };
 
     /// An SSE2 register viewed as four u32 lanes.
-    #[derive(Clone, Copy)]
-    pub(super) struct Sse2(m128i);
-
-    impl super::Row for Sse2 {
+    impl super::Row for m128i {
         #[inline(always)]
         fn zero() -> Self {
-            Self(zeroed_m128i())
+            zeroed_m128i()
         }
         #[inline(always)]
         fn from_words(w: [u32; 4]) -> Self {
-            Self(m128i::from(w))
+            m128i::from(w)
         }
         #[inline(always)]
         fn to_words(self) -> [u32; 4] {
-            self.0.into()
+            self.into()
         }
         #[inline(always)]
         fn first(self) -> u32 {
@@ -130,36 +139,43 @@ mod sse2 {
         }
         #[inline(always)]
         fn add(self, o: Self) -> Self {
-            Self(add_i32_m128i(self.0, o.0))
+            add_i32_m128i(self, o)
         }
         #[inline(always)]
         fn xor(self, o: Self) -> Self {
-            Self(bitxor_m128i(self.0, o.0))
+            bitxor_m128i(self, o)
         }
         #[inline(always)]
         fn rotl<const L: i32, const R: i32>(self) -> Self {
-            Self(bitor_m128i(shl_imm_u32_m128i::<L>(self.0), shr_imm_u32_m128i::<R>(self.0)))
+            bitor_m128i(shl_imm_u32_m128i::<L>(self), shr_imm_u32_m128i::<R>(self))
         }
         // `pshufd` (named `shuffle_ai_f32_all` by safe_arch): lane i takes lane
         // (MASK >> 2i) & 3.
         #[inline(always)]
         fn lanes_left_1(self) -> Self {
-            Self(shuffle_ai_f32_all_m128i::<0b00_11_10_01>(self.0))
+            shuffle_ai_f32_all_m128i::<0b00_11_10_01>(self)
         }
         #[inline(always)]
         fn lanes_left_2(self) -> Self {
-            Self(shuffle_ai_f32_all_m128i::<0b01_00_11_10>(self.0))
+            shuffle_ai_f32_all_m128i::<0b01_00_11_10>(self)
         }
         #[inline(always)]
         fn lanes_left_3(self) -> Self {
-            Self(shuffle_ai_f32_all_m128i::<0b10_01_00_11>(self.0))
+            shuffle_ai_f32_all_m128i::<0b10_01_00_11>(self)
+        }
+        #[inline(always)]
+        fn prefetch(rows: &[Self]) {
+            // Four 16-byte rows per 64-byte cache line.
+            for row in rows.iter().step_by(4) {
+                prefetch_t0(row);
+            }
         }
     }
 }
 
 /// The row type used on this target.
 #[cfg(target_arch = "x86_64")]
-type NativeRow = sse2::Sse2;
+type NativeRow = safe_arch::m128i;
 #[cfg(not(target_arch = "x86_64"))]
 type NativeRow = [u32; 4];
 
@@ -236,16 +252,14 @@ fn block_mix_xor<R: Row>(input: &[R], v: &[R], output: &mut [R], r: usize) {
     }
 }
 
-/// ROMix on one shuffled `B_i` (`8 r` rows), in place. `v` is reused between calls.
-fn romix<R: Row>(x: &mut [R], v: &mut Vec<R>, scratch: &mut [R], n: usize, r: usize) {
+/// ROMix on one shuffled `B_i` (`8 r` rows), in place, with `v` (`n * 8 r` rows) as the
+/// table.
+fn romix<R: Row>(x: &mut [R], v: &mut [R], scratch: &mut [R], n: usize, r: usize) {
     let len = 8 * r;
-    v.clear();
-    v.extend_from_slice(x);
+    v[..len].copy_from_slice(x);
     for i in 1..n {
-        // Grow by one entry and fill it while the previous one is still in cache.
-        v.resize((i + 1) * len, R::zero());
         let (done, next) = v.split_at_mut(i * len);
-        block_mix(&done[(i - 1) * len..], next, r);
+        block_mix(&done[(i - 1) * len..], &mut next[..len], r);
     }
     block_mix(&v[(n - 1) * len..], scratch, r);
     x.copy_from_slice(scratch);
@@ -253,9 +267,30 @@ fn romix<R: Row>(x: &mut [R], v: &mut Vec<R>, scratch: &mut [R], n: usize, r: us
     let mask = n - 1;
     for _ in 0..n {
         let j = (x[(2 * r - 1) * ROWS].first() as usize) & mask;
-        block_mix_xor(x, &v[j * len..(j + 1) * len], scratch, r);
+        let vj = &v[j * len..(j + 1) * len];
+        // The next BlockMix starts with the last block of V[j], then walks it from the
+        // start: ask for all of it now rather than one demand miss at a time.
+        R::prefetch(vj);
+        block_mix_xor(x, vj, scratch, r);
         x.copy_from_slice(scratch);
     }
+}
+
+/// The ROMix table: anonymous memory, which the kernel hands out zeroed and takes back
+/// (and wipes before reuse) on drop.
+///
+/// Not a `Vec` because of its size: with 4 KiB pages, faulting in 256 MiB and the TLB
+/// misses of ROMix's random reads cost about a third of the whole KDF here. Asking for
+/// transparent huge pages (Linux `madvise`, best effort) removes most of that.
+fn table<R: Row>(rows: usize) -> Result<memmap2::MmapMut, ScryptFailure> {
+    let bytes = rows.checked_mul(size_of::<R>()).ok_or(ScryptFailure::BadParams)?;
+    let map = memmap2::MmapMut::map_anon(bytes).map_err(|_| ScryptFailure::OutOfMemory)?;
+    #[cfg(target_os = "linux")]
+    {
+        // Only a hint; without huge pages the result is the same, just slower.
+        let _ = map.advise(memmap2::Advice::HugePage);
+    }
+    Ok(map)
 }
 
 /// Why [`scrypt`] refused to run.
@@ -302,8 +337,11 @@ fn scrypt_with<R: Row>(
     let b_len = block_bytes.checked_mul(p).ok_or(ScryptFailure::BadParams)?;
     let v_rows = n.checked_mul(8 * r).ok_or(ScryptFailure::BadParams)?;
 
-    let mut v: Vec<R> = Vec::new();
-    v.try_reserve_exact(v_rows).map_err(|_| ScryptFailure::OutOfMemory)?;
+    let mut map = table::<R>(v_rows)?;
+    // mmap returns page-aligned memory of exactly `v_rows` rows, so the cast cannot fail;
+    // it is checked anyway rather than trusted.
+    let v: &mut [R] =
+        bytemuck::try_cast_slice_mut(&mut map[..]).map_err(|_| ScryptFailure::OutOfMemory)?;
 
     let mut b = Zeroizing::new(vec![0u8; b_len]);
     pbkdf2_hmac::<Sha256>(password, salt, 1, &mut b);
@@ -324,7 +362,7 @@ fn scrypt_with<R: Row>(
                     R::from_words([word(4 * i), word(4 * i + 1), word(4 * i + 2), word(4 * i + 3)]);
             }
         }
-        romix(&mut x, &mut v, &mut scratch, n, r);
+        romix(&mut x, v, &mut scratch, n, r);
         for (rows, bytes) in x.chunks_exact(ROWS).zip(chunk.chunks_exact_mut(64)) {
             for (i, row) in rows.iter().enumerate() {
                 for (k, w) in row.to_words().into_iter().enumerate() {
