@@ -262,18 +262,21 @@ fn romix<R: Row>(x: &mut [R], v: &mut [R], scratch: &mut [R], n: usize, r: usize
         block_mix(&done[(i - 1) * len..], &mut next[..len], r);
     }
     block_mix(&v[(n - 1) * len..], scratch, r);
-    x.copy_from_slice(scratch);
+    // Ping-pong between the two buffers instead of copying 128 r bytes back every step.
+    let (mut cur, mut next) = (&mut *scratch, &mut *x);
     // n is a power of two, so `& (n - 1)` is `mod n`; n <= 2^32 fits in the low word.
     let mask = n - 1;
     for _ in 0..n {
-        let j = (x[(2 * r - 1) * ROWS].first() as usize) & mask;
+        let j = (cur[(2 * r - 1) * ROWS].first() as usize) & mask;
         let vj = &v[j * len..(j + 1) * len];
         // The next BlockMix starts with the last block of V[j], then walks it from the
         // start: ask for all of it now rather than one demand miss at a time.
         R::prefetch(vj);
-        block_mix_xor(x, vj, scratch, r);
-        x.copy_from_slice(scratch);
+        block_mix_xor(cur, vj, next, r);
+        std::mem::swap(&mut cur, &mut next);
     }
+    // n is even, so after n swaps the result is back in `scratch`.
+    x.copy_from_slice(scratch);
 }
 
 /// The ROMix table: anonymous memory, which the kernel hands out zeroed and takes back
