@@ -1,19 +1,19 @@
-//! scrypt (RFC 7914), written for speed in safe Rust.
+//! scrypt (RFC 7914), written for speed, without `unsafe` in this crate.
 //!
 //! Keystores spend almost all of their time here: with geth's standard parameters
 //! (N = 2^18, r = 8) ROMix runs Salsa20/8 about 8.4 million times over a 256 MiB table.
-//! Two choices make it fast without `unsafe` or intrinsics:
+//! What makes it fast:
 //!
 //! - **Shuffled lanes.** Each 64-byte block is kept as four rows of four words arranged
-//!   along the Salsa20 diagonals (row `A` = words 0, 5, 10, 15 and so on). In that order
+//!   along the Salsa20 diagonals (row `a` = words 0, 5, 10, 15 and so on). In that order
 //!   every quarter-round step of a Salsa20 round touches one word in each lane of a row,
-//!   so a step is a 4-lane add, rotate and xor, which LLVM compiles to SSE/AVX
-//!   instructions; moving from column rounds to row rounds is a lane rotation (`pshufd`).
-//!   Since BlockMix and ROMix only add, xor and copy whole blocks word by word, the whole
-//!   computation can stay in this order; blocks are shuffled once on the way in and once
-//!   on the way out. Integerify reads word 0, which the shuffle leaves in place.
+//!   so a step is a 4-lane add, rotate and xor; moving from column rounds to row rounds is
+//!   a lane rotation (`pshufd`). Since BlockMix and ROMix only add, xor and copy whole
+//!   blocks word by word, the whole computation stays in this order; blocks are shuffled
+//!   once on the way in and once on the way out. Integerify reads word 0, which the
+//!   shuffle leaves in place.
 //! - **SSE2 rows.** On x86_64 a row is an SSE2 register (see [`Row`]); elsewhere a plain
-//!   array.
+//!   array, which LLVM leaves scalar.
 //! - **Memory.** The table is anonymous memory with transparent huge pages requested
 //!   (see [`table`]); it is filled block by block as ROMix produces it, with no zeroing
 //!   pass; the second loop's `X xor V[j]` is folded into BlockMix instead of being written
