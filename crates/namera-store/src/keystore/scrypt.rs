@@ -19,10 +19,14 @@
 //!   pass; the second loop's `X xor V[j]` is folded into BlockMix instead of being written
 //!   out first, and all of `V[j]` is prefetched as soon as `j` is known.
 //!
+//! - **AVX-512 when the CPU has it** (feature `avx512`, on by default): see [`scrypt`].
+//!
 //! The whole computation is one dependency chain (each Salsa20/8 call needs the previous
 //! one's output, and with p = 1 there is no second ROMix to interleave), so its speed is
 //! the latency of 8.4 million Salsa20/8 calls: four dependent 4-cycle steps (add, shift,
-//! or, xor) per round, eight rounds, ~128 cycles each with SSE2.
+//! or, xor) per round, eight rounds, ~128 cycles each with SSE2; ~96 with AVX-512's
+//! rotate. At 2 GHz that is 0.54 s and 0.40 s before any memory traffic, which is why
+//! the SSE2 path alone cannot reach 0.5 s on such a core.
 //!
 //! The table is not zeroized on drop: it holds only values derived through PBKDF2 and
 //! Salsa20 from the password, never the derived key, and it is returned to the kernel
@@ -254,6 +258,7 @@ fn block_mix_xor<R: Row>(input: &[R], v: &[R], output: &mut [R], r: usize) {
 
 /// ROMix on one shuffled `B_i` (`8 r` rows), in place, with `v` (`n * 8 r` rows) as the
 /// table.
+#[inline(always)]
 fn romix<R: Row>(x: &mut [R], v: &mut [R], scratch: &mut [R], n: usize, r: usize) {
     let len = 8 * r;
     v[..len].copy_from_slice(x);
@@ -318,9 +323,22 @@ pub(crate) fn scrypt(
     p: u32,
     out: &mut [u8],
 ) -> Result<(), ScryptFailure> {
+    // With AVX-512 (VL), the same code, compiled inside a function with those features
+    // enabled, has a single-instruction rotate: each Salsa20 step's latency drops from 4
+    // cycles to 3. `pulp` does the run-time detection and the `target_feature` call, so
+    // this crate stays free of `unsafe`. Everything on the hot path is `#[inline(always)]`
+    // so that it is compiled into that function.
+    #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+    if let Some(simd) = pulp::x86::V4::try_new() {
+        return simd.vectorize(
+            #[inline(always)]
+            || scrypt_with::<NativeRow>(password, salt, n, r, p, out),
+        );
+    }
     scrypt_with::<NativeRow>(password, salt, n, r, p, out)
 }
 
+#[inline(always)]
 fn scrypt_with<R: Row>(
     password: &[u8],
     salt: &[u8],
@@ -426,6 +444,19 @@ mod tests {
             let mut a = [0u8; 48];
             let mut b = [0u8; 48];
             scrypt_with::<[u32; 4]>(b"pw", b"salt", n, r, p, &mut a).unwrap();
+            scrypt_with::<NativeRow>(b"pw", b"salt", n, r, p, &mut b).unwrap();
+            assert_eq!(a, b, "n={n} r={r} p={p}");
+        }
+    }
+
+    /// The dispatched entry point (AVX-512 on CPUs that have it) agrees with the SSE2 /
+    /// portable code, so both paths are exercised on such a machine.
+    #[test]
+    fn dispatched_and_baseline_paths_agree() {
+        for (n, r, p) in [(2u64, 1u32, 1u32), (1024, 8, 1), (4096, 8, 6)] {
+            let mut a = [0u8; 32];
+            let mut b = [0u8; 32];
+            scrypt(b"pw", b"salt", n, r, p, &mut a).unwrap();
             scrypt_with::<NativeRow>(b"pw", b"salt", n, r, p, &mut b).unwrap();
             assert_eq!(a, b, "n={n} r={r} p={p}");
         }
