@@ -9,7 +9,9 @@
 //! Both wall-clock time and this thread's CPU time (Linux `/proc/thread-self/schedstat`)
 //! are reported: on a machine shared with other jobs, CPU time is the steadier of the two.
 //!
-//! Set `NAMERA_BENCH_ROUNDS` to change the number of rounds (default 7).
+//! Set `NAMERA_BENCH_ROUNDS` to change the number of rounds (default 7). With default
+//! features our scrypt uses AVX-512 where the CPU has it; `--no-default-features`
+//! measures the SSE2 code alone.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
