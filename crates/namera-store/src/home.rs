@@ -1,5 +1,6 @@
 //! The home directory and its typed, alias-keyed collections.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
@@ -246,11 +247,20 @@ impl Home {
 
     /// `$NAMERA_HOME` if set and non-empty, else `$HOME/.namera`.
     pub fn from_env() -> Result<Self, StoreError> {
-        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-        if let Some(dir) = var(Self::ENV) {
+        Self::from_vars(std::env::var_os(Self::ENV), std::env::var_os("HOME"))
+    }
+
+    /// [`from_env`](Self::from_env) with the variables passed in, so it can be tested
+    /// without mutating the process environment.
+    fn from_vars(
+        namera_home: Option<OsString>,
+        home: Option<OsString>,
+    ) -> Result<Self, StoreError> {
+        let set = |v: Option<OsString>| v.filter(|v| !v.is_empty());
+        if let Some(dir) = set(namera_home) {
             return Ok(Self::at(dir));
         }
-        var("HOME")
+        set(home)
             .map(|home| Self::at(PathBuf::from(home).join(".namera")))
             .ok_or(StoreError::NoHome)
     }
@@ -472,5 +482,26 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
 
     fn not_found(&self, alias: &Alias) -> StoreError {
         StoreError::NotFound { kind: self.kind, alias: alias.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_from_environment_variables() {
+        let os = |s: &str| Some(OsString::from(s));
+        let root = |h: Result<Home, StoreError>| h.unwrap().root().to_path_buf();
+        assert_eq!(root(Home::from_vars(os("/srv/n"), os("/home/u"))), PathBuf::from("/srv/n"));
+        assert_eq!(root(Home::from_vars(None, os("/home/u"))), PathBuf::from("/home/u/.namera"));
+        // An empty NAMERA_HOME counts as unset, as shells make it easy to export one.
+        assert_eq!(root(Home::from_vars(os(""), os("/home/u"))), PathBuf::from("/home/u/.namera"));
+        assert!(matches!(Home::from_vars(None, None), Err(StoreError::NoHome)));
+        assert!(matches!(Home::from_vars(os(""), os("")), Err(StoreError::NoHome)));
+        assert_eq!(
+            StoreError::NoHome.to_string(),
+            "cannot locate the namera home: neither NAMERA_HOME nor HOME is set"
+        );
     }
 }
