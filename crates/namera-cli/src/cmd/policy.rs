@@ -12,13 +12,12 @@ use namera::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::tx::{CallArg, LaneArg};
+use super::tx::CallsInput;
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
     output::Paint,
     params::{CommandInput, help_example},
-    values::{AddressArg, AmountArg, HexArg},
     wallet,
 };
 
@@ -52,26 +51,10 @@ pub(crate) struct Check {
     #[arg(long, value_name = "CHAIN")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) chain: Option<String>,
-    /// A single call's target (or give `calls`).
-    #[arg(long, value_name = "ADDRESS")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) to: Option<AddressArg>,
-    /// A single call's value.
-    #[arg(long, value_name = "AMOUNT")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) value: Option<AmountArg>,
-    /// A single call's data.
-    #[arg(long, value_name = "HEX")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) data: Option<HexArg>,
-    /// The calls of the batch (JSON only).
-    #[arg(skip)]
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) calls: Vec<CallArg>,
-    /// The lane it would go on.
-    #[arg(long, value_name = "LANE")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) lane: Option<LaneArg>,
+    /// The batch to judge.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) batch: CallsInput,
 }
 
 impl CommandInput for Check {
@@ -127,28 +110,7 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
             ));
         }
     };
-    let calls: Vec<namera::kernel::Call> = match (&a.to, a.calls.is_empty()) {
-        (Some(to), true) => vec![namera::kernel::Call {
-            to: to.0,
-            value: a.value.unwrap_or_default().0,
-            data: a.data.clone().unwrap_or_default().0,
-        }],
-        (None, false) => a.calls.iter().map(CallArg::call).collect(),
-        (Some(_), false) => {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "conflicting-input",
-                "give either --to (one call) or `calls`, not both",
-            ));
-        }
-        (None, true) => {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "missing-input",
-                "policy check needs --to (one call) or `calls` in --params",
-            ));
-        }
-    };
+    let calls = a.batch.calls("policy check")?;
     let (_, account_record) = wallet::account_record(ctx, record.smart_account.as_str())?;
     let config = wallet::account_config(&account_record)?;
     let on = wallet::session_key_on(ctx, &alias, &record, &chain)?;
@@ -156,7 +118,7 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
     // The key's secret is not needed to judge: a stand-in key gives the same nonce key
     // and stub signature, and nothing is signed or sent.
     let stand_in = wallet::session_signer(PrivateKeySigner::random(), &on, &account)?;
-    let lane = LaneArg::key(a.lane.as_ref());
+    let lane = a.batch.lane();
     let (op, simulation) = match account.prepare(&stand_in, &calls, lane) {
         Ok(op) => (op, "passes".to_owned()),
         Err(e @ AccountError::Refused { .. }) => {

@@ -104,21 +104,10 @@ impl LaneArg {
     }
 }
 
-/// `tx send`.
+/// One batch's calls, as `tx send` and `policy check` take them: one call by flags, or
+/// several in `calls` (JSON), and the lane.
 #[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct Send {
-    /// The smart account that acts.
-    #[arg(long, value_name = "ACCOUNT")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) smart_account: Option<String>,
-    /// Sign with this session key (its policies apply); without it, the owner signs.
-    #[arg(long, value_name = "KEY")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) session_key: Option<String>,
-    /// The chain (default: the account's only chain).
-    #[arg(long, value_name = "CHAIN")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) chain: Option<String>,
+pub(crate) struct CallsInput {
     /// A single call's target (or give `calls`).
     #[arg(long, value_name = "ADDRESS")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +128,63 @@ pub(crate) struct Send {
     #[arg(long, value_name = "LANE")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lane: Option<LaneArg>,
+}
+
+impl CallsInput {
+    /// The calls, from whichever way they were given (exactly one way).
+    pub(crate) fn calls(&self, command: &str) -> Result<Vec<Call>, CliError> {
+        if self.to.is_none() && (self.value.is_some() || self.data.is_some()) {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "missing-input",
+                "--value and --data belong to --to",
+            ));
+        }
+        match (self.to, self.calls.is_empty()) {
+            (Some(_), false) => Err(CliError::new(
+                ErrorKind::Usage,
+                "conflicting-input",
+                "give either --to (one call) or `calls`, not both",
+            )),
+            (None, true) => Err(CliError::new(
+                ErrorKind::Usage,
+                "missing-input",
+                format!("{command} needs --to (one call) or `calls` in --params"),
+            )),
+            (Some(to), true) => Ok(vec![Call {
+                to: to.0,
+                value: self.value.unwrap_or_default().0,
+                data: self.data.clone().unwrap_or_default().0,
+            }]),
+            (None, false) => Ok(self.calls.iter().map(CallArg::call).collect()),
+        }
+    }
+
+    /// The lane key.
+    pub(crate) fn lane(&self) -> LaneKey {
+        LaneArg::key(self.lane.as_ref())
+    }
+}
+
+/// `tx send`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Send {
+    /// The smart account that acts.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+    /// Sign with this session key (its policies apply); without it, the owner signs.
+    #[arg(long, value_name = "KEY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session_key: Option<String>,
+    /// The chain (default: the account's only chain).
+    #[arg(long, value_name = "CHAIN")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) chain: Option<String>,
+    /// What to call.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) batch: CallsInput,
     /// The signing key's password (the owner's keystore, or the session key's).
     #[command(flatten)]
     #[serde(flatten)]
@@ -336,37 +382,8 @@ fn default_chain(ctx: &Context, account: &str, given: Option<&str>) -> Result<Ch
 fn send(ctx: &Context, a: &Send) -> Result<(), CliError> {
     let account = a.smart_account.as_deref().unwrap_or_default();
     let chain = default_chain(ctx, account, a.chain.as_deref())?;
-    let single = a.to.map(|to| CallArg {
-        to,
-        value: a.value.unwrap_or_default(),
-        data: a.data.clone().unwrap_or_default(),
-    });
-    let calls: Vec<Call> = match (single, a.calls.is_empty()) {
-        (Some(_), false) => {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "conflicting-input",
-                "give either --to (one call) or `calls`, not both",
-            ));
-        }
-        (None, true) => {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "missing-input",
-                "tx send needs --to (one call) or `calls` in --params",
-            ));
-        }
-        (Some(c), true) => vec![c.call()],
-        (None, false) => a.calls.iter().map(CallArg::call).collect(),
-    };
-    if a.to.is_none() && (a.value.is_some() || a.data.is_some()) {
-        return Err(CliError::new(
-            ErrorKind::Usage,
-            "missing-input",
-            "--value and --data belong to --to",
-        ));
-    }
-    let batch = Batch::new(chain.id, calls).on_lane(LaneArg::key(a.lane.as_ref()));
+    let calls = a.batch.calls("tx send")?;
+    let batch = Batch::new(chain.id, calls).on_lane(a.batch.lane());
     let (_, accounts, signers) =
         accounts_and_signers(ctx, account, a.session_key.as_deref(), &[chain], &a.password)?;
     let chain_signers = [ChainSigner { account: &accounts[0], signer: signers.get(0) }];

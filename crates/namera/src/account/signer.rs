@@ -261,6 +261,8 @@ impl OperationSigner for SessionKeySigner {
         NonceKey::permission(mode, self.permission.validation_id(), lane)
     }
 
+    // Without passkeys the verifier is `()`, passed along so both builds share one path.
+    #[cfg_attr(not(feature = "passkey"), allow(clippy::unit_arg))]
     fn stub_signature(&self) -> Bytes {
         self.wrap(permission_user_op_signature(&self.key.stub(self.verifier)))
     }
@@ -269,6 +271,7 @@ impl OperationSigner for SessionKeySigner {
         self.sign_operation(hash).map_err(|e| e.to_string())
     }
 
+    #[cfg_attr(not(feature = "passkey"), allow(clippy::unit_arg))]
     fn sign_operation(&self, hash: B256) -> Result<Bytes, AccountError> {
         let sig = self.key.sign(hash, self.verifier)?;
         Ok(self.wrap(permission_user_op_signature(&sig)))
