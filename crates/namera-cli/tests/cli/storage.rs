@@ -392,7 +392,7 @@ fn bad_input_is_refused_precisely_and_changes_nothing() {
             &[],
             2,
             "invalid-params",
-            "calls[0].data: \"0xabc\" is not hex data: odd number of digits",
+            "\"0xabc\" is not hex data: odd number of digits",
         ),
         (
             &[
