@@ -439,7 +439,7 @@ impl Default for Toolbox {
             ),
             entry::<BatchesInput, CheckResult>(
                 "check_transaction",
-                "Would these batches pass the session keys' policies? Names the refusing policy and why, without sending anything.",
+                "Would these batches pass the session keys' policies? Names the refusing policy and why, without sending anything (and without asking the bundler: a gas budget is judged against the estimated cost only when sending).",
                 true,
                 |w, v| out(check_transaction(w, parse(v)?)),
             ),

@@ -706,3 +706,42 @@ pub fn state_words(state: KeyState) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_in_flight_are_distinct_and_given_back() {
+        let lanes = Lanes::default();
+        let a = lanes.take().unwrap();
+        let b = lanes.take().unwrap();
+        assert_eq!((a.lane(), b.lane()), (LaneKey(1), LaneKey(2)));
+        drop(a);
+        // The lowest free lane again: its cached sequence is still warm.
+        let c = lanes.take().unwrap();
+        assert_eq!(c.lane(), LaneKey(1));
+        let held: Vec<_> = (0..100).map(|_| lanes.take().unwrap()).collect();
+        let mut seen: BTreeSet<u16> = held.iter().map(|g| g.lane().0).collect();
+        seen.extend([b.lane().0, c.lane().0]);
+        assert_eq!(seen.len(), 102, "no lane handed out twice while in flight");
+    }
+
+    #[test]
+    fn refusal_words_name_each_key_and_policy() {
+        let keys = vec![KeyVerdict {
+            key: "agent".into(),
+            passes: false,
+            refusals: vec![PolicyRefusal {
+                policy: "call".into(),
+                index: Some(0),
+                reason: "CallViolatesValueRule: value 2 exceeds the limit 1".into(),
+            }],
+        }];
+        assert_eq!(
+            refusal_words("local", &keys),
+            "no session key allows this on local; nothing was sent. session key \"agent\": \
+             the call policy (#0) refuses: CallViolatesValueRule: value 2 exceeds the limit 1"
+        );
+    }
+}
