@@ -118,6 +118,9 @@ pub struct SessionKey {
     signers: Vec<(u64, SessionKeySigner)>,
     /// Chains where it cannot act, and why (revoked, approval for another chain, …).
     unusable: Vec<(u64, String)>,
+    /// Chains where the chain said, while serving, that the owner revoked it: later
+    /// requests skip it there without asking the bundler again.
+    revoked: Mutex<BTreeSet<u64>>,
 }
 
 impl SessionKey {
@@ -136,7 +139,14 @@ impl SessionKey {
         if signers.iter().any(|(_, s)| s.permission() != &permission) {
             return Err(WalletError::MixedPermissions(alias));
         }
-        Ok(Self { alias, permission, validity, signers, unusable: Vec::new() })
+        Ok(Self {
+            alias,
+            permission,
+            validity,
+            signers,
+            unusable: Vec::new(),
+            revoked: Mutex::default(),
+        })
     }
 
     /// Its name.
@@ -163,12 +173,26 @@ impl SessionKey {
 
     /// Its signer on `chain_id`, if it can act there.
     pub fn signer(&self, chain_id: u64) -> Option<&SessionKeySigner> {
+        if self.is_revoked_on(chain_id) {
+            return None;
+        }
         self.signers.iter().find(|(c, _)| *c == chain_id).map(|(_, s)| s)
     }
 
     /// Why it cannot act on `chain_id`, when it cannot.
     pub fn unusable_reason(&self, chain_id: u64) -> Option<&str> {
+        if self.is_revoked_on(chain_id) {
+            return Some("revoked by the owner");
+        }
         self.unusable.iter().find(|(c, _)| *c == chain_id).map(|(_, r)| r.as_str())
+    }
+
+    fn is_revoked_on(&self, chain_id: u64) -> bool {
+        self.revoked.lock().unwrap_or_else(PoisonError::into_inner).contains(&chain_id)
+    }
+
+    fn mark_revoked(&self, chain_id: u64) {
+        self.revoked.lock().unwrap_or_else(PoisonError::into_inner).insert(chain_id);
     }
 
     /// Whether a key allows everything (sudo) — chosen last, so that a request is signed
@@ -481,6 +505,7 @@ impl Wallet {
                 validity: parts[0].validity,
                 signers: Vec::new(),
                 unusable: Vec::new(),
+                revoked: Mutex::default(),
             };
             for account in &accounts {
                 let chain_id = account.chain().chain_id;
@@ -659,14 +684,22 @@ impl Wallet {
             }
             Ok(op)
         };
-        let sent = match account.sign_and_send(signer, prepare()?) {
+        let revoked = |e: ActionError| {
+            if matches!(e, ActionError::Account(AccountError::KeyRevoked { .. })) {
+                key.mark_revoked(chain.id());
+            }
+            e
+        };
+        let sent = match account.sign_and_send(signer, prepare().map_err(revoked)?) {
             // Another client used the lane since its sequence was cached: read it again.
             Err(AccountError::Refused { refusal, .. })
                 if refusal.aa_code.as_deref() == Some("AA25") =>
             {
-                account.sign_and_send(signer, prepare()?)?
+                account
+                    .sign_and_send(signer, prepare().map_err(revoked)?)
+                    .map_err(|e| revoked(e.into()))?
             }
-            other => other?,
+            other => other.map_err(|e| revoked(e.into()))?,
         };
         let receipt = account.wait(sent.hash, self.receipt_timeout)?;
         signer.landed();
