@@ -6,7 +6,11 @@
 
 use std::io;
 
+use namera::{
+    account::AccountError, rpc::RpcError, session_key::IssueError, transaction::BatchError,
+};
 use namera_devnet::DevnetError;
+use namera_store::{StoreError, keystore::KeystoreError};
 use serde::Serialize;
 
 /// The classes of failure, each with its exit code (the project-wide contract).
@@ -17,12 +21,10 @@ pub(crate) enum ErrorKind {
     /// The thing asked about does not exist: exit 3.
     NotFound,
     /// Wrong password or signer: exit 4.
-    #[allow(dead_code, reason = "part of the exit-code contract; the keystore commands use it")]
     Auth,
     /// The network or chain failed us: exit 5.
     Network,
     /// A policy refused the operation: exit 6.
-    #[allow(dead_code, reason = "part of the exit-code contract; the policy commands use it")]
     Policy,
     /// Anything else: exit 1.
     Other,
@@ -55,6 +57,9 @@ pub(crate) struct CliError {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     hint: Option<String>,
+    /// The policy type that refused (`call`, `gas`, …), for exit 6.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
     #[serde(skip)]
     broken_pipe: bool,
 }
@@ -66,13 +71,97 @@ impl CliError {
         code: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        Self { kind, code: code.into(), message: message.into(), hint: None, broken_pipe: false }
+        Self {
+            kind,
+            code: code.into(),
+            message: message.into(),
+            hint: None,
+            policy: None,
+            broken_pipe: false,
+        }
     }
 
     /// Adds a hint: what to do about it.
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// Names the policy that refused.
+    pub(crate) fn with_policy(mut self, policy: Option<&str>) -> Self {
+        self.policy = policy.map(str::to_owned);
+        self
+    }
+
+    /// A bug or an impossible state: exit 1.
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Other, "internal", message)
+    }
+
+    /// A file the user named could not be read.
+    pub(crate) fn io_at(what: &str, path: &std::path::Path, e: &io::Error) -> Self {
+        let kind = if e.kind() == io::ErrorKind::NotFound {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::Usage
+        };
+        Self::new(kind, "io", format!("{what} {}: {e}", path.display()))
+    }
+
+    /// A batch that did not land on `chain`.
+    pub(crate) fn from_batch(e: &BatchError, chain: &str) -> Self {
+        match e {
+            BatchError::Account(a) => Self::from_account(a).on_chain(chain),
+            BatchError::UnknownChain(id) => {
+                Self::new(ErrorKind::Usage, "unknown-chain", format!("no account on chain {id}"))
+            }
+            BatchError::Skipped(i) => Self::new(
+                ErrorKind::Other,
+                "skipped",
+                format!("not sent on {chain}: batch {i} before it on the same lane failed"),
+            ),
+        }
+    }
+
+    fn on_chain(mut self, chain: &str) -> Self {
+        self.message = format!("{chain}: {}", self.message);
+        self
+    }
+
+    fn from_account(e: &AccountError) -> Self {
+        match e {
+            AccountError::Refused { reason, policy, .. } => {
+                let message = match policy {
+                    Some(p) => format!("refused by the {p} policy: {reason}"),
+                    None => format!("refused: {reason}"),
+                };
+                Self::new(ErrorKind::Policy, "policy-refused", message).with_policy(*policy)
+            }
+            AccountError::KeyRevoked { .. } => {
+                Self::new(ErrorKind::Policy, "key-revoked", e.to_string())
+                    .with_hint("ask the account owner for a new session key")
+            }
+            AccountError::Rpc(r) => Self::from_rpc(r),
+            AccountError::ReceiptTimeout { .. } => {
+                Self::new(ErrorKind::Network, "receipt-timeout", e.to_string())
+                    .with_hint("the operation may still land; look it up by its hash")
+            }
+            AccountError::Execution(_) | AccountError::OutOfRange(_) => {
+                Self::new(ErrorKind::Usage, "invalid-calls", e.to_string())
+            }
+            other => Self::new(ErrorKind::Other, "account", other.to_string()),
+        }
+    }
+
+    fn from_rpc(e: &RpcError) -> Self {
+        let code = match e {
+            RpcError::Unreachable { .. } => "unreachable",
+            RpcError::Timeout { .. } => "timeout",
+            RpcError::Http { .. } => "http",
+            RpcError::Rpc(_) => "rpc",
+            _ => "bad-answer",
+        };
+        Self::new(ErrorKind::Network, code, e.to_string())
     }
 
     /// A command line clap rejected.
@@ -124,6 +213,57 @@ impl CliError {
     /// Whether stdout's reader went away (`namera … | head`).
     pub(crate) const fn is_broken_pipe(&self) -> bool {
         self.broken_pipe
+    }
+}
+
+impl From<RpcError> for CliError {
+    fn from(e: RpcError) -> Self {
+        Self::from_rpc(&e)
+    }
+}
+
+impl From<AccountError> for CliError {
+    fn from(e: AccountError) -> Self {
+        Self::from_account(&e)
+    }
+}
+
+impl From<namera::kernel::ExecutionError> for CliError {
+    fn from(e: namera::kernel::ExecutionError) -> Self {
+        Self::new(ErrorKind::Usage, "invalid-calls", e.to_string())
+    }
+}
+
+impl From<IssueError> for CliError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Rpc { source, chain_id } => {
+                Self::from_rpc(&source).on_chain(&format!("chain {chain_id}"))
+            }
+            other => Self::new(ErrorKind::Usage, "approval", other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        let message = e.to_string();
+        let (kind, code) = match &e {
+            StoreError::NotFound { .. } => (ErrorKind::NotFound, "not-found"),
+            StoreError::AliasTaken { .. } => (ErrorKind::Usage, "alias-taken"),
+            _ => (ErrorKind::Other, "storage"),
+        };
+        Self::new(kind, code, message)
+    }
+}
+
+impl From<KeystoreError> for CliError {
+    fn from(e: KeystoreError) -> Self {
+        let message = e.to_string();
+        match e {
+            KeystoreError::WrongPassword => Self::new(ErrorKind::Auth, "wrong-password", message),
+            _ => Self::new(ErrorKind::Usage, "invalid-keystore", message),
+        }
     }
 }
 

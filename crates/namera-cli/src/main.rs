@@ -8,16 +8,28 @@
 //! Exit codes (a project-wide contract): 0 ok, 2 bad input or usage, 3 not found, 4 auth,
 //! 5 network or chain, 6 refused by policy, 1 anything else.
 
+// The policy JSON Schema is one large `json_schema!` literal.
+#![recursion_limit = "512"]
+
 mod cmd;
+mod config;
+mod context;
 mod error;
 mod opts;
 mod output;
+mod params;
+mod policy_input;
+mod prompt;
+mod secret;
+mod values;
+mod wallet;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::{
+    context::Context,
     error::CliError,
     opts::Cli,
     output::{OutputFormat, Shell},
@@ -29,13 +41,20 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let shell = Shell::new(cli.output);
-    match cli.command.run(&shell) {
+    let ctx = match Context::new(shell, cli.params) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            Shell::new(cli.output).error(&e);
+            return ExitCode::from(e.kind().exit_code());
+        }
+    };
+    match cli.command.run(&ctx) {
         Ok(()) => ExitCode::SUCCESS,
         // `namera … | head` closing the pipe early is the reader's choice, not a failure
         // (ripgrep does the same).
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            shell.error(&e);
+            ctx.shell().error(&e);
             ExitCode::from(e.kind().exit_code())
         }
     }

@@ -14,6 +14,18 @@ use serde::Serialize;
 
 use crate::error::CliError;
 
+/// A spinner that disappears when dropped.
+#[derive(Debug)]
+pub(crate) struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// How results and errors are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum OutputFormat {
@@ -60,13 +72,96 @@ impl OutputFormat {
 pub(crate) struct Shell {
     format: OutputFormat,
     progress: bool,
+    interactive: bool,
+    colour: bool,
+    colour_out: bool,
+}
+
+/// What a painted word means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Paint {
+    /// Landed, passes.
+    Good,
+    /// Refused, failed.
+    Bad,
+    /// Take care.
+    Warn,
 }
 
 impl Shell {
     /// A shell writing in `format`. Progress is shown only to a person watching a
     /// terminal: never in JSON modes, never into a file or pipe.
     pub(crate) fn new(format: OutputFormat) -> Self {
-        Self { format, progress: !format.is_machine() && io::stderr().is_terminal() }
+        let progress = !format.is_machine() && io::stderr().is_terminal();
+        // Colour only for a person at a terminal, and never against NO_COLOR
+        // (https://no-color.org).
+        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let colour = progress && !no_colour;
+        let colour_out = !format.is_machine() && io::stdout().is_terminal() && !no_colour;
+        Self {
+            format,
+            progress,
+            interactive: progress && io::stdin().is_terminal(),
+            colour,
+            colour_out,
+        }
+    }
+
+    /// `text` for stderr: in colour when a person is watching, as is otherwise.
+    pub(crate) fn paint(&self, paint: Paint, text: &str) -> String {
+        Self::painted(self.colour, paint, text)
+    }
+
+    /// `text` for stdout: in colour when stdout is a terminal.
+    pub(crate) fn paint_out(&self, paint: Paint, text: &str) -> String {
+        Self::painted(self.colour_out, paint, text)
+    }
+
+    fn painted(on: bool, paint: Paint, text: &str) -> String {
+        if !on {
+            return text.to_owned();
+        }
+        let code = match paint {
+            Paint::Good => "32",
+            Paint::Bad => "1;31",
+            Paint::Warn => "33",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    /// Whether a person can be asked: a terminal on stdin and stderr, and not a JSON mode.
+    /// Agents and scripts never see a prompt; missing input is an error for them.
+    pub(crate) const fn interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// The output format.
+    pub(crate) const fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// A warning on stderr, in every format (a JSON reader ignores stderr lines it does
+    /// not expect; a person must see it).
+    pub(crate) fn warn(&self, message: &str) {
+        let mut err = io::stderr().lock();
+        let _ = match self.format {
+            OutputFormat::Pretty => {
+                writeln!(err, "{} {message}", self.paint(Paint::Warn, "warning:"))
+            }
+            OutputFormat::Json | OutputFormat::Ndjson => {
+                writeln!(err, "{}", serde_json::json!({ "warning": message }))
+            }
+        };
+    }
+
+    /// A spinner on stderr while waiting for a chain, shown only where progress is.
+    pub(crate) fn spinner(&self, message: impl Into<String>) -> Spinner {
+        if !self.progress {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner().with_message(message.into());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Spinner(Some(bar))
     }
 
     /// A progress note on stderr (see [`Shell::new`] for when it shows).
@@ -96,6 +191,23 @@ impl Shell {
         written.and_then(|()| out.flush()).map_err(CliError::stdout)
     }
 
+    /// Writes a list: a JSON array, one NDJSON line per item, or `pretty`'s text.
+    pub(crate) fn emit_list<T: Serialize>(
+        &self,
+        items: &[T],
+        pretty: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), CliError> {
+        if self.format != OutputFormat::Ndjson {
+            return self.emit(&items, pretty);
+        }
+        let mut out = io::stdout().lock();
+        let written = items.iter().try_for_each(|item| {
+            serde_json::to_writer(&mut out, item).map_err(io::Error::from)?;
+            writeln!(out)
+        });
+        written.and_then(|()| out.flush()).map_err(CliError::stdout)
+    }
+
     /// Reports `error` on stderr: a JSON envelope in the JSON modes, else `error: …` with
     /// `hint: …` lines.
     pub(crate) fn error(&self, error: &CliError) {
@@ -103,7 +215,8 @@ impl Shell {
         // If stderr itself is gone there is nobody left to tell.
         let _ = match self.format {
             OutputFormat::Pretty => {
-                let mut text = format!("error: {}\n", error.message());
+                let mut text =
+                    format!("{} {}\n", self.paint(Paint::Bad, "error:"), error.message());
                 for hint in error.hint().into_iter().flat_map(str::lines) {
                     text.push_str(&format!("hint: {hint}\n"));
                 }

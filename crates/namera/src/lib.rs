@@ -3,6 +3,7 @@
 //! An owner key creates the account; session keys act on it within policies the chain
 //! enforces. This crate is the protocol core ([`kernel`], [`policy`], [`permission`],
 //! [`session_key`]): pure encodings, byte-identical with ZeroDev's TypeScript SDK.
+//! With the `passkey` feature, `passkey` adds WebAuthn (P-256) owners and session keys.
 
 #[cfg(feature = "client")]
 pub mod account;
@@ -12,6 +13,8 @@ pub mod chain;
 pub mod kernel;
 #[cfg(feature = "client")]
 pub mod node;
+#[cfg(feature = "passkey")]
+pub mod passkey;
 pub mod permission;
 pub mod policy;
 #[cfg(feature = "client")]

@@ -6,41 +6,55 @@
 use std::io::Write;
 
 use clap::{Args, Subcommand};
-use namera_devnet::{DevnetConfig, DevnetState, DownReport, Status};
-use serde::Serialize;
+use namera_devnet::{DevnetConfig, DevnetState, DownReport, Status as DevnetStatus};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use crate::{error::CliError, output::Shell};
+use crate::{
+    context::Context,
+    error::CliError,
+    output::Shell,
+    params::{CommandInput, help_example},
+};
 
 /// The `devnet` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum DevnetCommand {
     /// Start a devnet, or reuse it if it already runs; prints its URLs, chain id and PIDs.
-    Up(Select),
+    #[command(after_help = help_example::<Up>())]
+    Up(Up),
     /// Stop a devnet: only the processes it started.
-    Down(Select),
+    #[command(after_help = help_example::<Down>())]
+    Down(Down),
     /// Which canonical contracts have code, and whether anvil and Alto run (exit 3 when no
     /// devnet by that name is running).
-    Status(Select),
+    #[command(after_help = help_example::<Status>())]
+    Status(Status),
     /// `LOCAL_RPC_URL=…` and `LOCAL_BUNDLER_URL=…` lines, for `eval` or an env file.
-    Env(Select),
+    #[command(after_help = help_example::<Env>())]
+    Env(Env),
 }
 
 /// Which devnet: by name, or by chain id (whose default name is `chain-<id>`).
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct Select {
-    /// The chain id anvil reports; also names the devnet `chain-<id>` unless `--name` is given.
-    #[arg(long, value_name = "N", default_value_t = namera_devnet::DEFAULT_CHAIN_ID,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    chain_id: u64,
+    /// The chain id anvil reports (default 31337); also names the devnet `chain-<id>`
+    /// unless `name` is given.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    chain_id: Option<u64>,
     /// The devnet's name (letters, digits, '-', '_', '.'); devnets with different names run
     /// side by side.
     #[arg(long, value_name = "NAME")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
 }
 
 impl Select {
     fn config(&self) -> DevnetConfig {
-        let config = DevnetConfig::new().chain_id(self.chain_id);
+        let config =
+            DevnetConfig::new().chain_id(self.chain_id.unwrap_or(namera_devnet::DEFAULT_CHAIN_ID));
         match &self.name {
             Some(name) => config.named(name),
             None => config,
@@ -48,14 +62,37 @@ impl Select {
     }
 }
 
+macro_rules! devnet_input {
+    ($ty:ident, $name:literal) => {
+        #[doc = concat!("`", $name, "`.")]
+        #[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+        pub(crate) struct $ty {
+            #[command(flatten)]
+            #[serde(flatten)]
+            select: Select,
+        }
+
+        impl CommandInput for $ty {
+            const NAME: &'static str = $name;
+            const EXAMPLE: &'static str = r#"{"chain_id":31337}"#;
+        }
+    };
+}
+
+devnet_input!(Up, "devnet.up");
+devnet_input!(Down, "devnet.down");
+devnet_input!(Status, "devnet.status");
+devnet_input!(Env, "devnet.env");
+
 impl DevnetCommand {
     /// Runs the subcommand.
-    pub(crate) fn run(self, shell: &Shell) -> Result<(), CliError> {
+    pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
+        let shell = ctx.shell();
         match self {
-            Self::Up(select) => up(shell, &select.config()),
-            Self::Down(select) => down(shell, &select.config()),
-            Self::Status(select) => status(shell, &select.config()),
-            Self::Env(select) => env(shell, &select.config()),
+            Self::Up(a) => up(shell, &ctx.input(&a)?.select.config()),
+            Self::Down(a) => down(shell, &ctx.input(&a)?.select.config()),
+            Self::Status(a) => status(shell, &ctx.input(&a)?.select.config()),
+            Self::Env(a) => env(shell, &ctx.input(&a)?.select.config()),
         }
     }
 }
@@ -131,7 +168,7 @@ fn status(shell: &Shell, config: &DevnetConfig) -> Result<(), CliError> {
     shell.emit(&status, |out| write_status(out, &status))
 }
 
-fn write_status(out: &mut dyn Write, s: &Status) -> std::io::Result<()> {
+fn write_status(out: &mut dyn Write, s: &DevnetStatus) -> std::io::Result<()> {
     let running = |up: bool| if up { "running" } else { "NOT running" };
     writeln!(out, "devnet {} (chain id {})", s.name, s.chain_id)?;
     writeln!(out, "  rpc      {}  anvil {}", s.rpc_url, running(s.anvil_running))?;

@@ -4,6 +4,8 @@ mod deploy;
 mod explain;
 mod lanes;
 mod multi_chain;
+mod passkey;
+mod passkey_browser;
 mod policies;
 mod session_key;
 mod webauthn;

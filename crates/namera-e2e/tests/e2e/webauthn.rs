@@ -15,10 +15,14 @@ use std::fmt::Write as _;
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, address, hex, uint};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue, sol};
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use namera::rpc::{RpcClient, RpcError};
+use namera::{
+    passkey::{
+        Assertion, FLAG_BE, FLAG_BS, FLAG_UP, FLAG_UV, P256Verifier, PasskeyError, PasskeySigner,
+        SoftwarePasskey, WebAuthnSignature, challenge_text,
+    },
+    rpc::{RpcClient, RpcError},
+};
 use namera_e2e::{endpoints, ether, random_address, set_balance};
-use p256::ecdsa::{Signature, SigningKey, signature::hazmat::PrehashSigner};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -69,60 +73,8 @@ const ERC1271_REJECT: [u8; 4] = [0xff, 0xff, 0xff, 0xff];
 /// The P-256 group order n.
 const P256_N: U256 = uint!(0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551_U256);
 
-/// authenticatorData flag: user present.
-const FLAG_UP: u8 = 0x01;
-/// authenticatorData flag: user verified.
-const FLAG_UV: u8 = 0x04;
-/// authenticatorData flag: backup eligible.
-const FLAG_BE: u8 = 0x08;
-/// authenticatorData flag: backed up.
-const FLAG_BS: u8 = 0x10;
-
-/// Where `"type":"webauthn.get"` starts in the clientDataJSON built here (after `{`).
-const RESPONSE_TYPE_LOCATION: u64 = 1;
-
 // ---------------------------------------------------------------------------------------
-// WebAuthn encoding, self-contained (the SDK's passkey module does not exist yet)
-
-/// A P-256 passkey and its public key as the plugins store it.
-struct Passkey {
-    key: SigningKey,
-    x: U256,
-    y: U256,
-    credential_id: Vec<u8>,
-}
-
-impl Passkey {
-    fn random() -> Self {
-        // 32 random bytes (alloy's getrandom feature is off here); retry the ~2^-32 chance
-        // that they are not a valid P-256 scalar.
-        let key = loop {
-            let bytes = random_b256();
-            if let Ok(key) = SigningKey::from_bytes(&bytes.0.into()) {
-                break key;
-            }
-        };
-        let point = key.verifying_key().to_encoded_point(false);
-        let x = U256::from_be_slice(point.x().expect("uncompressed point has x"));
-        let y = U256::from_be_slice(point.y().expect("uncompressed point has y"));
-        Self { key, x, y, credential_id: random_b256().to_vec() }
-    }
-
-    /// signerData / validator install data:
-    /// `abi.encode((uint256 x, uint256 y), bytes32 keccak256(credentialId))`.
-    fn key_data(&self) -> Vec<u8> {
-        ((self.x, self.y), alloy_primitives::keccak256(&self.credential_id)).abi_encode_params()
-    }
-
-    /// An ECDSA signature of the 32-byte `message` (signed as is, no further hashing),
-    /// `s` normalised to the lower half of the group order.
-    fn sign_low_s(&self, message: B256) -> (U256, U256) {
-        let signature: Signature = self.key.sign_prehash(message.as_slice()).expect("sign");
-        let signature = signature.normalize_s().unwrap_or(signature);
-        let bytes = signature.to_bytes();
-        (U256::from_be_slice(&bytes[..32]), U256::from_be_slice(&bytes[32..]))
-    }
-}
+// Assertions: the SDK signs and encodes; the test only chooses the bytes to sign
 
 /// authenticatorData: `rpIdHash (32) ‖ flags (1) ‖ signCount (4, big endian)`.
 fn authenticator_data(flags: u8) -> Vec<u8> {
@@ -130,11 +82,6 @@ fn authenticator_data(flags: u8) -> Vec<u8> {
     data.push(flags);
     data.extend_from_slice(&7u32.to_be_bytes());
     data
-}
-
-/// The WebAuthn challenge for a 32-byte hash: base64url without padding.
-fn challenge(hash: B256) -> String {
-    URL_SAFE_NO_PAD.encode(hash)
 }
 
 /// clientDataJSON of an assertion of type `kind` whose challenge text is `challenge`, laid out
@@ -145,69 +92,42 @@ fn client_data_json(kind: &str, challenge: &str) -> String {
     )
 }
 
-/// The message a passkey signs: `sha256(authenticatorData ‖ sha256(clientDataJSON))`.
-fn webauthn_message(authenticator_data: &[u8], client_data_json: &str) -> B256 {
-    let mut preimage = authenticator_data.to_vec();
-    preimage.extend_from_slice(&Sha256::digest(client_data_json.as_bytes()));
-    B256::from_slice(&Sha256::digest(&preimage))
+/// A correctly built and signed assertion over `hash` by `passkey`, encoded by the SDK.
+fn sign(passkey: &SoftwarePasskey, hash: B256) -> WebAuthnSignature {
+    sign_parts(
+        passkey,
+        authenticator_data(FLAG_UP | FLAG_UV),
+        client_data_json("webauthn.get", &challenge_text(hash)),
+    )
 }
 
-/// One WebAuthn assertion as the plugins decode it.
-#[derive(Clone)]
-struct Assertion {
+/// The passkey's signature over exactly these bytes, encoded by the SDK. For a clientDataJSON
+/// without `"type":"webauthn.get"` (which the SDK refuses to encode), the type location is
+/// the one a `webauthn.get` JSON of this layout would have: byte 1.
+fn sign_parts(
+    passkey: &SoftwarePasskey,
     authenticator_data: Vec<u8>,
-    client_data_json: String,
-    response_type_location: U256,
-    r: U256,
-    s: U256,
-    use_precompiled: bool,
+    json: String,
+) -> WebAuthnSignature {
+    let assertion = passkey.assertion_over(authenticator_data, json).expect("sign");
+    match WebAuthnSignature::from_assertion(&assertion, P256Verifier::Precompile) {
+        Ok(sig) => sig,
+        Err(PasskeyError::NotAnAssertion { .. }) => {
+            // Only the DER scalars are wanted from the encoder here.
+            let as_get = Assertion {
+                client_data_json: client_data_json("webauthn.get", ""),
+                ..assertion.clone()
+            };
+            let sig = WebAuthnSignature::from_assertion(&as_get, P256Verifier::Precompile)
+                .expect("encodes");
+            WebAuthnSignature { client_data_json: assertion.client_data_json, ..sig }
+        }
+        Err(e) => panic!("encoding: {e}"),
+    }
 }
 
-impl Assertion {
-    /// A correctly built and signed assertion over `hash` by `passkey`.
-    fn sign(passkey: &Passkey, hash: B256) -> Self {
-        Self::sign_parts(
-            passkey,
-            authenticator_data(FLAG_UP | FLAG_UV),
-            client_data_json("webauthn.get", &challenge(hash)),
-        )
-    }
-
-    /// Sign the given authenticatorData and clientDataJSON as they are.
-    fn sign_parts(
-        passkey: &Passkey,
-        authenticator_data: Vec<u8>,
-        client_data_json: String,
-    ) -> Self {
-        let (r, s) = passkey.sign_low_s(webauthn_message(&authenticator_data, &client_data_json));
-        Self {
-            authenticator_data,
-            client_data_json,
-            response_type_location: U256::from(RESPONSE_TYPE_LOCATION),
-            r,
-            s,
-            use_precompiled: true,
-        }
-    }
-
-    fn message(&self) -> B256 {
-        webauthn_message(&self.authenticator_data, &self.client_data_json)
-    }
-
-    /// `abi.encode(bytes authenticatorData, string clientDataJSON, uint256 responseTypeLocation,
-    /// uint256 r, uint256 s, bool usePrecompiled)`.
-    fn encode(&self) -> Bytes {
-        (
-            Bytes::copy_from_slice(&self.authenticator_data),
-            self.client_data_json.clone(),
-            self.response_type_location,
-            self.r,
-            self.s,
-            self.use_precompiled,
-        )
-            .abi_encode_params()
-            .into()
-    }
+fn random_passkey() -> SoftwarePasskey {
+    SoftwarePasskey::generate("namera.test").expect("passkey")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -216,7 +136,7 @@ impl Assertion {
 /// One assertion and what the plugins must answer.
 struct Case {
     name: &'static str,
-    assertion: Assertion,
+    assertion: WebAuthnSignature,
     /// The plugin accepts it.
     accepted: bool,
     /// The P-256 precompile accepts `(message, r, s)` under the installed key: true for every
@@ -225,30 +145,29 @@ struct Case {
 }
 
 /// The cases for `hash` signed for `passkey` (the installed key); `stranger` is another key.
-fn cases(passkey: &Passkey, stranger: &Passkey, hash: B256) -> Vec<Case> {
-    let good = Assertion::sign(passkey, hash);
+fn cases(passkey: &SoftwarePasskey, stranger: &SoftwarePasskey, hash: B256) -> Vec<Case> {
+    let good = sign(passkey, hash);
     let with_flags = |flags: u8| {
-        Assertion::sign_parts(
+        sign_parts(
             passkey,
             authenticator_data(flags),
-            client_data_json("webauthn.get", &challenge(hash)),
+            client_data_json("webauthn.get", &challenge_text(hash)),
         )
     };
-    let with_json =
-        |json: String| Assertion::sign_parts(passkey, authenticator_data(FLAG_UP | FLAG_UV), json);
+    let with_json = |json: String| sign_parts(passkey, authenticator_data(FLAG_UP | FLAG_UV), json);
     let case = |name, assertion, accepted| Case { name, assertion, accepted, curve_valid: true };
 
-    let high_s = Assertion { s: P256_N - good.s, ..good.clone() };
+    let high_s = WebAuthnSignature { s: P256_N - good.s, ..good.clone() };
     assert!(high_s.s > P256_N >> 1, "the flipped s is high");
     let other_hash = random_b256();
     assert_ne!(other_hash, hash);
-    let padded = format!("{}=", challenge(hash));
+    let padded = format!("{}=", challenge_text(hash));
     // "webauthn.create" is 3 bytes longer than "webauthn.get": the challenge also moves off
     // byte 23, so two checks refuse it.
-    let create = client_data_json("webauthn.create", &challenge(hash));
+    let create = client_data_json("webauthn.create", &challenge_text(hash));
     // Same length as "webauthn.get", so the challenge still starts at byte 23 and the type
     // is the only defect.
-    let same_length_type = client_data_json("webauthn.pay", &challenge(hash));
+    let same_length_type = client_data_json("webauthn.pay", &challenge_text(hash));
     let create_location = create.find(r#""type":"webauthn.get""#);
     assert_eq!(create_location, None, "no get type anywhere in the create JSON");
 
@@ -261,7 +180,7 @@ fn cases(passkey: &Passkey, stranger: &Passkey, hash: B256) -> Vec<Case> {
         ),
         case(
             "challenge of another hash",
-            with_json(client_data_json("webauthn.get", &challenge(other_hash))),
+            with_json(client_data_json("webauthn.get", &challenge_text(other_hash))),
             false,
         ),
         case(
@@ -275,29 +194,29 @@ fn cases(passkey: &Passkey, stranger: &Passkey, hash: B256) -> Vec<Case> {
         case("BS without BE", with_flags(FLAG_UP | FLAG_UV | FLAG_BS), false),
         case(
             "responseTypeLocation 0",
-            Assertion { response_type_location: U256::ZERO, ..good.clone() },
+            WebAuthnSignature { response_type_location: U256::ZERO, ..good.clone() },
             false,
         ),
         case(
             "responseTypeLocation 2",
-            Assertion { response_type_location: U256::from(2), ..good.clone() },
+            WebAuthnSignature { response_type_location: U256::from(2), ..good.clone() },
             false,
         ),
         case(
             "responseTypeLocation 2^256-1 (gas-estimation dummy)",
-            Assertion { response_type_location: U256::MAX, ..good.clone() },
+            WebAuthnSignature { response_type_location: U256::MAX, ..good.clone() },
             false,
         ),
         case("type webauthn.create", with_json(create), false),
         case("type webauthn.pay (same length)", with_json(same_length_type), false),
         case(
             "usePrecompiled = false (no Daimo verifier on the devnet)",
-            Assertion { use_precompiled: false, ..good.clone() },
+            WebAuthnSignature { use_precompiled: false, ..good.clone() },
             false,
         ),
         Case {
             name: "signed by a different key",
-            assertion: Assertion::sign(stranger, hash),
+            assertion: sign(stranger, hash),
             accepted: false,
             curve_valid: false,
         },
@@ -400,21 +319,27 @@ impl Answers {
 /// whose answer differs from the expected one.
 fn run_cases(
     rpc: &RpcClient,
-    passkey: &Passkey,
-    stranger: &Passkey,
+    passkey: &SoftwarePasskey,
+    stranger: &SoftwarePasskey,
     hash: B256,
     ask: impl Fn(B256, Bytes) -> Answers,
 ) {
     let cases = cases(passkey, stranger, hash);
+    let key = passkey.credential().key();
     let mut mismatches = String::new();
     for case in &cases {
         let a = &case.assertion;
-        let curve = precompile_accepts(rpc, a.message(), a.r, a.s, passkey.x, passkey.y);
+        let curve = precompile_accepts(rpc, a.message(), a.r, a.s, key.x, key.y);
         assert_eq!(curve, case.curve_valid, "{}: precompile verdict (precondition)", case.name);
         let got = ask(hash, a.encode());
         let want = Answers::expected(case.accepted);
         if got != want {
             let _ = writeln!(mismatches, "  {}: got {got:?}, want {want:?}", case.name);
+        }
+        // The SDK's check before sending agrees with the contract on every case.
+        let sdk = a.verify(hash, &key, P256Verifier::Precompile);
+        if sdk.is_ok() != case.accepted {
+            let _ = writeln!(mismatches, "  {}: SDK says {sdk:?}", case.name);
         }
     }
     assert!(mismatches.is_empty(), "cases with the wrong answer:\n{mismatches}");
@@ -422,49 +347,6 @@ fn run_cases(
 
 // ---------------------------------------------------------------------------------------
 // Tests
-
-#[test]
-fn encoding_helpers_follow_the_webauthn_layout() {
-    let hash = B256::repeat_byte(0xab);
-    let json = client_data_json("webauthn.get", &challenge(hash));
-    assert!(json.starts_with(r#"{"type":"webauthn.get","challenge":""#), "{json}");
-    assert_eq!(json.find(r#""challenge":""#), Some(23), "challenge at byte 23");
-    assert_eq!(json.find(r#""type":"webauthn.get""#), Some(RESPONSE_TYPE_LOCATION as usize));
-    // 0xab repeated: 101010 111010 101110 101011 … → "q6ur" per 3 bytes, last 2 bytes "q6s".
-    assert_eq!(challenge(hash), format!("{}q6s", "q6ur".repeat(10)));
-    assert_eq!(challenge(hash).len(), 43, "32 bytes, no padding");
-
-    let data = authenticator_data(FLAG_UP | FLAG_UV);
-    assert_eq!(data.len(), 37);
-    assert_eq!(data[32], 0x05);
-    assert_eq!(data[33..], [0, 0, 0, 7]);
-
-    let passkey = Passkey::random();
-    let a = Assertion::sign(&passkey, hash);
-    assert!(a.s <= P256_N >> 1, "low s");
-    let encoded = a.encode();
-    // Six head words: offset(authData) = 0xc0, offset(json), location, r, s, bool.
-    assert_eq!(U256::from_be_slice(&encoded[..32]), U256::from(0xc0));
-    assert_eq!(U256::from_be_slice(&encoded[64..96]), U256::from(RESPONSE_TYPE_LOCATION));
-    assert_eq!(U256::from_be_slice(&encoded[96..128]), a.r);
-    assert_eq!(U256::from_be_slice(&encoded[128..160]), a.s);
-    assert_eq!(U256::from_be_slice(&encoded[160..192]), U256::from(1));
-    // The signature verifies in Rust over the WebAuthn message.
-    use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    let mut rs = [0u8; 64];
-    rs[..32].copy_from_slice(&a.r.to_be_bytes::<32>());
-    rs[32..].copy_from_slice(&a.s.to_be_bytes::<32>());
-    let signature = Signature::from_slice(&rs).expect("r, s in range");
-    passkey
-        .key
-        .verifying_key()
-        .verify_prehash(a.message().as_slice(), &signature)
-        .expect("verifies");
-    let expected = webauthn_message(&a.authenticator_data, &a.client_data_json);
-    let mut manual = a.authenticator_data.clone();
-    manual.extend_from_slice(&Sha256::digest(json.as_bytes()));
-    assert_eq!(expected, B256::from_slice(&Sha256::digest(&manual)));
-}
 
 #[test]
 fn webauthn_validator_accepts_only_a_correct_assertion() {
@@ -481,15 +363,15 @@ fn webauthn_validator_accepts_only_a_correct_assertion() {
             .is_empty(),
         "no Daimo verifier on the devnet"
     );
-    let passkey = Passkey::random();
-    let stranger = Passkey::random();
+    let passkey = random_passkey();
+    let stranger = random_passkey();
     let account = impersonated_account(&rpc);
 
     let installed = |who| {
         call_as(&rpc, who, WEBAUTHN_VALIDATOR, &IWebAuthnValidator::isInitializedCall { account })
     };
     assert!(!installed(account), "not installed before onInstall");
-    let install = IWebAuthnValidator::onInstallCall { data: passkey.key_data().into() };
+    let install = IWebAuthnValidator::onInstallCall { data: passkey.credential().key().data() };
     transact(&rpc, account, WEBAUTHN_VALIDATOR, install.abi_encode());
     assert!(installed(account), "installed after onInstall");
     let stored = call_as(
@@ -498,7 +380,11 @@ fn webauthn_validator_accepts_only_a_correct_assertion() {
         WEBAUTHN_VALIDATOR,
         &IWebAuthnValidator::webAuthnValidatorStorageCall { account },
     );
-    assert_eq!((stored.pubKeyX, stored.pubKeyY), (passkey.x, passkey.y), "stored key");
+    assert_eq!(
+        (stored.pubKeyX, stored.pubKeyY),
+        (passkey.credential().x, passkey.credential().y),
+        "stored key"
+    );
     // A second install is refused (AlreadyInitialized).
     let again = namera_devnet::anvil::transact(
         &rpc,
@@ -534,7 +420,7 @@ fn webauthn_validator_accepts_only_a_correct_assertion() {
     run_cases(&rpc, &passkey, &stranger, hash, |hash, sig| ask_as(account, hash, sig));
 
     // The key is per account: the same correct assertion, asked by another account.
-    let good = Assertion::sign(&passkey, hash).encode();
+    let good = sign(&passkey, hash).encode();
     assert_eq!(ask_as(account, hash, good.clone()), Answers::expected(true));
     assert_eq!(ask_as(random_address(), hash, good), Answers::expected(false), "other account");
 }
@@ -546,8 +432,8 @@ fn webauthn_signer_accepts_only_a_correct_assertion() {
         !rpc.call::<Bytes>("eth_getCode", json!([WEBAUTHN_SIGNER, "latest"])).unwrap().is_empty(),
         "signer deployed at its canonical address"
     );
-    let passkey = Passkey::random();
-    let stranger = Passkey::random();
+    let passkey = random_passkey();
+    let stranger = random_passkey();
     let account = impersonated_account(&rpc);
     // Kernel hands the signer bytes32(bytes4 permissionId) ‖ signerData.
     let id = B256::from(hex!("c0ffee0100000000000000000000000000000000000000000000000000000000"));
@@ -558,7 +444,7 @@ fn webauthn_signer_accepts_only_a_correct_assertion() {
         || call_as(&rpc, account, WEBAUTHN_SIGNER, &IWebAuthnSigner::isInitializedCall { account });
     assert!(!installed(), "not installed before onInstall");
     let mut data = id.to_vec();
-    data.extend_from_slice(&passkey.key_data());
+    data.extend_from_slice(&passkey.credential().key().data());
     let install = IWebAuthnSigner::onInstallCall { data: data.into() };
     transact(&rpc, account, WEBAUTHN_SIGNER, install.abi_encode());
     assert!(installed(), "installed after onInstall");
@@ -568,7 +454,11 @@ fn webauthn_signer_accepts_only_a_correct_assertion() {
         WEBAUTHN_SIGNER,
         &IWebAuthnSigner::webAuthnSignerStorageCall { id, account },
     );
-    assert_eq!((stored.pubKeyX, stored.pubKeyY), (passkey.x, passkey.y), "stored key");
+    assert_eq!(
+        (stored.pubKeyX, stored.pubKeyY),
+        (passkey.credential().x, passkey.credential().y),
+        "stored key"
+    );
 
     let ask_as = |who: Address, id: B256, hash: B256, sig: Bytes| Answers {
         erc1271: call_as(
@@ -597,8 +487,60 @@ fn webauthn_signer_accepts_only_a_correct_assertion() {
     run_cases(&rpc, &passkey, &stranger, hash, |hash, sig| ask_as(account, id, hash, sig));
 
     // The key is per (permission id, account).
-    let good = Assertion::sign(&passkey, hash).encode();
+    let good = sign(&passkey, hash).encode();
     assert_eq!(ask_as(account, id, hash, good.clone()), Answers::expected(true));
     assert_eq!(ask_as(account, other_id, hash, good.clone()), Answers::expected(false), "other id");
     assert_eq!(ask_as(random_address(), id, hash, good), Answers::expected(false), "other account");
+}
+
+/// The WebAuthnSigner with one key installed for a fresh account under a fixed permission
+/// id, asked both ways (ERC-1271 and UserOperation) about signatures.
+pub(crate) struct SignerUnderTest {
+    rpc: RpcClient,
+    account: Address,
+    id: B256,
+}
+
+impl SignerUnderTest {
+    /// Install `key_data` (`abi.encode((x, y), keccak256(credentialId))`).
+    pub(crate) fn install(key_data: &[u8]) -> Self {
+        let rpc = rpc();
+        let account = impersonated_account(&rpc);
+        let id =
+            B256::from(hex!("5eed000100000000000000000000000000000000000000000000000000000000"));
+        let mut data = id.to_vec();
+        data.extend_from_slice(key_data);
+        let install = IWebAuthnSigner::onInstallCall { data: data.into() };
+        transact(&rpc, account, WEBAUTHN_SIGNER, install.abi_encode());
+        Self { rpc, account, id }
+    }
+
+    /// Whether the signer accepts `sig` for `hash`; both paths must give the same verdict.
+    pub(crate) fn accepts(&self, hash: B256, sig: Bytes) -> bool {
+        let erc1271 = call_as(
+            &self.rpc,
+            self.account,
+            WEBAUTHN_SIGNER,
+            &IWebAuthnSigner::checkSignatureCall {
+                id: self.id,
+                sender: random_address(),
+                hash,
+                sig: sig.clone(),
+            },
+        );
+        let validation_data = call_as(
+            &self.rpc,
+            self.account,
+            WEBAUTHN_SIGNER,
+            &IWebAuthnSigner::checkUserOpSignatureCall {
+                id: self.id,
+                userOp: user_operation(self.account, sig),
+                userOpHash: hash,
+            },
+        );
+        let answers = Answers { erc1271, validation_data };
+        let accepted = answers == Answers::expected(true);
+        assert!(accepted || answers == Answers::expected(false), "mixed answers {answers:?}");
+        accepted
+    }
 }

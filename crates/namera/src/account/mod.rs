@@ -17,7 +17,9 @@ use std::{
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 
-pub use signer::{OperationSigner, OwnerSigner, STUB_ECDSA_SIGNATURE, SessionKeySigner};
+pub use signer::{
+    OperationSigner, OwnerSigner, STUB_ECDSA_SIGNATURE, SessionKey, SessionKeySigner,
+};
 
 use crate::{
     bundler::{BundlerClient, Fees, GasEstimate, PaymasterClient, UserOperationReceipt},
@@ -78,6 +80,11 @@ pub enum AccountError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(String),
+    /// The passkey's signature would not verify onchain (or the authenticator failed):
+    /// nothing was sent.
+    #[cfg(feature = "passkey")]
+    #[error("passkey: {0}")]
+    Passkey(#[from] crate::passkey::PasskeyError),
     /// The bundler refused the operation in validation: nothing was sent on chain.
     #[error("refused: {reason}")]
     Refused {
@@ -321,7 +328,7 @@ impl SmartAccount {
         mut op: UserOperation,
     ) -> Result<SentOperation, AccountError> {
         let hash = op.hash_v07(self.chain.chain_id);
-        op.signature = signer.sign(hash).map_err(AccountError::Sign)?;
+        op.signature = signer.sign_operation(hash)?;
         let (key, sequence) = NonceKey::split(op.nonce);
         let sent = self.chain.bundler.send(&op).map_err(|e| self.refusal(e, signer));
         match &sent {

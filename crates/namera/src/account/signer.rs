@@ -1,12 +1,18 @@
 //! Who signs a UserOperation: the owner through the root validator, or a session key
 //! through its permission (in enable mode on its first use).
 
-use alloy_primitives::{B256, Bytes, hex};
+use alloy_primitives::{Address, B256, Bytes, hex};
 use alloy_signer_local::PrivateKeySigner;
 
+use super::AccountError;
+#[cfg(feature = "passkey")]
+use crate::passkey::{P256Verifier, PasskeySigner};
 use crate::{
     kernel::{LaneKey, NonceKey, ValidationMode, sign::sign_hash_message},
-    permission::{EnableModeSignature, EnableRequest, Permission, permission_user_op_signature},
+    permission::{
+        EnableModeSignature, EnableRequest, Permission, PermissionSigner,
+        permission_user_op_signature,
+    },
 };
 
 /// A 65-byte ECDSA signature that parses but matches no key: validation fails without
@@ -23,6 +29,12 @@ pub trait OperationSigner: Send + Sync {
     fn stub_signature(&self) -> Bytes;
     /// Sign a UserOperation hash.
     fn sign(&self, user_op_hash: B256) -> Result<Bytes, String>;
+    /// Sign a UserOperation hash, with a typed error: what [`super::SmartAccount`] calls
+    /// before sending. Signers that check their signature first (passkeys) say here
+    /// precisely why they refuse; others keep the default, which wraps [`Self::sign`].
+    fn sign_operation(&self, user_op_hash: B256) -> Result<Bytes, AccountError> {
+        self.sign(user_op_hash).map_err(AccountError::Sign)
+    }
     /// Whether the next operation installs this signer's validation (enable mode): it must
     /// then land alone before others follow, or they would all try to install it.
     fn is_enabling(&self) -> bool {
@@ -81,6 +93,69 @@ impl OperationSigner for OwnerSigner {
     }
 }
 
+/// The secret side of a session key: what signs its operations.
+#[derive(Clone)]
+pub enum SessionKey {
+    /// A secp256k1 key (the ECDSASigner).
+    Ecdsa(PrivateKeySigner),
+    /// A passkey (the WebAuthnSigner); its signatures are checked before sending.
+    #[cfg(feature = "passkey")]
+    Passkey(std::sync::Arc<dyn PasskeySigner>),
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ecdsa(key) => f.debug_tuple("Ecdsa").field(&key.address()).finish(),
+            #[cfg(feature = "passkey")]
+            Self::Passkey(p) => f.debug_tuple("Passkey").field(p.credential()).finish(),
+        }
+    }
+}
+
+impl From<PrivateKeySigner> for SessionKey {
+    fn from(key: PrivateKeySigner) -> Self {
+        Self::Ecdsa(key)
+    }
+}
+
+impl SessionKey {
+    /// The permission signer this key is checked by.
+    pub fn permission_signer(&self) -> PermissionSigner {
+        match self {
+            Self::Ecdsa(key) => PermissionSigner::Ecdsa(key.address()),
+            #[cfg(feature = "passkey")]
+            Self::Passkey(p) => PermissionSigner::WebAuthn(p.credential().key()),
+        }
+    }
+
+    /// The signer's part of a stub signature (before the `0xff` prefix).
+    fn stub(&self, _verifier: Verifier) -> Bytes {
+        match self {
+            Self::Ecdsa(_) => Bytes::from_static(&STUB_ECDSA_SIGNATURE),
+            #[cfg(feature = "passkey")]
+            Self::Passkey(_) => crate::passkey::stub_signature(_verifier),
+        }
+    }
+
+    /// The signer's signature over a UserOperation hash (before the `0xff` prefix).
+    fn sign(&self, hash: B256, _verifier: Verifier) -> Result<Bytes, AccountError> {
+        match self {
+            Self::Ecdsa(key) => {
+                sign_hash_message(key, hash).map_err(|e| AccountError::Sign(e.to_string()))
+            }
+            #[cfg(feature = "passkey")]
+            Self::Passkey(p) => Ok(p.sign(hash, _verifier)?.encode()),
+        }
+    }
+}
+
+/// The P-256 verifier a passkey session key's signatures name (nothing without passkeys).
+#[cfg(feature = "passkey")]
+type Verifier = P256Verifier;
+#[cfg(not(feature = "passkey"))]
+type Verifier = ();
+
 /// A session key acting through its permission.
 ///
 /// With `enable` set, the operation installs the permission on its way (enable mode):
@@ -88,7 +163,8 @@ impl OperationSigner for OwnerSigner {
 /// already be installed.
 #[derive(Debug)]
 pub struct SessionKeySigner {
-    key: PrivateKeySigner,
+    key: SessionKey,
+    verifier: Verifier,
     permission: Permission,
     enable: Option<(EnableRequest, Bytes)>,
     /// Set once the enabling operation landed; later operations are plain.
@@ -97,25 +173,40 @@ pub struct SessionKeySigner {
 
 impl SessionKeySigner {
     /// A signer for an installed permission.
-    pub const fn installed(key: PrivateKeySigner, permission: Permission) -> Self {
-        Self { key, permission, enable: None, installed: std::sync::atomic::AtomicBool::new(true) }
+    pub fn installed(key: impl Into<SessionKey>, permission: Permission) -> Self {
+        Self {
+            key: key.into(),
+            verifier: Verifier::default(),
+            permission,
+            enable: None,
+            installed: std::sync::atomic::AtomicBool::new(true),
+        }
     }
 
     /// A signer that installs the permission with the owner's `enable_signature`, made
     /// with the account at `kernel_nonce`.
     pub fn enabling(
-        key: PrivateKeySigner,
+        key: impl Into<SessionKey>,
         permission: Permission,
         kernel_nonce: u32,
         enable_signature: Bytes,
     ) -> Self {
         let request = EnableRequest::for_permission(&permission, kernel_nonce);
         Self {
-            key,
+            key: key.into(),
+            verifier: Verifier::default(),
             permission,
             enable: Some((request, enable_signature)),
             installed: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The same signer on a chain whose P-256 verifier is `verifier` (passkey keys only;
+    /// the default is the precompile).
+    #[cfg(feature = "passkey")]
+    pub const fn with_verifier(mut self, verifier: P256Verifier) -> Self {
+        self.verifier = verifier;
+        self
     }
 
     /// The permission.
@@ -123,9 +214,18 @@ impl SessionKeySigner {
         &self.permission
     }
 
-    /// The session key's address.
-    pub fn address(&self) -> alloy_primitives::Address {
-        self.key.address()
+    /// The session key's address, for a secp256k1 key.
+    pub fn address(&self) -> Option<Address> {
+        match &self.key {
+            SessionKey::Ecdsa(key) => Some(key.address()),
+            #[cfg(feature = "passkey")]
+            SessionKey::Passkey(_) => None,
+        }
+    }
+
+    /// The key that signs.
+    pub const fn key(&self) -> &SessionKey {
+        &self.key
     }
 
     /// After the enabling operation landed: later operations are plain.
@@ -162,11 +262,15 @@ impl OperationSigner for SessionKeySigner {
     }
 
     fn stub_signature(&self) -> Bytes {
-        self.wrap(permission_user_op_signature(&STUB_ECDSA_SIGNATURE))
+        self.wrap(permission_user_op_signature(&self.key.stub(self.verifier)))
     }
 
     fn sign(&self, hash: B256) -> Result<Bytes, String> {
-        let sig = sign_hash_message(&self.key, hash).map_err(|e| e.to_string())?;
+        self.sign_operation(hash).map_err(|e| e.to_string())
+    }
+
+    fn sign_operation(&self, hash: B256) -> Result<Bytes, AccountError> {
+        let sig = self.key.sign(hash, self.verifier)?;
         Ok(self.wrap(permission_user_op_signature(&sig)))
     }
 

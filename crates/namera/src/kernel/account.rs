@@ -8,9 +8,9 @@ use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::SolCall;
 
 use super::{
-    KernelVersion,
+    KernelVersion, WebAuthnKey,
     abi::{IKernel, IKernelFactory, IMetaFactory},
-    addresses::{ECDSA_VALIDATOR, META_FACTORY, MULTI_CHAIN_ECDSA_VALIDATOR},
+    addresses::{ECDSA_VALIDATOR, META_FACTORY, MULTI_CHAIN_ECDSA_VALIDATOR, WEBAUTHN_VALIDATOR},
     validation::{ValidationId, ValidationType},
 };
 
@@ -36,6 +36,9 @@ pub enum RootValidator {
         /// The owner's address.
         owner: Address,
     },
+    /// A passkey (P-256, WebAuthn) owner through the WebAuthn validator. There is no
+    /// multi-chain WebAuthn validator: the owner approves a session key once per chain.
+    WebAuthn(WebAuthnKey),
 }
 
 impl RootValidator {
@@ -44,6 +47,7 @@ impl RootValidator {
         match self {
             Self::Ecdsa { .. } => ECDSA_VALIDATOR,
             Self::MultiChainEcdsa { .. } => MULTI_CHAIN_ECDSA_VALIDATOR,
+            Self::WebAuthn(_) => WEBAUTHN_VALIDATOR,
         }
     }
 
@@ -53,13 +57,23 @@ impl RootValidator {
             Self::Ecdsa { owner } | Self::MultiChainEcdsa { owner } => {
                 Bytes::copy_from_slice(owner.as_slice())
             }
+            Self::WebAuthn(key) => key.data(),
         }
     }
 
-    /// The owner address, for validators owned by a secp256k1 key.
-    pub const fn owner(&self) -> Address {
+    /// The owner address, for validators owned by a secp256k1 key (`None` for a passkey).
+    pub const fn owner(&self) -> Option<Address> {
         match self {
-            Self::Ecdsa { owner } | Self::MultiChainEcdsa { owner } => *owner,
+            Self::Ecdsa { owner } | Self::MultiChainEcdsa { owner } => Some(*owner),
+            Self::WebAuthn(_) => None,
+        }
+    }
+
+    /// The passkey, for a WebAuthn root.
+    pub const fn webauthn_key(&self) -> Option<&WebAuthnKey> {
+        match self {
+            Self::WebAuthn(key) => Some(key),
+            _ => None,
         }
     }
 
@@ -281,6 +295,11 @@ impl DecodedFactoryData {
         let init = IKernel::initializeCall::abi_decode(&self.init_data)
             .map_err(|e| InvalidFactoryData(format!("initialize: {e}")))?;
         let id = ValidationId::from(init.rootValidator);
+        if id.validator_address() == Some(WEBAUTHN_VALIDATOR) {
+            return WebAuthnKey::decode(&init.validatorData)
+                .map(RootValidator::WebAuthn)
+                .ok_or_else(|| InvalidFactoryData("validator data is not a WebAuthn key".into()));
+        }
         let owner = Address::try_from(init.validatorData.as_ref())
             .map_err(|_| InvalidFactoryData("validator data is not a 20-byte owner".into()))?;
         match id.validator_address() {

@@ -13,6 +13,7 @@ pub mod sign;
 mod user_op;
 mod validation;
 mod version;
+mod webauthn_key;
 
 pub use account::{
     AccountConfig, DecodedFactoryData, FactoryRoute, InvalidFactoryData, RootValidator,
@@ -23,3 +24,4 @@ pub use nonce::{LaneKey, NonceKey, ValidationMode};
 pub use user_op::{Paymaster, UnpackError, UserOperation};
 pub use validation::{PermissionId, ValidationId, ValidationType};
 pub use version::{KernelVersion, UnknownKernelVersion};
+pub use webauthn_key::WebAuthnKey;

@@ -14,6 +14,7 @@
 //! ```
 
 mod call;
+mod describe;
 mod explain;
 mod json;
 
@@ -24,6 +25,7 @@ pub use call::{
     AbiSource, ArgRule, ArgValue, CallPermission, CallPolicy, CallPolicyVersion, ParamCondition,
     ParamRule, PermissionCallType,
 };
+pub use describe::wei_in_words;
 pub use explain::{LiveState, Operation, Verdict, explain};
 
 use crate::kernel::addresses::{

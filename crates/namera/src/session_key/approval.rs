@@ -27,6 +27,9 @@ pub struct ChainNonce {
 pub struct ChainApproval {
     /// The chain.
     pub chain_id: u64,
+    /// The account's kernel nonce the approval was signed at: the enable-mode operation
+    /// must present the same one, so whoever stores the key must store this too.
+    pub kernel_nonce: u32,
     /// The `Enable` digest on this chain (a Merkle leaf for multi-chain approvals).
     pub digest: B256,
     /// The proof from the digest to the root (empty for a single-chain approval).
@@ -63,6 +66,23 @@ pub enum ApprovalError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(#[from] alloy_signer::Error),
+    /// The account's root validator is not owned by this kind of key (an ECDSA key for
+    /// a passkey-owned account, a passkey for an ECDSA-owned one, or another passkey).
+    #[error("the account's root validator is not owned by this key")]
+    NotTheOwner,
+    /// The passkey could not approve (or its approval would not verify).
+    #[cfg(feature = "passkey")]
+    #[error("passkey: {0}")]
+    Passkey(#[from] crate::passkey::PasskeyError),
+}
+
+/// The `Enable` digest of `permission` for `account` on one chain.
+fn enable_digest(account: &AccountConfig, permission: &Permission, chain: ChainNonce) -> B256 {
+    EnableRequest::for_permission(permission, chain.kernel_nonce).digest(&kernel_domain(
+        account.version,
+        chain.chain_id,
+        account.address(),
+    ))
 }
 
 impl OwnerApproval {
@@ -75,27 +95,53 @@ impl OwnerApproval {
         permission: &Permission,
         chain: ChainNonce,
     ) -> Result<Self, ApprovalError> {
-        let digest = EnableRequest::for_permission(permission, chain.kernel_nonce)
-            .digest(&kernel_domain(account.version, chain.chain_id, account.address()));
-        Self::sign_digest_directly(owner, chain.chain_id, digest)
+        if account.root.owner().is_none() {
+            return Err(ApprovalError::NotTheOwner);
+        }
+        let digest = enable_digest(account, permission, chain);
+        Self::sign_digest_directly(owner, chain, digest)
+    }
+
+    /// Approve `permission` on one chain with the account's owner passkey: the WebAuthn
+    /// validator checks an assertion whose challenge is the chain's `Enable` digest.
+    /// There is no multi-chain WebAuthn validator, so each chain needs its own approval
+    /// (one user gesture per chain); `verifier` is that chain's P-256 verifier.
+    #[cfg(feature = "passkey")]
+    pub fn sign_with_passkey(
+        owner: &dyn crate::passkey::PasskeySigner,
+        account: &AccountConfig,
+        permission: &Permission,
+        chain: ChainNonce,
+        verifier: crate::passkey::P256Verifier,
+    ) -> Result<Self, ApprovalError> {
+        if account.root.webauthn_key() != Some(&owner.credential().key()) {
+            return Err(ApprovalError::NotTheOwner);
+        }
+        let digest = enable_digest(account, permission, chain);
+        let sig = owner.sign(digest, verifier)?.encode();
+        Ok(Self::single(chain, digest, sig))
     }
 
     fn sign_digest_directly(
         owner: &PrivateKeySigner,
-        chain_id: u64,
+        chain: ChainNonce,
         digest: B256,
     ) -> Result<Self, ApprovalError> {
-        let sig = sign_digest(owner, digest)?;
-        Ok(Self {
+        Ok(Self::single(chain, digest, sign_digest(owner, digest)?))
+    }
+
+    fn single(chain: ChainNonce, digest: B256, sig: Bytes) -> Self {
+        Self {
             merkle_root: None,
             owner_signature: sig.clone(),
             chains: vec![ChainApproval {
-                chain_id,
+                chain_id: chain.chain_id,
+                kernel_nonce: chain.kernel_nonce,
                 digest,
                 proof: Vec::new(),
                 enable_signature: sig,
             }],
-        })
+        }
     }
 
     /// Sign the approval of `permission` for `account` on `chains` with ONE signature.
@@ -118,6 +164,9 @@ impl OwnerApproval {
             if chains[..i].iter().any(|d| d.chain_id == c.chain_id) {
                 return Err(ApprovalError::DuplicateChain(c.chain_id));
             }
+        }
+        if account.root.owner().is_none() {
+            return Err(ApprovalError::NotTheOwner);
         }
         let address = account.address();
         // The struct hash depends only on the kernel nonce; chains differ by domain.
@@ -144,7 +193,7 @@ impl OwnerApproval {
             if chains.len() != 1 {
                 return Err(ApprovalError::NotMultiChain(chains.len()));
             }
-            return Self::sign_digest_directly(owner, chains[0].chain_id, digests[0]);
+            return Self::sign_digest_directly(owner, chains[0], digests[0]);
         }
         let tree = MerkleTree::new(digests);
         let root = tree.root();
@@ -157,6 +206,7 @@ impl OwnerApproval {
                 let proof = tree.proof(i).unwrap_or_default();
                 ChainApproval {
                     chain_id: c.chain_id,
+                    kernel_nonce: c.kernel_nonce,
                     digest: tree.leaves()[i],
                     enable_signature: multi_chain_enable_signature(&owner_signature, root, &proof),
                     proof,

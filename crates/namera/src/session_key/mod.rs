@@ -8,6 +8,8 @@ mod onchain;
 mod serialized;
 
 pub use approval::{ApprovalError, ChainApproval, ChainNonce, OwnerApproval};
+#[cfg(all(feature = "client", feature = "passkey"))]
+pub use issue::issue_with_passkey_owner;
 #[cfg(feature = "client")]
 pub use issue::{IssueError, issue};
 #[cfg(feature = "client")]

@@ -440,7 +440,11 @@ impl SerializedSessionKey {
             }
         }
         .map_err(|e| SerializedKeyError::BadEnableSignature(e.to_string()))?;
-        let owner = config.root.owner();
+        let owner = config.root.owner().ok_or_else(|| {
+            SerializedKeyError::BadEnableSignature(
+                "a WebAuthn owner's approval is an assertion, not an ECDSA signature".into(),
+            )
+        })?;
         if recovered != owner {
             return Err(SerializedKeyError::WrongSigner { recovered, owner });
         }

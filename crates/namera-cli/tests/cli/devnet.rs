@@ -1,4 +1,4 @@
-//! End-to-end tests of the `namera` binary: each runs the real executable in a separate
+//! `namera devnet`: each runs the real executable in a separate
 //! process, as a user or a script would, so the state file is what carries a devnet from
 //! `up` to `status`, `env` and `down`.
 //!
@@ -10,34 +10,14 @@
 use std::process::{Command, Output};
 
 use namera_devnet::{DevnetState, DownReport, Status, canonical_contracts};
-use serde_json::Value;
+
+use crate::support::{assert_exit, json, text};
 
 fn namera(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_namera"))
         .args(args)
         .output()
         .expect("the namera binary should start")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Asserts `out` exited with `code` and shows everything it wrote when it did not.
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
-
-fn json(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(bytes)))
 }
 
 /// Runs `namera devnet down --name <name>` when dropped, so a failing test leaves no

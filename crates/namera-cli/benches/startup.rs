@@ -1,0 +1,103 @@
+//! How fast and light the `namera` binary starts, measured on whole processes.
+//!
+//! ```sh
+//! cargo bench -p namera-cli --bench startup
+//! ```
+//!
+//! Each command runs many times; the median wall time and the largest peak resident
+//! memory (GNU time's `%M`) are reported, next to `true` measured the same way in the
+//! same run as the baseline (the cost of starting any process here). The issue's targets
+//! are printed beside the figures: `--help` and `schema` ≤ 10 ms and ≤ 10 MiB, `keystore
+//! create` with scrypt n=2^18 ≤ 0.5 s.
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+struct Figure {
+    name: &'static str,
+    median: Duration,
+    peak_kib: u64,
+}
+
+fn measure(
+    name: &'static str,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    runs: usize,
+    home: &Path,
+) -> Figure {
+    let mut times = Vec::with_capacity(runs);
+    let mut peak_kib = 0;
+    let rss_file = home.join("rss.txt");
+    for i in 0..runs {
+        // Fresh aliases for commands that create something.
+        let args: Vec<String> = args.iter().map(|a| a.replace("{i}", &i.to_string())).collect();
+        let started = Instant::now();
+        let status = Command::new("/usr/bin/time")
+            .args(["-f", "%M", "-o"])
+            .arg(&rss_file)
+            .arg(program)
+            .args(&args)
+            .env("NAMERA_HOME", home)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("GNU time runs");
+        times.push(started.elapsed());
+        assert!(status.success(), "{name} failed: {program} {args:?}");
+        let kib: u64 = std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+            .unwrap_or(0);
+        peak_kib = peak_kib.max(kib);
+    }
+    times.sort();
+    Figure { name, median: times[runs / 2], peak_kib }
+}
+
+fn main() {
+    let namera = env!("CARGO_BIN_EXE_namera");
+    let home = std::env::temp_dir().join(format!("namera-bench-startup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let pw = [("BENCH_PW", "bench password")];
+    let baseline = measure("true (baseline)", "true", &[], &[], 50, &home);
+    let figures = [
+        measure("namera --help", namera, &["--help"], &[], 50, &home),
+        measure(
+            "namera schema session-key.create",
+            namera,
+            &["schema", "session-key.create"],
+            &[],
+            50,
+            &home,
+        ),
+        measure("namera keystore list", namera, &["keystore", "list"], &[], 50, &home),
+        measure(
+            "namera keystore create (scrypt n=2^18)",
+            namera,
+            &["keystore", "create", "--alias", "k{i}", "--password-env", "BENCH_PW"],
+            &pw,
+            7,
+            &home,
+        ),
+    ];
+    let _ = std::fs::remove_dir_all(&home);
+    println!("{:<40} {:>10} {:>10} {:>12}", "command", "median", "× true", "peak RSS");
+    for f in std::iter::once(&baseline).chain(&figures) {
+        println!(
+            "{:<40} {:>8.2}ms {:>9.1}× {:>9.1}MiB",
+            f.name,
+            f.median.as_secs_f64() * 1e3,
+            f.median.as_secs_f64() / baseline.median.as_secs_f64(),
+            f.peak_kib as f64 / 1024.0
+        );
+    }
+    println!("targets: --help and schema ≤ 10 ms and ≤ 10 MiB; keystore create ≤ 500 ms");
+}

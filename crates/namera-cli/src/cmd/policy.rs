@@ -1,0 +1,218 @@
+//! `namera policy check`: would this batch pass this session key, and if not, which
+//! policy refuses and why — without sending anything.
+
+use alloy_signer_local::PrivateKeySigner;
+use clap::{Args, Subcommand};
+use namera::{
+    account::AccountError,
+    kernel::{ExecType, UserOperation, encode_calls},
+    policy::Verdict,
+    session_key::explain_operation,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::tx::{CallArg, LaneArg};
+use crate::{
+    context::Context,
+    error::{CliError, ErrorKind},
+    output::Paint,
+    params::{CommandInput, help_example},
+    values::{AddressArg, AmountArg, HexArg},
+    wallet,
+};
+
+/// The `policy` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Would this batch pass the session key's policies now? Reads the chain's time and
+    /// the live budgets, and simulates with the bundler; sends nothing. Exit 6 when a
+    /// policy refuses.
+    #[command(after_help = help_example::<Check>())]
+    Check(Check),
+}
+
+impl PolicyCommand {
+    /// Runs the subcommand.
+    pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
+        match self {
+            Self::Check(a) => check(ctx, &ctx.input(&a)?),
+        }
+    }
+}
+
+/// `policy check`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Check {
+    /// The session key to check against.
+    #[arg(long, value_name = "KEY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session_key: Option<String>,
+    /// The chain (default: the key's only chain).
+    #[arg(long, value_name = "CHAIN")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) chain: Option<String>,
+    /// A single call's target (or give `calls`).
+    #[arg(long, value_name = "ADDRESS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) to: Option<AddressArg>,
+    /// A single call's value.
+    #[arg(long, value_name = "AMOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<AmountArg>,
+    /// A single call's data.
+    #[arg(long, value_name = "HEX")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) data: Option<HexArg>,
+    /// The calls of the batch (JSON only).
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) calls: Vec<CallArg>,
+    /// The lane it would go on.
+    #[arg(long, value_name = "LANE")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) lane: Option<LaneArg>,
+}
+
+impl CommandInput for Check {
+    const NAME: &'static str = "policy.check";
+    const REQUIRED: &'static [&'static str] = &["session_key"];
+    const EXAMPLE: &'static str = r#"{"session_key":"agent","chain":"local","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"1000"}]}"#;
+}
+
+/// One policy's verdict.
+#[derive(Debug, Serialize)]
+struct VerdictView {
+    index: usize,
+    policy: &'static str,
+    passes: bool,
+    refusal: Option<String>,
+    budget: Option<String>,
+}
+
+impl From<&Verdict> for VerdictView {
+    fn from(v: &Verdict) -> Self {
+        Self {
+            index: v.index,
+            policy: v.policy,
+            passes: v.passes(),
+            refusal: v.refusal.clone(),
+            budget: v.budget.clone(),
+        }
+    }
+}
+
+/// The answer.
+#[derive(Debug, Serialize)]
+struct CheckView {
+    session_key: String,
+    chain: String,
+    passes: bool,
+    policies: Vec<VerdictView>,
+    /// What the bundler's simulation said (`passes`, or the refusal in words).
+    simulation: String,
+}
+
+fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
+    let alias = ctx.alias(a.session_key.as_deref())?;
+    let record = ctx.home().session_keys().get(&alias)?;
+    let chain = match (&a.chain, record.chains.as_slice()) {
+        (Some(name), _) => ctx.chain(name)?,
+        (None, [only]) => ctx.chain(&only.chain)?,
+        (None, _) => {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "missing-input",
+                "the key is on several chains: say which with --chain",
+            ));
+        }
+    };
+    let calls: Vec<namera::kernel::Call> = match (&a.to, a.calls.is_empty()) {
+        (Some(to), true) => vec![namera::kernel::Call {
+            to: to.0,
+            value: a.value.unwrap_or_default().0,
+            data: a.data.clone().unwrap_or_default().0,
+        }],
+        (None, false) => a.calls.iter().map(CallArg::call).collect(),
+        (Some(_), false) => {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "conflicting-input",
+                "give either --to (one call) or `calls`, not both",
+            ));
+        }
+        (None, true) => {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "missing-input",
+                "policy check needs --to (one call) or `calls` in --params",
+            ));
+        }
+    };
+    let (_, account_record) = wallet::account_record(ctx, record.smart_account.as_str())?;
+    let config = wallet::account_config(&account_record)?;
+    let on = wallet::session_key_on(ctx, &alias, &record, &chain)?;
+    let account = wallet::connect_accounts(ctx, &config, &[chain])?.remove(0);
+    // The key's secret is not needed to judge: a stand-in key gives the same nonce key
+    // and stub signature, and nothing is signed or sent.
+    let stand_in = wallet::session_signer(PrivateKeySigner::random(), &on, &account)?;
+    let lane = LaneArg::key(a.lane.as_ref());
+    let (op, simulation) = match account.prepare(&stand_in, &calls, lane) {
+        Ok(op) => (op, "passes".to_owned()),
+        Err(e @ AccountError::Refused { .. }) => {
+            let call_data = encode_calls(account.address(), &calls, false, ExecType::Default)?;
+            let op = UserOperation { sender: account.address(), call_data, ..Default::default() };
+            (op, format!("refused: {}", e.refusal().unwrap_or_default()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let verdicts = explain_operation(&account, &on.permission, &op)?;
+    let passes = verdicts.iter().all(Verdict::passes) && simulation == "passes";
+    let view = CheckView {
+        session_key: alias.to_string(),
+        chain: chain.alias.to_owned(),
+        passes,
+        policies: verdicts.iter().map(VerdictView::from).collect(),
+        simulation,
+    };
+    ctx.shell().emit(&view, |out| {
+        let shell = ctx.shell();
+        let verdict = if view.passes {
+            shell.paint_out(Paint::Good, "would pass")
+        } else {
+            shell.paint_out(Paint::Bad, "would be REFUSED")
+        };
+        writeln!(out, "session key {} on {}: {verdict}", view.session_key, view.chain)?;
+        for v in &view.policies {
+            let mark = if v.passes {
+                shell.paint_out(Paint::Good, "ok ")
+            } else {
+                shell.paint_out(Paint::Bad, "NO ")
+            };
+            write!(out, "  {mark} {}. {}", v.index + 1, v.policy)?;
+            if let Some(r) = &v.refusal {
+                write!(out, ": {r}")?;
+            }
+            if let Some(b) = &v.budget {
+                write!(out, " ({b})")?;
+            }
+            writeln!(out)?;
+        }
+        writeln!(out, "  bundler simulation: {}", view.simulation)
+    })?;
+    if passes {
+        return Ok(());
+    }
+    let first = view.policies.iter().find(|v| !v.passes);
+    let message = match first {
+        Some(v) => format!(
+            "policy {} ({}) would refuse: {}",
+            v.index + 1,
+            v.policy,
+            v.refusal.as_deref().unwrap_or("refused")
+        ),
+        None => format!("the bundler's simulation {}", view.simulation),
+    };
+    Err(CliError::new(ErrorKind::Policy, "policy-refused", message)
+        .with_policy(first.map(|v| v.policy)))
+}

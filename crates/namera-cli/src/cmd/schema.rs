@@ -1,0 +1,112 @@
+//! `namera schema [COMMAND]`: the JSON Schema (draft 2020-12) of a command's `--params`,
+//! generated from the very types the command parses, so the two cannot disagree.
+
+use clap::Args;
+use schemars::{JsonSchema, Schema};
+use serde::{Deserialize, Serialize};
+
+use super::{config, devnet, keystore, policy, session_key, smart_account, tx};
+use crate::{
+    context::Context,
+    error::{CliError, ErrorKind},
+    params::{CommandInput, schema_of},
+};
+
+/// One documented command.
+pub(crate) struct Entry {
+    /// Dotted name.
+    pub(crate) name: &'static str,
+    /// Its schema.
+    pub(crate) schema: fn() -> Schema,
+}
+
+const fn entry<T: CommandInput>() -> Entry {
+    Entry { name: T::NAME, schema: schema_of::<T> }
+}
+
+/// Every command that takes `--params`, in the order `--help` lists them.
+pub(crate) const COMMANDS: &[Entry] = &[
+    entry::<keystore::Create>(),
+    entry::<keystore::Import>(),
+    entry::<keystore::List>(),
+    entry::<keystore::Info>(),
+    entry::<keystore::Export>(),
+    entry::<keystore::Remove>(),
+    entry::<smart_account::Create>(),
+    entry::<smart_account::Import>(),
+    entry::<smart_account::List>(),
+    entry::<smart_account::Info>(),
+    entry::<smart_account::Status>(),
+    entry::<smart_account::Remove>(),
+    entry::<session_key::Create>(),
+    entry::<session_key::Import>(),
+    entry::<session_key::Export>(),
+    entry::<session_key::List>(),
+    entry::<session_key::Info>(),
+    entry::<session_key::StatusArgs>(),
+    entry::<session_key::Revoke>(),
+    entry::<session_key::RevokeAll>(),
+    entry::<session_key::Remove>(),
+    entry::<tx::Send>(),
+    entry::<tx::BatchArgs>(),
+    entry::<policy::Check>(),
+    entry::<config::Chains>(),
+    entry::<config::Set>(),
+    entry::<config::Unset>(),
+    entry::<devnet::Up>(),
+    entry::<devnet::Down>(),
+    entry::<devnet::Status>(),
+    entry::<devnet::Env>(),
+    entry::<super::quickstart::Quickstart>(),
+    entry::<SchemaArgs>(),
+];
+
+/// `schema`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct SchemaArgs {
+    /// The command, dotted (`session-key.create`) or spaced (`session-key create`); none
+    /// lists every command.
+    #[arg(value_name = "COMMAND", num_args = 0..=2)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) command: Vec<String>,
+}
+
+impl CommandInput for SchemaArgs {
+    const NAME: &'static str = "schema";
+    const EXAMPLE: &'static str = r#"{"command":["session-key.create"]}"#;
+}
+
+impl SchemaArgs {
+    /// Runs the command.
+    pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
+        let a = ctx.input(&self)?;
+        if a.command.is_empty() {
+            let names: Vec<&str> = COMMANDS.iter().map(|e| e.name).collect();
+            return ctx
+                .shell()
+                .emit_list(&names, |out| names.iter().try_for_each(|n| writeln!(out, "{n}")));
+        }
+        let wanted = a.command.join(".");
+        let found = COMMANDS.iter().find(|e| e.name == wanted).ok_or_else(|| {
+            CliError::new(ErrorKind::NotFound, "unknown-command", format!("no command {wanted:?}"))
+                .with_hint("`namera schema` lists the commands")
+        })?;
+        let mut schema = (found.schema)();
+        // The description is the command's own help, from the one place it is written.
+        let tree = <crate::opts::Cli as clap::CommandFactory>::command();
+        let about = found
+            .name
+            .split('.')
+            .try_fold(&tree, |cmd, part| cmd.find_subcommand(part))
+            .and_then(|cmd| cmd.get_long_about().or(cmd.get_about()))
+            .map(|a| a.to_string());
+        if let Some(about) = about {
+            schema.insert("description".into(), about.into());
+        }
+        // The schema is JSON in every output format; pretty mode indents it.
+        ctx.shell().emit(&schema, |out| {
+            serde_json::to_writer_pretty(&mut *out, &schema)?;
+            writeln!(out)
+        })
+    }
+}

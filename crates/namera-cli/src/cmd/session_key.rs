@@ -1,0 +1,968 @@
+//! `namera session-key …`: scoped keys for agents, approved by the owner with one
+//! signature for all chosen chains, enforced by the account's policies on chain.
+
+use std::{io::Write, time::Duration};
+
+use alloy_primitives::{Address, B256};
+use alloy_signer_local::PrivateKeySigner;
+use clap::{Args, Subcommand};
+use namera::{
+    account::SmartAccount,
+    chain::ChainInfo,
+    permission::{Permission, PermissionSigner},
+    policy::Policy,
+    session_key::{
+        KeyState, SerializedSessionKey, SessionPrivateKey, issue, key_state, nonces,
+        revoke_all_call, revoke_call,
+    },
+    transaction::{Batch, ChainSigner, send_batches},
+};
+use namera_store::{
+    keystore::KeystoreCrypto,
+    records::{SessionKeyChain, SessionKeyRecord, SignerRef},
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::smart_account::now;
+use crate::{
+    context::{Context, write_table},
+    error::{CliError, ErrorKind},
+    params::{CommandInput, help_example},
+    policy_input::{PolicyArg, describe_policy},
+    secret::{PasswordArgs, Purpose, SessionPasswordArgs},
+    wallet,
+};
+
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The `session-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SessionKeyCommand {
+    /// Issue a session key with policies on one or more chains (one owner signature).
+    #[command(after_help = help_example::<Create>())]
+    Create(Create),
+    /// Import session keys serialized by `export` or by ZeroDev's TypeScript SDK.
+    #[command(after_help = help_example::<Import>())]
+    Import(Import),
+    /// Print a chain's serialized key (ZeroDev format, with its secret unless --public).
+    #[command(after_help = help_example::<Export>())]
+    Export(Export),
+    /// List session keys.
+    #[command(alias = "ls", after_help = help_example::<List>())]
+    List(List),
+    /// Show a key's record and its policies in words.
+    #[command(after_help = help_example::<Info>())]
+    Info(Info),
+    /// Read the key's state on each chain: pending first use, installed, or revoked.
+    #[command(after_help = help_example::<StatusArgs>())]
+    Status(StatusArgs),
+    /// Uninstall the key's permission on its chains (owner-signed).
+    #[command(after_help = help_example::<Revoke>())]
+    Revoke(Revoke),
+    /// Invalidate every session key of an account installed or approved so far
+    /// (owner-signed `invalidateNonce`).
+    #[command(after_help = help_example::<RevokeAll>())]
+    RevokeAll(RevokeAll),
+    /// Forget a key locally (nothing changes on chain; revoke it first).
+    #[command(alias = "rm", after_help = help_example::<Remove>())]
+    Remove(Remove),
+}
+
+impl SessionKeyCommand {
+    /// Runs the subcommand.
+    pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
+        match self {
+            Self::Create(a) => create(ctx, ctx.input(&a)?),
+            Self::Import(a) => import(ctx, &ctx.input(&a)?),
+            Self::Export(a) => export(ctx, &ctx.input(&a)?),
+            Self::List(a) => list(ctx, &ctx.input(&a)?),
+            Self::Info(a) => info(ctx, &ctx.input(&a)?),
+            Self::Status(a) => status(ctx, &ctx.input(&a)?),
+            Self::Revoke(a) => revoke(ctx, &ctx.input(&a)?),
+            Self::RevokeAll(a) => revoke_all(ctx, &ctx.input(&a)?),
+            Self::Remove(a) => remove(ctx, &ctx.input(&a)?),
+        }
+    }
+}
+
+/// `session-key create`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Create {
+    /// The key's alias.
+    #[arg(long, value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// The smart account it acts for.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+    /// Chains to approve it on (default: all of the account's chains).
+    #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) chains: Vec<String>,
+    /// A policy as JSON (ZeroDev's `policyParams` form; repeat for several). Every
+    /// policy must pass for an operation to be valid.
+    #[arg(long = "policy", value_name = "JSON")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) policies: Vec<PolicyArg>,
+    /// A note for people: what the key is for.
+    #[arg(long, value_name = "TEXT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) label: Option<String>,
+    /// Encrypt the session key with the light key derivation (scrypt n=2^12): for tests.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) light_kdf: bool,
+    /// The owner keystore's password.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) password: PasswordArgs,
+    /// The new session key's password (encrypts it at rest).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) session_password: SessionPasswordArgs,
+}
+
+impl CommandInput for Create {
+    const NAME: &'static str = "session-key.create";
+    const REQUIRED: &'static [&'static str] = &["alias", "smart_account", "policies"];
+    const EXAMPLE: &'static str = r#"{"alias":"agent","smart_account":"treasury","chains":["local"],"policies":[{"type":"call","permissions":[{"target":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","valueLimit":"1000000000000000"}]},{"type":"timestamp","validUntil":1893456000}],"password_env":"OWNER_PASSWORD","session_password_env":"AGENT_PASSWORD"}"#;
+}
+
+/// One chain's serialized key for `import`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportedChainKey {
+    /// The chain it was approved on (alias or id): the serialized form does not say.
+    pub(crate) chain: String,
+    /// The base64 serialized key, with its private key.
+    pub(crate) serialized: String,
+}
+
+impl std::str::FromStr for ImportedChainKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (chain, serialized) =
+            s.split_once('=').ok_or_else(|| format!("expected CHAIN=BASE64, got {s:?}"))?;
+        Ok(Self { chain: chain.to_owned(), serialized: serialized.to_owned() })
+    }
+}
+
+/// `session-key import`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Import {
+    /// The alias to store it under.
+    #[arg(long, value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// The alias of the smart account it acts for; recorded (owner key absent) when new.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+    /// `CHAIN=BASE64`, one per chain (the same key approved on each).
+    #[arg(long = "key", value_name = "CHAIN=BASE64")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) keys: Vec<ImportedChainKey>,
+    /// Encrypt it with the light key derivation (scrypt n=2^12): for tests.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) light_kdf: bool,
+    /// The password to encrypt it with here.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) session_password: SessionPasswordArgs,
+}
+
+impl CommandInput for Import {
+    const NAME: &'static str = "session-key.import";
+    const REQUIRED: &'static [&'static str] = &["alias", "smart_account", "keys"];
+    const EXAMPLE: &'static str = r#"{"alias":"agent","smart_account":"treasury","keys":[{"chain":"local","serialized":"eyJwb2xpY2llcyI6W119"}],"session_password_env":"AGENT_PASSWORD"}"#;
+}
+
+/// `session-key export`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Export {
+    /// The key's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// Which chain's approval (default: the only one, or all as CHAIN=BASE64 lines).
+    #[arg(long, value_name = "CHAIN")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) chain: Option<String>,
+    /// Leave the private key out (the result can then only be inspected).
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) public: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) session_password: SessionPasswordArgs,
+}
+
+impl CommandInput for Export {
+    const NAME: &'static str = "session-key.export";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str =
+        r#"{"alias":"agent","chain":"local","session_password_env":"AGENT_PASSWORD"}"#;
+}
+
+/// `session-key list`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct List {
+    /// Only the keys of this smart account.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+}
+
+impl CommandInput for List {
+    const NAME: &'static str = "session-key.list";
+}
+
+/// `session-key info`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Info {
+    /// The key's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+}
+
+impl CommandInput for Info {
+    const NAME: &'static str = "session-key.info";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str = r#"{"alias":"agent"}"#;
+}
+
+/// `session-key status`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct StatusArgs {
+    /// The key's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// Only these chains (default: all it is approved on).
+    #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) chains: Vec<String>,
+}
+
+impl CommandInput for StatusArgs {
+    const NAME: &'static str = "session-key.status";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str = r#"{"alias":"agent"}"#;
+}
+
+/// `session-key revoke`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Revoke {
+    /// The key's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// Only these chains (default: all it is approved on).
+    #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) chains: Vec<String>,
+    /// The owner keystore's password.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) password: PasswordArgs,
+}
+
+impl CommandInput for Revoke {
+    const NAME: &'static str = "session-key.revoke";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str = r#"{"alias":"agent","password_env":"OWNER_PASSWORD"}"#;
+}
+
+/// `session-key revoke-all`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct RevokeAll {
+    /// The smart account whose keys are all invalidated.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+    /// Only these chains (default: all of the account's).
+    #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) chains: Vec<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) yes: bool,
+    /// The owner keystore's password.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) password: PasswordArgs,
+}
+
+impl CommandInput for RevokeAll {
+    const NAME: &'static str = "session-key.revoke-all";
+    const REQUIRED: &'static [&'static str] = &["smart_account"];
+    const EXAMPLE: &'static str =
+        r#"{"smart_account":"treasury","yes":true,"password_env":"OWNER_PASSWORD"}"#;
+}
+
+/// `session-key remove`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Remove {
+    /// The key's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) yes: bool,
+}
+
+impl CommandInput for Remove {
+    const NAME: &'static str = "session-key.remove";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str = r#"{"alias":"agent","yes":true}"#;
+}
+
+/// A key as the commands print it.
+#[derive(Debug, Serialize)]
+struct KeyView {
+    alias: String,
+    smart_account: String,
+    #[serde(serialize_with = "crate::values::checksummed")]
+    account: Address,
+    #[serde(serialize_with = "crate::values::checksummed")]
+    key_address: Address,
+    permission_id: String,
+    chains: Vec<String>,
+    policies: Vec<serde_json::Value>,
+    policies_in_words: Vec<String>,
+    label: Option<String>,
+    created_at: u64,
+}
+
+impl KeyView {
+    fn of(alias: &str, r: &SessionKeyRecord) -> Self {
+        let policies: Vec<serde_json::Value> = match &r.policies {
+            serde_json::Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        let words = policies
+            .iter()
+            .map(|p| {
+                Policy::from_json(p)
+                    .map_or_else(|e| format!("unreadable policy: {e}"), |p| describe_policy(&p))
+            })
+            .collect();
+        Self {
+            alias: alias.to_owned(),
+            smart_account: r.smart_account.to_string(),
+            account: r.account,
+            key_address: r.key_address,
+            permission_id: r.permission_id.to_string(),
+            chains: r.chains.iter().map(|c| c.chain.clone()).collect(),
+            policies,
+            policies_in_words: words,
+            label: r.label.clone(),
+            created_at: r.created_at,
+        }
+    }
+
+    fn write(&self, out: &mut dyn Write, verb: &str) -> std::io::Result<()> {
+        writeln!(out, "{verb}session key {}", self.alias)?;
+        if let Some(label) = &self.label {
+            writeln!(out, "  label       {label}")?;
+        }
+        writeln!(out, "  account     {} ({})", self.account, self.smart_account)?;
+        writeln!(out, "  key         {}", self.key_address)?;
+        writeln!(out, "  permission  {}", self.permission_id)?;
+        writeln!(out, "  chains      {}", self.chains.join(", "))?;
+        writeln!(out, "  policies (all must pass):")?;
+        for (i, words) in self.policies_in_words.iter().enumerate() {
+            writeln!(out, "    {}. {words}", i + 1)?;
+        }
+        Ok(())
+    }
+}
+
+fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
+    let alias = ctx.alias(a.alias.as_deref())?;
+    ctx.ensure_free(ctx.home().session_keys(), &alias)?;
+    let (account_alias, record) =
+        wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
+    let config = wallet::account_config(&record)?;
+    if a.chains.is_empty() && record.chains.len() > 1 && ctx.shell().interactive() {
+        a.chains = crate::prompt::pick_chains(&record.chains)?;
+    }
+    let chains = wallet::chains_of(ctx, &record, &a.chains)?;
+    if a.policies.is_empty() && ctx.shell().interactive() {
+        a.policies = crate::prompt::build_policies(ctx)?;
+    }
+    let policies: Vec<Policy> = a
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Policy::from_json(&p.0).map_err(|e| {
+                CliError::new(ErrorKind::Usage, "invalid-policy", format!("policies[{i}]: {e}"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if policies.is_empty() {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "missing-input",
+            "a session key needs at least one policy (use {\"type\":\"sudo\"} for a key that may do anything)",
+        ));
+    }
+    let key = PrivateKeySigner::random();
+    let permission = Permission::new(PermissionSigner::Ecdsa(key.address()), policies.clone())
+        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-policy", e.to_string()))?;
+    let session_password = {
+        let (args, flag) = a.session_password.as_password();
+        args.read(ctx.shell(), "session key password", flag, Purpose::New)?
+    };
+    let owner = wallet::owner_key(ctx, &record, &a.password)?;
+    // Every chain must answer before anything is signed or written: a key approved on
+    // four chains of five would be a half-made key.
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let refs: Vec<&SmartAccount> = accounts.iter().collect();
+    let spinner = ctx.shell().spinner("reading account nonces and signing the approval…");
+    let (approval, signers) = issue(&owner, &refs, &permission, &key)?;
+    drop(spinner);
+    let _ = signers;
+    let secret = Zeroizing::new(key.to_bytes().0);
+    let crypto = KeystoreCrypto::encrypt(
+        secret.as_slice(),
+        session_password.as_bytes(),
+        super::keystore::kdf(a.light_kdf),
+    )?;
+    let chain_entries: Vec<SessionKeyChain> = approval
+        .chains
+        .iter()
+        .zip(&chains)
+        .map(|(c, info)| {
+            let serialized = SerializedSessionKey::new(
+                &permission,
+                &config,
+                Some(c.enable_signature.clone()),
+                None,
+            );
+            SessionKeyChain {
+                chain: info.alias.to_owned(),
+                chain_id: info.id,
+                serialized: serialized.to_base64(),
+                kernel_nonce: c.kernel_nonce,
+            }
+        })
+        .collect();
+    let record = SessionKeyRecord {
+        version: Default::default(),
+        smart_account: account_alias.clone(),
+        account: record.address,
+        key_address: key.address(),
+        signer: SignerRef::Ecdsa,
+        crypto: Some(crypto),
+        permission_id: alloy_primitives::FixedBytes::from_slice(permission.id().as_bytes()),
+        policies: serde_json::Value::Array(policies.iter().map(Policy::to_json).collect()),
+        chains: chain_entries,
+        valid_after: 0,
+        valid_until: 0,
+        created_at: now(),
+        label: a.label.clone(),
+    };
+    ctx.home().session_keys().create(&alias, &record)?;
+    let view = KeyView::of(alias.as_str(), &record);
+    ctx.shell().emit(&view, |out| {
+        view.write(out, "created ")?;
+        writeln!(out, "  state       approved; installs itself with its first operation")
+    })
+}
+
+fn import(ctx: &Context, a: &Import) -> Result<(), CliError> {
+    let alias = ctx.alias(a.alias.as_deref())?;
+    ctx.ensure_free(ctx.home().session_keys(), &alias)?;
+    if a.keys.is_empty() {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "missing-input",
+            "session-key import needs --key CHAIN=BASE64",
+        ));
+    }
+    let account_alias = ctx.alias(a.smart_account.as_deref())?;
+    let mut decoded = Vec::new();
+    for (i, k) in a.keys.iter().enumerate() {
+        let chain = ctx.chain(&k.chain)?;
+        let key = SerializedSessionKey::from_base64(k.serialized.trim()).map_err(|e| {
+            CliError::new(
+                ErrorKind::Usage,
+                "invalid-session-key",
+                format!("keys[{i}] ({chain}): {e}"),
+            )
+        })?;
+        decoded.push((chain, key));
+    }
+    let first = &decoded[0].1;
+    let secret = first.private_key.as_ref().ok_or_else(|| {
+        CliError::new(
+            ErrorKind::Usage,
+            "invalid-session-key",
+            "keys[0] carries no private key: export it without --public",
+        )
+    })?;
+    let key = PrivateKeySigner::from_bytes(secret.expose())
+        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-session-key", e.to_string()))?;
+    let permission = first
+        .permission(PermissionSigner::Ecdsa(key.address()))
+        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-session-key", e.to_string()))?;
+    let config = first
+        .account_config()
+        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-session-key", e.to_string()))?;
+    for (i, (chain, k)) in decoded.iter().enumerate() {
+        if k.account.account_address != first.account.account_address
+            || k.permission_id != first.permission_id
+        {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "invalid-session-key",
+                format!("keys[{i}] ({chain}) is another key or account than keys[0]"),
+            ));
+        }
+        if k.private_key.as_ref().is_some_and(|p| p != secret) {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "invalid-session-key",
+                format!("keys[{i}] has another private key"),
+            ));
+        }
+    }
+    // The approval's nonce is not in the serialized form: read the account's current
+    // nonce on each chain and check the owner's signature against it, as the TypeScript
+    // SDK does when it deserializes.
+    let chains: Vec<ChainInfo> = decoded.iter().map(|(c, _)| *c).collect();
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let mut entries = Vec::new();
+    for ((chain, k), account) in decoded.iter().zip(&accounts) {
+        let kernel_nonce = account.kernel_nonce()?;
+        let state = key_state(account, permission.validation_id())?;
+        if !matches!(state, KeyState::Installed { .. }) {
+            k.verify_enable_signature(
+                PermissionSigner::Ecdsa(key.address()),
+                chain.id,
+                kernel_nonce,
+            )
+            .map_err(|e| {
+                CliError::new(ErrorKind::Usage, "invalid-session-key", format!("{chain}: {e}"))
+            })?;
+        }
+        let public = SerializedSessionKey { private_key: None, ..k.clone() };
+        entries.push(SessionKeyChain {
+            chain: chain.alias.to_owned(),
+            chain_id: chain.id,
+            serialized: public.to_base64(),
+            kernel_nonce,
+        });
+    }
+    let password = {
+        let (args, flag) = a.session_password.as_password();
+        args.read(ctx.shell(), "session key password", flag, Purpose::New)?
+    };
+    let crypto = KeystoreCrypto::encrypt(
+        Zeroizing::new(secret.expose().0).as_slice(),
+        password.as_bytes(),
+        super::keystore::kdf(a.light_kdf),
+    )?;
+    let account_exists = ctx.home().smart_accounts().exists(&account_alias);
+    if account_exists {
+        let existing = ctx.home().smart_accounts().get(&account_alias)?;
+        if existing.address != config.address() {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "account-mismatch",
+                format!(
+                    "smart account {account_alias} is {}, but the key is for {}",
+                    existing.address,
+                    config.address()
+                ),
+            ));
+        }
+    }
+    let record = SessionKeyRecord {
+        version: Default::default(),
+        smart_account: account_alias.clone(),
+        account: config.address(),
+        key_address: key.address(),
+        signer: SignerRef::Ecdsa,
+        crypto: Some(crypto),
+        permission_id: alloy_primitives::FixedBytes::from_slice(permission.id().as_bytes()),
+        policies: serde_json::Value::Array(
+            permission.policies.iter().map(Policy::to_json).collect(),
+        ),
+        chains: entries,
+        valid_after: first.validity.valid_after,
+        valid_until: first.validity.valid_until,
+        created_at: now(),
+        label: None,
+    };
+    if !account_exists {
+        let account = namera_store::records::SmartAccountRecord {
+            version: Default::default(),
+            address: config.address(),
+            owner: namera_store::records::OwnerRef::External {
+                address: config.root.owner().ok_or_else(|| {
+                    CliError::new(
+                        ErrorKind::Usage,
+                        "passkey-owner",
+                        "importing keys of a passkey-owned account is not supported",
+                    )
+                })?,
+            },
+            index: config.index,
+            kernel_version: config.version.as_str().to_owned(),
+            chains: chains.iter().map(|c| c.alias.to_owned()).collect(),
+            created_at: now(),
+        };
+        ctx.home().smart_accounts().create(&account_alias, &account)?;
+    }
+    if let Err(e) = ctx.home().session_keys().create(&alias, &record) {
+        if !account_exists {
+            // Leave nothing half-made: the account record came with this key.
+            let _ = ctx.home().smart_accounts().remove(&account_alias);
+        }
+        return Err(e.into());
+    }
+    let view = KeyView::of(alias.as_str(), &record);
+    ctx.shell().emit(&view, |out| view.write(out, "imported "))
+}
+
+fn key_record(
+    ctx: &Context,
+    alias: Option<&str>,
+) -> Result<(namera_store::Alias, SessionKeyRecord), CliError> {
+    let alias = ctx.alias(alias)?;
+    let record = ctx.home().session_keys().get(&alias)?;
+    Ok((alias, record))
+}
+
+/// One exported chain key.
+#[derive(Debug, Serialize)]
+struct ExportedKey {
+    chain: String,
+    serialized: String,
+}
+
+fn export(ctx: &Context, a: &Export) -> Result<(), CliError> {
+    let (alias, record) = key_record(ctx, a.alias.as_deref())?;
+    let chosen: Vec<&SessionKeyChain> = match &a.chain {
+        Some(name) => {
+            let chain = ctx.chain(name)?;
+            vec![record.chains.iter().find(|c| c.chain_id == chain.id).ok_or_else(|| {
+                CliError::new(
+                    ErrorKind::NotFound,
+                    "chain-not-approved",
+                    format!("session key {alias} is not approved on {chain}"),
+                )
+            })?]
+        }
+        None => record.chains.iter().collect(),
+    };
+    let secret = if a.public {
+        None
+    } else {
+        let (args, flag) = a.session_password.as_password();
+        let key = wallet::session_key(ctx, &alias, &record, &args, flag)?;
+        Some(SessionPrivateKey::new(B256::from(key.to_bytes())))
+    };
+    let mut exported = Vec::new();
+    for c in chosen {
+        let mut k = SerializedSessionKey::from_base64(&c.serialized)
+            .map_err(|e| CliError::new(ErrorKind::Other, "corrupt-record", e.to_string()))?;
+        k.private_key = secret.clone();
+        exported.push(ExportedKey { chain: c.chain.clone(), serialized: k.to_base64() });
+    }
+    ctx.shell().emit_list(&exported, |out| {
+        if exported.len() == 1 {
+            return writeln!(out, "{}", exported[0].serialized);
+        }
+        for e in &exported {
+            writeln!(out, "{}={}", e.chain, e.serialized)?;
+        }
+        Ok(())
+    })
+}
+
+fn list(ctx: &Context, a: &List) -> Result<(), CliError> {
+    let views: Vec<KeyView> = ctx
+        .home()
+        .session_keys()
+        .list()?
+        .iter()
+        .filter(|(_, r)| a.smart_account.as_ref().is_none_or(|s| r.smart_account.as_str() == s))
+        .map(|(alias, r)| KeyView::of(alias.as_str(), r))
+        .collect();
+    ctx.shell().emit_list(&views, |out| {
+        if views.is_empty() {
+            return writeln!(out, "no session keys yet: `namera session-key create`");
+        }
+        let rows: Vec<Vec<String>> = views
+            .iter()
+            .map(|v| {
+                vec![
+                    v.alias.clone(),
+                    v.smart_account.clone(),
+                    v.key_address.to_string(),
+                    v.chains.join(","),
+                    v.label.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        write_table(out, &rows)
+    })
+}
+
+fn info(ctx: &Context, a: &Info) -> Result<(), CliError> {
+    let (alias, record) = key_record(ctx, a.alias.as_deref())?;
+    let view = KeyView::of(alias.as_str(), &record);
+    ctx.shell().emit(&view, |out| view.write(out, ""))
+}
+
+/// One chain's state of a key.
+#[derive(Debug, Serialize)]
+struct ChainState {
+    chain: String,
+    #[serde(flatten)]
+    state: KeyState,
+    usable: bool,
+    in_words: String,
+}
+
+/// The account record a key's commands need (it may be an imported, owner-less one).
+fn key_account(
+    ctx: &Context,
+    record: &SessionKeyRecord,
+) -> Result<(namera::kernel::AccountConfig, namera_store::records::SmartAccountRecord), CliError> {
+    let (_, account) = wallet::account_record(ctx, record.smart_account.as_str())?;
+    Ok((wallet::account_config(&account)?, account))
+}
+
+fn key_chains(
+    ctx: &Context,
+    record: &SessionKeyRecord,
+    names: &[String],
+) -> Result<Vec<ChainInfo>, CliError> {
+    if names.is_empty() {
+        return record.chains.iter().map(|c| ctx.chain(&c.chain)).collect();
+    }
+    names.iter().map(|n| ctx.chain(n)).collect()
+}
+
+fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
+    let (alias, record) = key_record(ctx, a.alias.as_deref())?;
+    let (config, _) = key_account(ctx, &record)?;
+    let chains = key_chains(ctx, &record, &a.chains)?;
+    let ons: Vec<wallet::SessionKeyOnChain> = chains
+        .iter()
+        .map(|c| wallet::session_key_on(ctx, &alias, &record, c))
+        .collect::<Result<_, _>>()?;
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let states: Vec<ChainState> = std::thread::scope(|s| {
+        let handles: Vec<_> = accounts
+            .iter()
+            .zip(&ons)
+            .map(|(account, on)| {
+                s.spawn(move || -> Result<ChainState, CliError> {
+                    let state = key_state(account, on.permission.validation_id())?;
+                    Ok(ChainState {
+                        chain: on.chain.alias.to_owned(),
+                        state,
+                        usable: state.is_usable(),
+                        in_words: wallet::describe(state),
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Err(CliError::internal("a status thread panicked")))
+            })
+            .collect::<Result<_, _>>()
+    })?;
+    let json = serde_json::json!({ "alias": alias.as_str(), "chains": &states });
+    ctx.shell().emit(&json, |out| {
+        writeln!(out, "session key {alias} ({})", record.key_address)?;
+        let rows: Vec<Vec<String>> =
+            states.iter().map(|s| vec![s.chain.clone(), s.in_words.clone()]).collect();
+        write_table(out, &rows)
+    })
+}
+
+/// One chain's revocation.
+#[derive(Debug, Serialize)]
+struct Revocation {
+    chain: String,
+    /// `revoked`, `already-revoked` or `not-installed`.
+    outcome: &'static str,
+    user_op_hash: Option<String>,
+    transaction: Option<String>,
+}
+
+fn owner_batches(
+    ctx: &Context,
+    config: &namera::kernel::AccountConfig,
+    accounts: &[SmartAccount],
+    owner: PrivateKeySigner,
+    work: Vec<(usize, Batch)>,
+) -> Result<Vec<(usize, namera::bundler::UserOperationReceipt)>, CliError> {
+    let signer = wallet::owner_signer(config, owner);
+    let signers: Vec<ChainSigner<'_>> =
+        accounts.iter().map(|account| ChainSigner { account, signer: &signer }).collect();
+    let batches: Vec<Batch> = work.iter().map(|(_, b)| b.clone()).collect();
+    let _spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", batches.len()));
+    let mut out = Vec::new();
+    for o in send_batches(&signers, &batches, RECEIPT_TIMEOUT) {
+        let (at, batch) = &work[o.index];
+        let chain = ChainInfo::by_id(batch.chain)
+            .map_or_else(|| batch.chain.to_string(), |c| c.to_string());
+        let receipt = o.result.map_err(|e| CliError::from_batch(&e, &chain))?;
+        if !receipt.success {
+            return Err(CliError::new(
+                ErrorKind::Network,
+                "reverted",
+                format!("the owner operation on {chain} reverted"),
+            ));
+        }
+        out.push((*at, receipt));
+    }
+    Ok(out)
+}
+
+fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
+    let (alias, record) = key_record(ctx, a.alias.as_deref())?;
+    let (config, account_record) = key_account(ctx, &record)?;
+    let chains = key_chains(ctx, &record, &a.chains)?;
+    let ons: Vec<wallet::SessionKeyOnChain> = chains
+        .iter()
+        .map(|c| wallet::session_key_on(ctx, &alias, &record, c))
+        .collect::<Result<_, _>>()?;
+    let owner = wallet::owner_key(ctx, &account_record, &a.password)?;
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let mut results: Vec<Revocation> = Vec::new();
+    let mut work = Vec::new();
+    for (i, (account, on)) in accounts.iter().zip(&ons).enumerate() {
+        let state = key_state(account, on.permission.validation_id())?;
+        let outcome = match state {
+            KeyState::Installed { .. } => {
+                work.push((
+                    i,
+                    Batch::new(on.chain.id, vec![revoke_call(account.address(), &on.permission)]),
+                ));
+                "revoked"
+            }
+            KeyState::Uninstalled | KeyState::Invalidated { .. } => "already-revoked",
+            KeyState::PendingFirstUse => "not-installed",
+        };
+        results.push(Revocation {
+            chain: on.chain.alias.to_owned(),
+            outcome,
+            user_op_hash: None,
+            transaction: None,
+        });
+    }
+    let pending: Vec<String> =
+        results.iter().filter(|r| r.outcome == "not-installed").map(|r| r.chain.clone()).collect();
+    if !pending.is_empty() {
+        // Kernel cannot uninstall what was never installed, and the owner's approval
+        // stays valid; only raising the account nonce kills it. Say so instead of
+        // pretending.
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "not-installed",
+            format!(
+                "session key {alias} was never used on {}: there is no installed permission to uninstall there",
+                pending.join(", ")
+            ),
+        )
+        .with_hint(format!(
+            "`namera session-key revoke-all --smart-account {}` invalidates its approval (and every other key's)",
+            record.smart_account
+        )));
+    }
+    for (i, receipt) in owner_batches(ctx, &config, &accounts, owner, work)? {
+        results[i].user_op_hash = Some(format!("{:#x}", receipt.user_op_hash));
+        results[i].transaction = Some(format!("{:#x}", receipt.receipt.transaction_hash));
+    }
+    let json = serde_json::json!({ "alias": alias.as_str(), "chains": &results });
+    ctx.shell().emit(&json, |out| {
+        for r in &results {
+            match &r.transaction {
+                Some(tx) => writeln!(out, "revoked {alias} on {} (tx {tx})", r.chain)?,
+                None => writeln!(out, "{alias} was already revoked on {}", r.chain)?,
+            }
+        }
+        Ok(())
+    })
+}
+
+fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
+    let (alias, record) =
+        wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
+    let config = wallet::account_config(&record)?;
+    let chains = wallet::chains_of(ctx, &record, &a.chains)?;
+    ctx.confirm(
+        a.yes,
+        &format!(
+            "Invalidate every session key of {alias} on {}?",
+            chains.iter().map(|c| c.alias).collect::<Vec<_>>().join(", ")
+        ),
+    )?;
+    let owner = wallet::owner_key(ctx, &record, &a.password)?;
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let mut work = Vec::new();
+    for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
+        let (current, valid_from) = nonces(account)?;
+        work.push((
+            i,
+            Batch::new(chain.id, vec![revoke_all_call(account.address(), current, valid_from)]),
+        ));
+    }
+    let receipts = owner_batches(ctx, &config, &accounts, owner, work)?;
+    let rows: Vec<serde_json::Value> = receipts
+        .iter()
+        .map(|(i, r)| {
+            serde_json::json!({
+                "chain": chains[*i].alias,
+                "user_op_hash": format!("{:#x}", r.user_op_hash),
+                "transaction": format!("{:#x}", r.receipt.transaction_hash),
+            })
+        })
+        .collect();
+    let json = serde_json::json!({ "smart_account": alias.as_str(), "chains": rows });
+    ctx.shell().emit(&json, |out| {
+        for (i, r) in &receipts {
+            writeln!(
+                out,
+                "invalidated every session key of {alias} on {} (tx {:#x})",
+                chains[*i], r.receipt.transaction_hash
+            )?;
+        }
+        Ok(())
+    })
+}
+
+fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
+    let (alias, record) = key_record(ctx, a.alias.as_deref())?;
+    ctx.confirm(
+        a.yes,
+        &format!(
+            "Forget session key {alias} ({})? It stays valid on chain until revoked.",
+            record.key_address
+        ),
+    )?;
+    ctx.home().session_keys().remove(&alias)?;
+    let json = serde_json::json!({ "removed": alias.as_str(), "key_address": record.key_address.to_checksum(None) });
+    ctx.shell()
+        .emit(&json, |out| writeln!(out, "removed session key {alias} (nothing changed on chain)"))
+}

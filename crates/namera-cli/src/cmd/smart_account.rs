@@ -1,0 +1,512 @@
+//! `namera smart-account …`: Kernel v3 accounts owned by a keystore, one address on
+//! every chain (counterfactual until its first operation deploys it).
+
+use std::{io::Write, time::Duration};
+
+use alloy_primitives::{Address, U256};
+use clap::{Args, Subcommand};
+use namera::{
+    kernel::Call,
+    transaction::{Batch, ChainSigner, send_batches},
+};
+use namera_store::records::{OwnerRef, SmartAccountRecord};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    context::{Context, write_table},
+    error::{CliError, ErrorKind},
+    params::{CommandInput, help_example},
+    secret::PasswordArgs,
+    values::{AddressArg, UintArg},
+    wallet,
+};
+
+/// How long a deployment waits for its receipt.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The `smart-account` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SmartAccountCommand {
+    /// Record a new account for a keystore owner (address computed offline; `--deploy`
+    /// also deploys it on its chains now).
+    #[command(after_help = help_example::<Create>())]
+    Create(Create),
+    /// Record an existing account, checked against its owner, index and version.
+    #[command(after_help = help_example::<Import>())]
+    Import(Import),
+    /// List accounts.
+    #[command(alias = "ls", after_help = help_example::<List>())]
+    List(List),
+    /// Show one account's record.
+    #[command(after_help = help_example::<Info>())]
+    Info(Info),
+    /// Read the account on its chains: deployed, balance, EntryPoint deposit.
+    #[command(after_help = help_example::<Status>())]
+    Status(Status),
+    /// Forget an account (nothing changes on chain).
+    #[command(alias = "rm", after_help = help_example::<Remove>())]
+    Remove(Remove),
+}
+
+impl SmartAccountCommand {
+    /// Runs the subcommand.
+    pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
+        match self {
+            Self::Create(a) => create(ctx, &ctx.input(&a)?),
+            Self::Import(a) => import(ctx, &ctx.input(&a)?),
+            Self::List(a) => list(ctx, &ctx.input(&a)?),
+            Self::Info(a) => info(ctx, &ctx.input(&a)?),
+            Self::Status(a) => status(ctx, &ctx.input(&a)?),
+            Self::Remove(a) => remove(ctx, &ctx.input(&a)?),
+        }
+    }
+}
+
+/// `smart-account create`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Create {
+    /// The account's alias.
+    #[arg(long, value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// The owner: a keystore alias.
+    #[arg(long, value_name = "KEYSTORE")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) keystore: Option<String>,
+    /// Chains the account is used on (aliases or ids), comma-separated or repeated.
+    #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) chains: Vec<String>,
+    /// The account index: one owner can have many accounts (a number, decimal or 0x
+    /// string; default 0).
+    #[arg(long, value_name = "N")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) index: Option<UintArg>,
+    /// The Kernel version (default 0.3.1).
+    #[arg(long, value_name = "VERSION")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) kernel_version: Option<String>,
+    /// Deploy it now on every chain (an empty owner-signed operation); otherwise its
+    /// first operation deploys it.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) deploy: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) password: PasswordArgs,
+}
+
+impl CommandInput for Create {
+    const NAME: &'static str = "smart-account.create";
+    const REQUIRED: &'static [&'static str] = &["alias", "keystore", "chains"];
+    const EXAMPLE: &'static str =
+        r#"{"alias":"treasury","keystore":"owner","chains":["local"],"index":0}"#;
+}
+
+/// `smart-account import`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Import {
+    /// The account's alias.
+    #[arg(long, value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// The account's address.
+    #[arg(long, value_name = "ADDRESS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) address: Option<AddressArg>,
+    /// The owner: a keystore alias.
+    #[arg(long, value_name = "KEYSTORE")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) keystore: Option<String>,
+    /// Chains the account is used on.
+    #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) chains: Vec<String>,
+    /// The account index (default 0).
+    #[arg(long, value_name = "N")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) index: Option<UintArg>,
+    /// The Kernel version (default 0.3.1).
+    #[arg(long, value_name = "VERSION")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) kernel_version: Option<String>,
+}
+
+impl CommandInput for Import {
+    const NAME: &'static str = "smart-account.import";
+    const REQUIRED: &'static [&'static str] = &["alias", "address", "keystore", "chains"];
+    const EXAMPLE: &'static str = r#"{"alias":"treasury","address":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","keystore":"owner","chains":["base-sepolia"]}"#;
+}
+
+/// `smart-account list`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct List {}
+
+impl CommandInput for List {
+    const NAME: &'static str = "smart-account.list";
+}
+
+/// `smart-account info` (and `remove`, `status` share its alias field).
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Info {
+    /// The account's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+}
+
+impl CommandInput for Info {
+    const NAME: &'static str = "smart-account.info";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str = r#"{"alias":"treasury"}"#;
+}
+
+/// `smart-account status`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Status {
+    /// The account's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// Only these chains (default: all of the account's).
+    #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) chains: Vec<String>,
+}
+
+impl CommandInput for Status {
+    const NAME: &'static str = "smart-account.status";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str = r#"{"alias":"treasury","chains":["local"]}"#;
+}
+
+/// `smart-account remove`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Remove {
+    /// The account's alias.
+    #[arg(value_name = "ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alias: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) yes: bool,
+}
+
+impl CommandInput for Remove {
+    const NAME: &'static str = "smart-account.remove";
+    const REQUIRED: &'static [&'static str] = &["alias"];
+    const EXAMPLE: &'static str = r#"{"alias":"treasury","yes":true}"#;
+}
+
+/// An account as the commands print it.
+#[derive(Debug, Serialize)]
+pub(crate) struct AccountView {
+    alias: String,
+    #[serde(serialize_with = "crate::values::checksummed")]
+    address: Address,
+    #[serde(serialize_with = "crate::values::checksummed_opt")]
+    owner: Option<Address>,
+    owner_keystore: Option<String>,
+    index: String,
+    kernel_version: String,
+    chains: Vec<String>,
+}
+
+impl AccountView {
+    pub(crate) fn of(alias: &str, r: &SmartAccountRecord) -> Self {
+        let owner_keystore = match &r.owner {
+            OwnerRef::Keystore { alias, .. } => Some(alias.to_string()),
+            OwnerRef::Passkey { .. } | OwnerRef::External { .. } => None,
+        };
+        Self {
+            alias: alias.to_owned(),
+            address: r.address,
+            owner: wallet::owner_address(r),
+            owner_keystore,
+            index: r.index.to_string(),
+            kernel_version: r.kernel_version.clone(),
+            chains: r.chains.clone(),
+        }
+    }
+
+    fn write(&self, out: &mut dyn Write, verb: &str) -> std::io::Result<()> {
+        writeln!(out, "{verb}smart account {}", self.alias)?;
+        writeln!(out, "  address  {}", self.address)?;
+        if let (Some(owner), Some(ks)) = (self.owner, &self.owner_keystore) {
+            writeln!(out, "  owner    {owner} (keystore {ks})")?;
+        }
+        writeln!(out, "  index    {}", self.index)?;
+        writeln!(out, "  kernel   {}", self.kernel_version)?;
+        writeln!(out, "  chains   {}", self.chains.join(", "))
+    }
+}
+
+fn new_record(
+    ctx: &Context,
+    keystore: Option<&str>,
+    chains: &[String],
+    index: Option<UintArg>,
+    version: Option<&str>,
+) -> Result<SmartAccountRecord, CliError> {
+    let ks_alias = ctx.alias(keystore)?;
+    let keystore = ctx.home().keystores().get(&ks_alias)?;
+    let owner = keystore.address().ok_or_else(|| {
+        CliError::new(
+            ErrorKind::Usage,
+            "keystore-without-address",
+            format!("keystore {ks_alias} does not record its address"),
+        )
+        .with_hint("import its private key again (`keystore import --private-key-file`) so the file carries it")
+    })?;
+    let chain_names: Vec<String> = {
+        let mut seen = Vec::new();
+        for c in chains {
+            let info = ctx.chain(c)?;
+            if seen.contains(&info.alias.to_owned()) {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "duplicate-chain",
+                    format!("{info} is listed twice"),
+                ));
+            }
+            seen.push(info.alias.to_owned());
+        }
+        seen
+    };
+    let version = wallet::kernel_version(version.unwrap_or("0.3.1"))?;
+    let mut record = SmartAccountRecord {
+        version: Default::default(),
+        address: Address::ZERO,
+        owner: OwnerRef::Keystore { alias: ks_alias.clone(), address: owner },
+        index: index.map_or(U256::ZERO, |i| i.0),
+        kernel_version: version.as_str().to_owned(),
+        chains: chain_names,
+        created_at: now(),
+    };
+    let config = namera::kernel::AccountConfig::new(
+        version,
+        namera::kernel::RootValidator::MultiChainEcdsa { owner },
+        record.index,
+    );
+    record.address = config.address();
+    Ok(record)
+}
+
+/// Seconds since the Unix epoch (records' `created_at`).
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn create(ctx: &Context, a: &Create) -> Result<(), CliError> {
+    let alias = ctx.alias(a.alias.as_deref())?;
+    ctx.ensure_free(ctx.home().smart_accounts(), &alias)?;
+    let record =
+        new_record(ctx, a.keystore.as_deref(), &a.chains, a.index, a.kernel_version.as_deref())?;
+    let deployed = if a.deploy { Some(deploy(ctx, &record, &a.password)?) } else { None };
+    ctx.home().smart_accounts().create(&alias, &record)?;
+    let view = AccountView::of(alias.as_str(), &record);
+    let json = serde_json::json!({ "account": &view, "deployments": &deployed });
+    ctx.shell().emit(&json, |out| {
+        view.write(out, "created ")?;
+        for d in deployed.iter().flatten() {
+            writeln!(out, "  deployed on {} in tx {}", d.chain, d.transaction)?;
+        }
+        Ok(())
+    })
+}
+
+/// One chain's deployment.
+#[derive(Debug, Serialize)]
+struct Deployment {
+    chain: String,
+    user_op_hash: String,
+    transaction: String,
+    already_deployed: bool,
+}
+
+fn deploy(
+    ctx: &Context,
+    record: &SmartAccountRecord,
+    password: &PasswordArgs,
+) -> Result<Vec<Deployment>, CliError> {
+    let config = wallet::account_config(record)?;
+    let chains = wallet::chains_of(ctx, record, &[])?;
+    let key = wallet::owner_key(ctx, record, password)?;
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let signer = wallet::owner_signer(&config, key);
+    let mut out = Vec::new();
+    let mut to_deploy = Vec::new();
+    for (account, chain) in accounts.iter().zip(&chains) {
+        if account.is_deployed()? {
+            out.push(Deployment {
+                chain: chain.alias.to_owned(),
+                user_op_hash: String::new(),
+                transaction: String::new(),
+                already_deployed: true,
+            });
+        } else {
+            to_deploy.push((account, chain));
+        }
+    }
+    let signers: Vec<ChainSigner<'_>> =
+        to_deploy.iter().map(|(account, _)| ChainSigner { account, signer: &signer }).collect();
+    // An empty self-call: the cheapest operation, whose side effect is the deployment.
+    let batches: Vec<Batch> = to_deploy
+        .iter()
+        .map(|(account, chain)| {
+            Batch::new(chain.id, vec![Call::transfer(account.address(), U256::ZERO)])
+        })
+        .collect();
+    let _spinner = ctx.shell().spinner(format!("deploying on {} chain(s)…", batches.len()));
+    for outcome in send_batches(&signers, &batches, RECEIPT_TIMEOUT) {
+        let chain = to_deploy[outcome.index].1;
+        let receipt = outcome.result.map_err(|e| CliError::from_batch(&e, chain.alias))?;
+        out.push(Deployment {
+            chain: chain.alias.to_owned(),
+            user_op_hash: format!("{:#x}", receipt.user_op_hash),
+            transaction: format!("{:#x}", receipt.receipt.transaction_hash),
+            already_deployed: false,
+        });
+    }
+    Ok(out)
+}
+
+fn import(ctx: &Context, a: &Import) -> Result<(), CliError> {
+    let alias = ctx.alias(a.alias.as_deref())?;
+    ctx.ensure_free(ctx.home().smart_accounts(), &alias)?;
+    let record =
+        new_record(ctx, a.keystore.as_deref(), &a.chains, a.index, a.kernel_version.as_deref())?;
+    let given = a.address.map(|x| x.0).unwrap_or_default();
+    if record.address != given {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "address-mismatch",
+            format!(
+                "{given} is not the account of this owner at index {} with Kernel {}: that is {}",
+                record.index, record.kernel_version, record.address
+            ),
+        )
+        .with_hint("check --index and --kernel-version; the owner's root is the multi-chain ECDSA validator"));
+    }
+    ctx.home().smart_accounts().create(&alias, &record)?;
+    let view = AccountView::of(alias.as_str(), &record);
+    ctx.shell().emit(&view, |out| view.write(out, "imported "))
+}
+
+fn list(ctx: &Context, _: &List) -> Result<(), CliError> {
+    let views: Vec<AccountView> = ctx
+        .home()
+        .smart_accounts()
+        .list()?
+        .iter()
+        .map(|(alias, r)| AccountView::of(alias.as_str(), r))
+        .collect();
+    ctx.shell().emit_list(&views, |out| {
+        if views.is_empty() {
+            return writeln!(out, "no smart accounts yet: `namera smart-account create`");
+        }
+        let rows: Vec<Vec<String>> = views
+            .iter()
+            .map(|v| vec![v.alias.clone(), v.address.to_string(), v.chains.join(",")])
+            .collect();
+        write_table(out, &rows)
+    })
+}
+
+fn info(ctx: &Context, a: &Info) -> Result<(), CliError> {
+    let (alias, record) = wallet::account_record(ctx, a.alias.as_deref().unwrap_or_default())?;
+    let view = AccountView::of(alias.as_str(), &record);
+    ctx.shell().emit(&view, |out| view.write(out, ""))
+}
+
+/// One chain's view of the account.
+#[derive(Debug, Serialize)]
+struct ChainStatus {
+    chain: String,
+    chain_id: u64,
+    deployed: bool,
+    balance_wei: String,
+    entry_point_deposit_wei: String,
+}
+
+fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
+    let (alias, record) = wallet::account_record(ctx, a.alias.as_deref().unwrap_or_default())?;
+    let config = wallet::account_config(&record)?;
+    let chains = wallet::chains_of(ctx, &record, &a.chains)?;
+    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let rows: Vec<ChainStatus> = std::thread::scope(|s| {
+        let handles: Vec<_> = accounts
+            .iter()
+            .zip(&chains)
+            .map(|(account, chain)| {
+                s.spawn(move || -> Result<ChainStatus, CliError> {
+                    let node = &account.chain().node;
+                    Ok(ChainStatus {
+                        chain: chain.alias.to_owned(),
+                        chain_id: chain.id,
+                        deployed: account.is_deployed()?,
+                        balance_wei: node.balance(account.address())?.to_string(),
+                        entry_point_deposit_wei: node
+                            .entry_point_deposit(account.address())?
+                            .to_string(),
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Err(CliError::internal("a status thread panicked")))
+            })
+            .collect::<Result<_, _>>()
+    })?;
+    let json = serde_json::json!({ "alias": alias.as_str(), "address": record.address.to_checksum(None), "chains": &rows });
+    ctx.shell().emit(&json, |out| {
+        writeln!(out, "smart account {alias} {}", record.address)?;
+        let mut table = vec![vec![
+            "CHAIN".into(),
+            "DEPLOYED".into(),
+            "BALANCE (wei)".into(),
+            "DEPOSIT (wei)".into(),
+        ]];
+        table.extend(rows.iter().map(|r| {
+            vec![
+                r.chain.clone(),
+                if r.deployed { "yes" } else { "no" }.into(),
+                r.balance_wei.clone(),
+                r.entry_point_deposit_wei.clone(),
+            ]
+        }));
+        write_table(out, &table)
+    })
+}
+
+fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
+    let (alias, record) = wallet::account_record(ctx, a.alias.as_deref().unwrap_or_default())?;
+    let keys: Vec<String> = ctx
+        .home()
+        .session_keys()
+        .list()?
+        .into_iter()
+        .filter(|(_, k)| k.smart_account == alias)
+        .map(|(a, _)| a.to_string())
+        .collect();
+    if !keys.is_empty() {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "in-use",
+            format!(
+                "smart account {alias} has session keys {}; remove them first",
+                keys.join(", ")
+            ),
+        ));
+    }
+    ctx.confirm(a.yes, &format!("Forget smart account {alias} ({})?", record.address))?;
+    ctx.home().smart_accounts().remove(&alias)?;
+    let json = serde_json::json!({ "removed": alias.as_str(), "address": record.address.to_checksum(None) });
+    ctx.shell().emit(&json, |out| {
+        writeln!(out, "removed smart account {alias} (nothing changed on chain)")
+    })
+}

@@ -1,0 +1,444 @@
+//! `namera tx send|batch`: calls from a smart account, signed by its owner or by a
+//! session key; one batch is one UserOperation, atomic and in order; batches on
+//! different lanes or chains go in parallel.
+
+use std::{io::Write, time::Duration};
+
+use clap::{Args, Subcommand};
+use namera::{
+    account::{OperationSigner, SessionKeySigner, SmartAccount},
+    bundler::UserOperationReceipt,
+    chain::ChainInfo,
+    kernel::{AccountConfig, Call, LaneKey},
+    transaction::{Batch, BatchOutcome, ChainSigner, send_batches},
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    context::Context,
+    error::{CliError, ErrorKind},
+    params::{CommandInput, help_example},
+    secret::PasswordArgs,
+    values::{AddressArg, AmountArg, HexArg},
+    wallet,
+};
+
+/// How long a batch waits for its receipt.
+pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The `tx` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TxCommand {
+    /// Send one batch of calls as one UserOperation and wait for its receipt.
+    #[command(after_help = help_example::<Send>())]
+    Send(Send),
+    /// Send several batches (lanes, chains) from JSON; each gets its own result.
+    #[command(after_help = help_example::<BatchArgs>())]
+    Batch(BatchArgs),
+}
+
+impl TxCommand {
+    /// Runs the subcommand.
+    pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
+        match self {
+            Self::Send(a) => send(ctx, &ctx.input(&a)?),
+            Self::Batch(a) => batch(ctx, &ctx.input(&a)?),
+        }
+    }
+}
+
+/// One call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CallArg {
+    /// The contract or account called.
+    pub(crate) to: AddressArg,
+    /// Native value sent with it (wei, or with a unit: `0.01ether`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) value: AmountArg,
+    /// Call data (default empty: a plain transfer).
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub(crate) data: HexArg,
+}
+
+fn is_zero(a: &AmountArg) -> bool {
+    a.0.is_zero()
+}
+
+fn is_empty(h: &HexArg) -> bool {
+    h.0.is_empty()
+}
+
+impl CallArg {
+    pub(crate) fn call(&self) -> Call {
+        Call { to: self.to.0, value: self.value.0, data: self.data.0.clone() }
+    }
+}
+
+/// A lane: a name (hashed to a 16-bit key) or a number 0–65535.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum LaneArg {
+    /// A lane number.
+    Number(u16),
+    /// A lane name.
+    Name(String),
+}
+
+impl std::str::FromStr for LaneArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(s.parse().map_or_else(|_| Self::Name(s.to_owned()), Self::Number))
+    }
+}
+
+impl LaneArg {
+    pub(crate) fn key(lane: Option<&Self>) -> LaneKey {
+        match lane {
+            None => LaneKey::DEFAULT,
+            Some(Self::Number(n)) => LaneKey(*n),
+            Some(Self::Name(name)) => LaneKey::from_name(name),
+        }
+    }
+}
+
+/// `tx send`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Send {
+    /// The smart account that acts.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+    /// Sign with this session key (its policies apply); without it, the owner signs.
+    #[arg(long, value_name = "KEY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session_key: Option<String>,
+    /// The chain (default: the account's only chain).
+    #[arg(long, value_name = "CHAIN")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) chain: Option<String>,
+    /// A single call's target (or give `calls`).
+    #[arg(long, value_name = "ADDRESS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) to: Option<AddressArg>,
+    /// A single call's value (wei, or `0.01ether`, `5gwei`).
+    #[arg(long, value_name = "AMOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<AmountArg>,
+    /// A single call's data.
+    #[arg(long, value_name = "HEX")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) data: Option<HexArg>,
+    /// The calls, executed atomically and in order (JSON only).
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) calls: Vec<CallArg>,
+    /// The lane: operations on different lanes do not wait for each other.
+    #[arg(long, value_name = "LANE")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) lane: Option<LaneArg>,
+    /// The signing key's password (the owner's keystore, or the session key's).
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) password: PasswordArgs,
+}
+
+impl CommandInput for Send {
+    const NAME: &'static str = "tx.send";
+    const REQUIRED: &'static [&'static str] = &["smart_account"];
+    const EXAMPLE: &'static str = r#"{"smart_account":"treasury","session_key":"agent","chain":"local","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"0.0001ether"}],"password_env":"AGENT_PASSWORD"}"#;
+}
+
+/// One batch of `tx batch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BatchArg {
+    /// The chain it runs on.
+    pub(crate) chain: String,
+    /// Its lane (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) lane: Option<LaneArg>,
+    /// Its calls, atomic and in order.
+    pub(crate) calls: Vec<CallArg>,
+}
+
+/// `tx batch`.
+#[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct BatchArgs {
+    /// The smart account that acts.
+    #[arg(long, value_name = "ACCOUNT")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) smart_account: Option<String>,
+    /// Sign with this session key; without it, the owner signs.
+    #[arg(long, value_name = "KEY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) session_key: Option<String>,
+    /// The batches (JSON only): one UserOperation each.
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) batches: Vec<BatchArg>,
+    /// The signing key's password.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) password: PasswordArgs,
+}
+
+impl CommandInput for BatchArgs {
+    const NAME: &'static str = "tx.batch";
+    const REQUIRED: &'static [&'static str] = &["smart_account", "batches"];
+    const EXAMPLE: &'static str = r#"{"smart_account":"treasury","batches":[{"chain":"local","lane":"payroll","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"1000"}]},{"chain":"local","lane":"fees","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"2000"}]}],"password_env":"OWNER_PASSWORD"}"#;
+}
+
+/// One batch's result.
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchResult {
+    index: usize,
+    chain: String,
+    lane: u16,
+    user_op_hash: Option<String>,
+    transaction: Option<String>,
+    block: Option<String>,
+    success: Option<bool>,
+    actual_gas_cost_wei: Option<String>,
+    error: Option<serde_json::Value>,
+}
+
+impl BatchResult {
+    fn of(o: &BatchOutcome, chain: &str) -> (Self, Option<CliError>) {
+        let (receipt, error): (Option<&UserOperationReceipt>, Option<CliError>) = match &o.result {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(CliError::from_batch(e, chain))),
+        };
+        let result = Self {
+            index: o.index,
+            chain: chain.to_owned(),
+            lane: o.lane.0,
+            user_op_hash: o.hash.map(|h| format!("{h:#x}")),
+            transaction: receipt.map(|r| format!("{:#x}", r.receipt.transaction_hash)),
+            block: receipt.map(|r| r.receipt.block_number.to_string()),
+            success: receipt.map(|r| r.success),
+            actual_gas_cost_wei: receipt.map(|r| r.actual_gas_cost.to_string()),
+            error: error.as_ref().map(|e| serde_json::to_value(e).unwrap_or_default()),
+        };
+        (result, error)
+    }
+
+    fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match (&self.transaction, &self.error) {
+            (Some(tx), _) => {
+                let status =
+                    if self.success == Some(true) { "landed" } else { "landed but REVERTED" };
+                writeln!(
+                    out,
+                    "batch {} on {} lane {}: {status}",
+                    self.index, self.chain, self.lane
+                )?;
+                writeln!(out, "  userOp  {}", self.user_op_hash.as_deref().unwrap_or("-"))?;
+                writeln!(out, "  tx      {tx} (block {})", self.block.as_deref().unwrap_or("-"))?;
+                writeln!(
+                    out,
+                    "  paid    {} wei",
+                    self.actual_gas_cost_wei.as_deref().unwrap_or("-")
+                )
+            }
+            (None, Some(e)) => {
+                let msg = e["message"].as_str().unwrap_or("failed");
+                writeln!(out, "batch {} on {} lane {}: {msg}", self.index, self.chain, self.lane)
+            }
+            (None, None) => writeln!(out, "batch {}: no result", self.index),
+        }
+    }
+}
+
+/// The signer of every chain's account: the owner, or a session key per chain.
+pub(crate) enum Signers {
+    /// The owner (one signer for every chain).
+    Owner(namera::account::OwnerSigner),
+    /// A session key: one signer per chain (each chain has its own approval).
+    Session(Vec<SessionKeySigner>),
+}
+
+impl Signers {
+    /// The signer for account `i`.
+    pub(crate) fn get(&self, i: usize) -> &dyn OperationSigner {
+        match self {
+            Self::Owner(o) => o,
+            Self::Session(s) => &s[i],
+        }
+    }
+}
+
+/// Connects the account on `chains` and builds its signers.
+pub(crate) fn accounts_and_signers(
+    ctx: &Context,
+    account_alias: &str,
+    session_key: Option<&str>,
+    chains: &[ChainInfo],
+    password: &PasswordArgs,
+) -> Result<(AccountConfig, Vec<SmartAccount>, Signers), CliError> {
+    let (_, record) = wallet::account_record(ctx, account_alias)?;
+    let config = wallet::account_config(&record)?;
+    match session_key {
+        None => {
+            let key = wallet::owner_key(ctx, &record, password)?;
+            let accounts = wallet::connect_accounts(ctx, &config, chains)?;
+            Ok((config.clone(), accounts, Signers::Owner(wallet::owner_signer(&config, key))))
+        }
+        Some(name) => {
+            let alias = ctx.alias(Some(name))?;
+            let key_record = ctx.home().session_keys().get(&alias)?;
+            if key_record.account != record.address {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "wrong-account",
+                    format!(
+                        "session key {alias} acts for {}, not {account_alias}",
+                        key_record.smart_account
+                    ),
+                ));
+            }
+            let ons: Vec<wallet::SessionKeyOnChain> = chains
+                .iter()
+                .map(|c| wallet::session_key_on(ctx, &alias, &key_record, c))
+                .collect::<Result<_, _>>()?;
+            let key = wallet::session_key(ctx, &alias, &key_record, password, "--password")?;
+            let accounts = wallet::connect_accounts(ctx, &config, chains)?;
+            let signers = accounts
+                .iter()
+                .zip(&ons)
+                .map(|(account, on)| wallet::session_signer(key.clone(), on, account))
+                .collect::<Result<_, _>>()?;
+            Ok((config, accounts, Signers::Session(signers)))
+        }
+    }
+}
+
+fn default_chain(ctx: &Context, account: &str, given: Option<&str>) -> Result<ChainInfo, CliError> {
+    if let Some(name) = given {
+        return ctx.chain(name);
+    }
+    let (alias, record) = wallet::account_record(ctx, account)?;
+    match record.chains.as_slice() {
+        [only] => ctx.chain(only),
+        _ => Err(CliError::new(
+            ErrorKind::Usage,
+            "missing-input",
+            format!(
+                "smart account {alias} is on {}: say which with --chain",
+                record.chains.join(", ")
+            ),
+        )),
+    }
+}
+
+fn send(ctx: &Context, a: &Send) -> Result<(), CliError> {
+    let account = a.smart_account.as_deref().unwrap_or_default();
+    let chain = default_chain(ctx, account, a.chain.as_deref())?;
+    let single = a.to.map(|to| CallArg {
+        to,
+        value: a.value.unwrap_or_default(),
+        data: a.data.clone().unwrap_or_default(),
+    });
+    let calls: Vec<Call> = match (single, a.calls.is_empty()) {
+        (Some(_), false) => {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "conflicting-input",
+                "give either --to (one call) or `calls`, not both",
+            ));
+        }
+        (None, true) => {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "missing-input",
+                "tx send needs --to (one call) or `calls` in --params",
+            ));
+        }
+        (Some(c), true) => vec![c.call()],
+        (None, false) => a.calls.iter().map(CallArg::call).collect(),
+    };
+    if a.to.is_none() && (a.value.is_some() || a.data.is_some()) {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "missing-input",
+            "--value and --data belong to --to",
+        ));
+    }
+    let batch = Batch::new(chain.id, calls).on_lane(LaneArg::key(a.lane.as_ref()));
+    let (_, accounts, signers) =
+        accounts_and_signers(ctx, account, a.session_key.as_deref(), &[chain], &a.password)?;
+    let chain_signers = [ChainSigner { account: &accounts[0], signer: signers.get(0) }];
+    let spinner = ctx.shell().spinner(format!("sending on {chain}…"));
+    let outcome = send_batches(&chain_signers, &[batch], RECEIPT_TIMEOUT).remove(0);
+    drop(spinner);
+    let (result, error) = BatchResult::of(&outcome, chain.alias);
+    if let Some(e) = error {
+        return Err(e);
+    }
+    ctx.shell().emit(&result, |out| result.write(out))?;
+    if result.success == Some(false) {
+        return Err(CliError::new(
+            ErrorKind::Network,
+            "reverted",
+            "the operation landed but its calls reverted (the account paid the gas)",
+        ));
+    }
+    Ok(())
+}
+
+fn batch(ctx: &Context, a: &BatchArgs) -> Result<(), CliError> {
+    let account = a.smart_account.as_deref().unwrap_or_default();
+    if a.batches.is_empty() {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "missing-input",
+            "tx batch needs at least one batch",
+        ));
+    }
+    let mut chains: Vec<ChainInfo> = Vec::new();
+    let mut batches = Vec::new();
+    for (i, b) in a.batches.iter().enumerate() {
+        let chain = ctx.chain(&b.chain)?;
+        if b.calls.is_empty() {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "invalid-params",
+                format!("batches[{i}] has no calls"),
+            ));
+        }
+        if !chains.contains(&chain) {
+            chains.push(chain);
+        }
+        batches.push(
+            Batch::new(chain.id, b.calls.iter().map(CallArg::call).collect())
+                .on_lane(LaneArg::key(b.lane.as_ref())),
+        );
+    }
+    let (_, accounts, signers) =
+        accounts_and_signers(ctx, account, a.session_key.as_deref(), &chains, &a.password)?;
+    let chain_signers: Vec<ChainSigner<'_>> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, account)| ChainSigner { account, signer: signers.get(i) })
+        .collect();
+    let spinner = ctx.shell().spinner(format!("sending {} batch(es)…", batches.len()));
+    let outcomes = send_batches(&chain_signers, &batches, RECEIPT_TIMEOUT);
+    drop(spinner);
+    let mut results = Vec::new();
+    let mut first_error = None;
+    for o in &outcomes {
+        let chain = chains.iter().find(|c| c.id == o.chain).map_or("?", |c| c.alias);
+        let (result, error) = BatchResult::of(o, chain);
+        if first_error.is_none() {
+            first_error = error;
+        }
+        results.push(result);
+    }
+    ctx.shell().emit_list(&results, |out| results.iter().try_for_each(|r| r.write(out)))?;
+    match first_error {
+        Some(e) => Err(e.with_hint("the results of every batch are on stdout")),
+        None => Ok(()),
+    }
+}

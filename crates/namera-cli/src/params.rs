@@ -1,0 +1,319 @@
+//! One input model for people and programs: every command's input is one serde type that
+//! clap fills from flags and serde fills from `--params '<json>'` (or `@file`, or `-` for
+//! stdin). Both end in the same value, validated the same way, and `namera schema
+//! <command>` prints that type's JSON Schema, so what an agent reads is what the CLI
+//! accepts.
+//!
+//! Fields are optional at the clap level so that either source can supply them; which
+//! ones are required is said once, in [`CommandInput::REQUIRED`], and enforced after the
+//! two sources are merged (and written into the schema's `required`).
+
+use std::{io::Read, path::Path};
+
+use schemars::{JsonSchema, Schema};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+use crate::error::{CliError, ErrorKind};
+
+/// A command's input type.
+pub(crate) trait CommandInput:
+    Serialize + DeserializeOwned + JsonSchema + clap::Args
+{
+    /// The command's dotted name (`session-key.create`).
+    const NAME: &'static str;
+    /// The fields that must be given, by flag or in `--params`.
+    const REQUIRED: &'static [&'static str] = &[];
+    /// An example `--params` document; it must validate against the schema (tested).
+    const EXAMPLE: &'static str = "{}";
+}
+
+/// The `Example:` paragraph every command's `--help` ends with; the schema tests check
+/// it validates against the command's schema.
+pub(crate) fn help_example<T: CommandInput>() -> String {
+    format!("Example:\n  namera {} --params '{}'", T::NAME.replace('.', " "), T::EXAMPLE)
+}
+
+/// Where `--params` came from, as written on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ParamsSource {
+    /// Inline JSON.
+    Inline(String),
+    /// `@path`: a file.
+    File(String),
+    /// `-`: standard input.
+    Stdin,
+}
+
+impl std::str::FromStr for ParamsSource {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(if s == "-" {
+            Self::Stdin
+        } else if let Some(path) = s.strip_prefix('@') {
+            Self::File(path.to_owned())
+        } else {
+            Self::Inline(s.to_owned())
+        })
+    }
+}
+
+impl ParamsSource {
+    /// The JSON text and a name for it in error messages.
+    fn read(&self) -> Result<(String, String), CliError> {
+        match self {
+            Self::Inline(text) => Ok((text.clone(), "--params".into())),
+            Self::File(path) => std::fs::read_to_string(Path::new(path))
+                .map(|t| (t, format!("--params @{path}")))
+                .map_err(|e| {
+                    let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                        ErrorKind::NotFound
+                    } else {
+                        ErrorKind::Usage
+                    };
+                    CliError::new(kind, "params-file", format!("reading --params @{path}: {e}"))
+                }),
+            Self::Stdin => {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                    CliError::new(ErrorKind::Usage, "params-stdin", format!("reading stdin: {e}"))
+                })?;
+                Ok((text, "--params - (stdin)".into()))
+            }
+        }
+    }
+}
+
+/// Merges `flags` (what clap parsed) with the `--params` document into one `T`.
+///
+/// A field given both ways with different values is a usage error: silently preferring
+/// one would make a script's behaviour depend on which the reader assumed wins.
+///
+/// With `interactive` set (a person at a terminal), missing text and list fields are
+/// asked for; fields that need more than a line (policies, calls) are left to the
+/// command's own prompts. Without it, anything missing is one exit-2 error naming all.
+pub(crate) fn resolve<T: CommandInput>(
+    flags: &T,
+    params: Option<&ParamsSource>,
+    interactive: bool,
+) -> Result<T, CliError> {
+    let flag_values = match serde_json::to_value(flags) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let mut merged = match params {
+        None => Map::new(),
+        Some(source) => {
+            let (text, origin) = source.read()?;
+            let value: Value = serde_json::from_str(&text).map_err(|e| {
+                CliError::new(
+                    ErrorKind::Usage,
+                    "malformed-json",
+                    format!("{origin} is not valid JSON: {e}"),
+                )
+                .with_hint(format!("`namera schema {}` prints what is expected", T::NAME))
+            })?;
+            match value {
+                Value::Object(m) => m,
+                other => {
+                    return Err(CliError::new(
+                        ErrorKind::Usage,
+                        "invalid-params",
+                        format!("{origin} must be a JSON object, not {}", json_kind(&other)),
+                    ));
+                }
+            }
+        }
+    };
+    let known = field_names::<T>();
+    if let Some(unknown) = merged.keys().find(|k| !known.iter().any(|f| f == *k)) {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "unknown-field",
+            format!("unknown field `{unknown}`; {} takes {}", T::NAME, known.join(", ")),
+        )
+        .with_hint(format!("`namera schema {}` prints what is expected", T::NAME)));
+    }
+    for (key, value) in flag_values {
+        match merged.get(&key) {
+            Some(existing) if existing != &value => {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "conflicting-input",
+                    format!(
+                        "`{key}` is given twice with different values: {value} by flag, \
+                         {existing} in --params"
+                    ),
+                ));
+            }
+            _ => {
+                merged.insert(key, value);
+            }
+        }
+    }
+    let missing: Vec<&str> =
+        T::REQUIRED.iter().copied().filter(|k| merged.get(*k).is_none_or(Value::is_null)).collect();
+    if !missing.is_empty() {
+        if !interactive {
+            return Err(missing_error::<T>(&missing));
+        }
+        crate::prompt::fill_missing::<T>(&missing, &mut merged)?;
+    }
+    from_value::<T>(Value::Object(merged))
+}
+
+/// The top-level field names `T` accepts, from its schema (so flattened groups such as
+/// the password flags count, which serde's `deny_unknown_fields` cannot see through).
+pub(crate) fn field_names<T: CommandInput>() -> Vec<String> {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Deserializes `value` into `T`, naming the field that is wrong.
+pub(crate) fn from_value<T: CommandInput>(value: Value) -> Result<T, CliError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let message = if path == "." { inner } else { format!("{path}: {inner}") };
+        CliError::new(ErrorKind::Usage, "invalid-params", message)
+            .with_hint(format!("`namera schema {}` prints what is expected", T::NAME))
+    })
+}
+
+/// The exit-2 error for input that is missing and cannot be asked for.
+pub(crate) fn missing_error<T: CommandInput>(missing: &[&str]) -> CliError {
+    let command = T::augment_args(clap::Command::new("namera"));
+    let flags: Vec<String> = missing
+        .iter()
+        .map(|k| {
+            let arg = command.get_arguments().find(|a| a.get_id() == *k);
+            match arg.map(|a| (a.get_long(), a.get_value_names())) {
+                Some((Some(long), _)) => format!("--{long} / \"{k}\""),
+                Some((None, Some(names))) if !names.is_empty() => {
+                    format!("<{}> / \"{k}\"", names[0])
+                }
+                _ => format!("\"{k}\" in --params"),
+            }
+        })
+        .collect();
+    CliError::new(
+        ErrorKind::Usage,
+        "missing-input",
+        format!("{} needs {}", T::NAME.replace('.', " "), flags.join(", ")),
+    )
+    .with_hint(format!("example: --params '{}'", T::EXAMPLE))
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `T`'s JSON Schema (draft 2020-12) with its required fields and example.
+pub(crate) fn schema_of<T: CommandInput>() -> Schema {
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    schema.insert("title".into(), format!("namera {}", T::NAME.replace('.', " ")).into());
+    if !T::REQUIRED.is_empty() {
+        schema.insert("required".into(), T::REQUIRED.into());
+    }
+    // Unknown fields are refused (see `resolve`), so the schema says so too.
+    if schema.get("properties").is_none() {
+        schema.insert("properties".into(), Value::Object(Map::new()));
+    }
+    schema.insert("additionalProperties".into(), false.into());
+    // A broken example is a bug caught by the schema tests; here it is left out rather
+    // than failing a user's command.
+    if let Ok(example) = serde_json::from_str::<Value>(T::EXAMPLE) {
+        schema.insert("examples".into(), vec![example].into());
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq, clap::Args)]
+    struct Demo {
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alias: Option<String>,
+        #[arg(long)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    }
+
+    impl CommandInput for Demo {
+        const NAME: &'static str = "demo.run";
+        const REQUIRED: &'static [&'static str] = &["alias"];
+        const EXAMPLE: &'static str = r#"{"alias":"a","count":1}"#;
+    }
+
+    fn inline(s: &str) -> Option<ParamsSource> {
+        Some(ParamsSource::Inline(s.into()))
+    }
+
+    #[test]
+    fn flags_and_params_merge_into_one_value() {
+        let flags = Demo { alias: Some("a".into()), count: None };
+        let got = resolve(&flags, inline(r#"{"count": 3}"#).as_ref(), false).unwrap();
+        assert_eq!(got, Demo { alias: Some("a".into()), count: Some(3) });
+        let same = resolve(&flags, inline(r#"{"alias": "a"}"#).as_ref(), false).unwrap();
+        assert_eq!(same.alias.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn bad_params_name_the_problem() {
+        let none = Demo::default();
+        let cases = [
+            (r#"{"alias": "a""#, "malformed-json", "--params is not valid JSON: EOF"),
+            ("[1]", "invalid-params", "--params must be a JSON object, not an array"),
+            (
+                r#"{"alias": "a", "colour": 1}"#,
+                "unknown-field",
+                "unknown field `colour`; demo.run takes alias, count",
+            ),
+            (r#"{"alias": "a", "count": "x"}"#, "invalid-params", "count: invalid type"),
+            (r#"{"count": 1}"#, "missing-input", "demo run needs --alias / \"alias\""),
+        ];
+        for (text, code, message) in cases {
+            let e = resolve(&none, inline(text).as_ref(), false).unwrap_err();
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["code"], code, "{text}");
+            assert!(e.message().contains(message), "{text}: {}", e.message());
+            assert_eq!(e.kind(), ErrorKind::Usage);
+        }
+        let flags = Demo { alias: Some("b".into()), count: None };
+        let e = resolve(&flags, inline(r#"{"alias": "a"}"#).as_ref(), false).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "`alias` is given twice with different values: \"b\" by flag, \"a\" in --params"
+        );
+    }
+
+    #[test]
+    fn the_schema_says_what_is_required_and_shows_the_example() {
+        let schema = serde_json::to_value(schema_of::<Demo>()).unwrap();
+        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        assert_eq!(schema["required"], serde_json::json!(["alias"]));
+        assert_eq!(schema["examples"][0]["count"], 1);
+        assert_eq!(schema["title"], "namera demo run");
+    }
+}

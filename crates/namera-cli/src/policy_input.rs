@@ -1,0 +1,144 @@
+//! Policies as the CLI takes them: ZeroDev's `policyParams` JSON (what a serialized key
+//! carries), one document per policy, with a JSON Schema that says what each type takes.
+
+use std::borrow::Cow;
+
+use namera::policy::Policy;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+/// One policy's JSON, checked when the command runs (the SDK's parser names the field).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct PolicyArg(pub(crate) serde_json::Value);
+
+impl std::str::FromStr for PolicyArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        serde_json::from_str(s).map(Self).map_err(|e| format!("not a JSON policy: {e}"))
+    }
+}
+
+/// A policy in words (the SDK's wording).
+pub(crate) fn describe_policy(p: &Policy) -> String {
+    p.describe()
+}
+
+impl JsonSchema for PolicyArg {
+    fn schema_name() -> Cow<'static, str> {
+        "Policy".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let uint = json_schema!({
+            "type": ["string", "integer"], "pattern": "^([0-9]+|0x[0-9a-fA-F]+)$", "minimum": 0
+        });
+        let address = json_schema!({ "type": "string", "pattern": "^0x[0-9a-fA-F]{40}$" });
+        let flag = json_schema!({
+            "type": "string", "enum": ["0x0000", "0x0001", "0x0002"],
+            "description": "0x0000 checks UserOperations and ERC-1271 signatures; 0x0001 skips UserOperations; 0x0002 skips signatures."
+        });
+        json_schema!({
+            "description": "A policy in ZeroDev's policyParams JSON. Every policy of a key must pass.",
+            "type": "object",
+            "required": ["type"],
+            "properties": { "type": { "enum": ["sudo", "timestamp", "gas", "rate-limit", "signature-caller", "call"] } },
+            "oneOf": [
+                {
+                    "title": "sudo",
+                    "description": "Anything the owner could do.",
+                    "properties": { "type": { "const": "sudo" }, "policyFlag": flag, "policyAddress": address }
+                },
+                {
+                    "title": "timestamp",
+                    "description": "Valid only inside a window (seconds since the epoch; 0 = unbounded).",
+                    "properties": {
+                        "type": { "const": "timestamp" }, "policyFlag": flag, "policyAddress": address,
+                        "validAfter": { "type": "integer", "minimum": 0 },
+                        "validUntil": { "type": "integer", "minimum": 0 }
+                    }
+                },
+                {
+                    "title": "gas",
+                    "description": "A total budget in wei for the operations' maximum cost.",
+                    "required": ["allowed"],
+                    "properties": {
+                        "type": { "const": "gas" }, "policyFlag": flag, "policyAddress": address,
+                        "allowed": uint, "enforcePaymaster": { "type": "boolean" }, "allowedPaymaster": address
+                    }
+                },
+                {
+                    "title": "rate-limit",
+                    "description": "At most `count` operations in all, each at least `interval` seconds after the previous.",
+                    "required": ["count"],
+                    "properties": {
+                        "type": { "const": "rate-limit" }, "policyFlag": flag, "policyAddress": address,
+                        "interval": { "type": "integer", "minimum": 0 },
+                        "count": { "type": "integer", "minimum": 1 },
+                        "startAt": { "type": "integer", "minimum": 0 }
+                    }
+                },
+                {
+                    "title": "signature-caller",
+                    "description": "Only these contracts may have the account validate the key's ERC-1271 signatures.",
+                    "required": ["allowedCallers"],
+                    "properties": {
+                        "type": { "const": "signature-caller" }, "policyFlag": flag, "policyAddress": address,
+                        "allowedCallers": { "type": "array", "items": address }
+                    }
+                },
+                {
+                    "title": "call",
+                    "description": "Which contracts and functions may be called, down to argument values.",
+                    "required": ["permissions"],
+                    "properties": {
+                        "type": { "const": "call" }, "policyFlag": flag,
+                        "policyVersion": { "enum": ["0.0.4", "0.0.5"] },
+                        "permissions": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "target": address,
+                                    "valueLimit": uint,
+                                    "callType": { "type": ["string", "integer"], "description": "CALL, BATCH_CALL or DELEGATE_CALL" },
+                                    "abi": { "type": "array", "description": "The contract's ABI (JSON), to find the function and argument types." },
+                                    "functionName": { "type": "string" },
+                                    "selector": { "type": "string", "pattern": "^0x[0-9a-fA-F]{8}$" },
+                                    "args": {
+                                        "type": "array",
+                                        "description": "One entry per function argument: null (unconstrained) or a condition.",
+                                        "items": {
+                                            "anyOf": [
+                                                { "type": "null" },
+                                                {
+                                                    "type": "object",
+                                                    "required": ["condition", "value"],
+                                                    "properties": {
+                                                        "condition": { "enum": ["EQUAL", "GREATER_THAN", "LESS_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN_OR_EQUAL", "NOT_EQUAL", "ONE_OF", "SLICE_EQUAL"] },
+                                                        "value": {},
+                                                        "start": { "type": "integer", "minimum": 0 },
+                                                        "length": { "type": "integer", "minimum": 0 }
+                                                    }
+                                                }
+                                            ]
+                                        }
+                                    },
+                                    "rules": { "type": "array" }
+                                }
+                            }
+                        }
+                    }
+                }
+            ],
+            "examples": [
+                { "type": "call", "permissions": [{ "target": "0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A", "valueLimit": "1000000000000000" }] },
+                { "type": "gas", "allowed": "10000000000000000" },
+                { "type": "timestamp", "validAfter": 0, "validUntil": 1893456000 },
+                { "type": "rate-limit", "interval": 3600, "count": 10 }
+            ]
+        })
+    }
+}

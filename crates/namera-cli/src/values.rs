@@ -1,0 +1,266 @@
+//! Typed command-line values and how they read and describe themselves.
+//!
+//! Addresses, hex data and big integers arrive as text from flags and as JSON from
+//! `--params`; each has one type here that parses both, so a value accepted in one form
+//! is accepted in the other. The schema of each is written by hand because the alloy
+//! types carry no JSON Schema of their own.
+
+use std::{borrow::Cow, fmt, str::FromStr};
+
+use alloy_primitives::{Address, Bytes, U256};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A 20-byte address (`0x` + 40 hex digits; checksum checked when mixed-case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AddressArg(pub(crate) Address);
+
+impl FromStr for AddressArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s
+            .strip_prefix("0x")
+            .ok_or_else(|| format!("{s:?} is not an address: it must start with 0x"))?;
+        if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{s:?} is not an address: expected 0x and 40 hex digits"));
+        }
+        let mixed = hex.bytes().any(|b| b.is_ascii_lowercase())
+            && hex.bytes().any(|b| b.is_ascii_uppercase());
+        if mixed {
+            Address::parse_checksummed(s, None)
+                .map(Self)
+                .map_err(|_| format!("{s:?} has a wrong EIP-55 checksum (a typo?)"))
+        } else {
+            s.parse().map(Self).map_err(|e| format!("{s:?} is not an address: {e}"))
+        }
+    }
+}
+
+/// Hex-encoded bytes (`0x…`, an even number of digits).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct HexArg(pub(crate) Bytes);
+
+impl FromStr for HexArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s
+            .strip_prefix("0x")
+            .ok_or_else(|| format!("{s:?} is not hex data: it must start with 0x"))?;
+        if hex.len() % 2 != 0 {
+            return Err(format!("{s:?} is not hex data: odd number of digits"));
+        }
+        if let Some(bad) = hex.chars().find(|c| !c.is_ascii_hexdigit()) {
+            return Err(format!("{s:?} is not hex data: {bad:?} is not a hex digit"));
+        }
+        s.parse().map(Self).map_err(|e| format!("{s:?} is not hex data: {e}"))
+    }
+}
+
+/// An unsigned 256-bit integer: a JSON number, or a decimal or `0x` string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct UintArg(pub(crate) U256);
+
+impl FromStr for UintArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = match s.strip_prefix("0x") {
+            Some(hex) => U256::from_str_radix(hex, 16),
+            None => U256::from_str_radix(s, 10),
+        };
+        parsed.map(Self).map_err(|_| format!("{s:?} is not an unsigned integer"))
+    }
+}
+
+/// A native amount: plain wei (`1000`), or a decimal with a unit (`0.5ether`, `3 gwei`),
+/// converted exactly; more decimals than the unit has is an error, never rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct AmountArg(pub(crate) U256);
+
+impl FromStr for AmountArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+        let (number, unit) = (t[..split].trim(), t[split..].trim().to_ascii_lowercase());
+        let decimals: usize = match unit.as_str() {
+            "" | "wei" => 0,
+            "gwei" => 9,
+            "ether" | "eth" => 18,
+            other => return Err(format!("{s:?}: unknown unit {other:?} (use wei, gwei or ether)")),
+        };
+        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() && frac.is_empty()
+            || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return Err(format!("{s:?} is not an amount (e.g. 1000, 1.5gwei, 0.01ether)"));
+        }
+        if frac.len() > decimals {
+            return Err(format!("{s:?} has more decimals than {unit:?} allows ({decimals})"));
+        }
+        let digits = format!("{whole}{frac:0<decimals$}");
+        let digits = digits.trim_start_matches('0');
+        if digits.is_empty() {
+            return Ok(Self(U256::ZERO));
+        }
+        U256::from_str_radix(digits, 10)
+            .map(Self)
+            .map_err(|_| format!("{s:?} does not fit in 256 bits"))
+    }
+}
+
+/// Serializes an address in EIP-55 checksummed form, as every output of the CLI writes
+/// addresses (alloy's own serializer writes lowercase).
+pub(crate) fn checksummed<S: Serializer>(
+    a: &alloy_primitives::Address,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&a.to_checksum(None))
+}
+
+/// [`checksummed`] for an optional address.
+pub(crate) fn checksummed_opt<S: Serializer>(
+    a: &Option<alloy_primitives::Address>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => checksummed(a, s),
+        None => s.serialize_none(),
+    }
+}
+
+macro_rules! text_value {
+    ($ty:ident, $display:expr, $schema:expr) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let show: fn(&Self, &mut fmt::Formatter<'_>) -> fmt::Result = $display;
+                show(self, f)
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                // Numbers are accepted where a number makes sense (integers, amounts).
+                let v = serde_json::Value::deserialize(d)?;
+                let text = match &v {
+                    serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
+                    serde_json::Value::Number(n) if n.is_u64() => Cow::Owned(n.to_string()),
+                    other => {
+                        return Err(serde::de::Error::custom(format!(
+                            "expected a string, got {other}"
+                        )));
+                    }
+                };
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                $schema
+            }
+        }
+    };
+}
+
+text_value!(
+    AddressArg,
+    |v, f| write!(f, "{}", v.0.to_checksum(None)),
+    json_schema!({
+        "type": "string",
+        "pattern": "^0x[0-9a-fA-F]{40}$",
+        "description": "A 20-byte address, 0x-prefixed (EIP-55 checksum checked when mixed-case).",
+        "examples": ["0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A"]
+    })
+);
+text_value!(
+    HexArg,
+    |v, f| write!(f, "{}", v.0),
+    json_schema!({
+        "type": "string",
+        "pattern": "^0x([0-9a-fA-F]{2})*$",
+        "description": "Bytes as 0x-prefixed hex.",
+        "examples": ["0xa9059cbb"]
+    })
+);
+text_value!(
+    UintArg,
+    |v, f| write!(f, "{}", v.0),
+    json_schema!({
+        "type": ["string", "integer"],
+        "pattern": "^([0-9]+|0x[0-9a-fA-F]+)$",
+        "minimum": 0,
+        "description": "An unsigned 256-bit integer: a JSON number, or a decimal or 0x-hex string.",
+        "examples": ["0", 42]
+    })
+);
+text_value!(
+    AmountArg,
+    |v, f| write!(f, "{}", v.0),
+    json_schema!({
+        "type": ["string", "integer"],
+        "pattern": "^\\s*([0-9]+(\\.[0-9]*)?|\\.[0-9]+)\\s*(wei|gwei|ether|eth)?\\s*$",
+        "minimum": 0,
+        "description": "A native amount: wei as an integer, or a decimal with a unit (wei, gwei, ether), converted exactly.",
+        "examples": ["1000", "0.01ether", "1.5 gwei"]
+    })
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_convert_exactly() {
+        let wei = |s: &str| s.parse::<AmountArg>().map(|a| a.0);
+        assert_eq!(wei("1000"), Ok(U256::from(1000)));
+        assert_eq!(wei("0.01ether"), Ok(U256::from(10_000_000_000_000_000u64)));
+        assert_eq!(wei("1.5 gwei"), Ok(U256::from(1_500_000_000u64)));
+        assert_eq!(wei(".5eth"), Ok(U256::from(500_000_000_000_000_000u64)));
+        assert_eq!(wei("0"), Ok(U256::ZERO));
+        assert_eq!(wei("1.5").unwrap_err(), "\"1.5\" has more decimals than \"\" allows (0)");
+        assert_eq!(
+            wei("0.0000000001gwei").unwrap_err(),
+            "\"0.0000000001gwei\" has more decimals than \"gwei\" allows (9)"
+        );
+        assert!(wei("1 btc").unwrap_err().contains("unknown unit \"btc\""));
+        assert!(wei("-1").unwrap_err().contains("is not an amount"));
+        assert!(wei("ether").unwrap_err().contains("is not an amount"));
+    }
+
+    #[test]
+    fn addresses_and_hex_say_what_is_wrong() {
+        assert!("0x923ab44bef75e86f4ea1ee2d84dd27831d32958a".parse::<AddressArg>().is_ok());
+        assert_eq!(
+            "0x923AB44bEF75E86F4Ea1eE2D84dD27831d32958a".parse::<AddressArg>().unwrap_err(),
+            "\"0x923AB44bEF75E86F4Ea1eE2D84dD27831d32958a\" has a wrong EIP-55 checksum (a typo?)"
+        );
+        assert!("0x1234".parse::<AddressArg>().unwrap_err().contains("40 hex digits"));
+        assert!("923a".parse::<AddressArg>().unwrap_err().contains("must start with 0x"));
+        assert!("0xabc".parse::<HexArg>().unwrap_err().contains("odd number"));
+        assert!("0xzz".parse::<HexArg>().unwrap_err().contains("'z' is not a hex digit"));
+        assert_eq!("0x10".parse::<UintArg>().unwrap().0, U256::from(16));
+    }
+
+    #[test]
+    fn json_numbers_and_strings_are_both_accepted() {
+        let from = |v: serde_json::Value| serde_json::from_value::<UintArg>(v).map(|u| u.0);
+        assert_eq!(from(serde_json::json!(7)).unwrap(), U256::from(7));
+        assert_eq!(from(serde_json::json!("7")).unwrap(), U256::from(7));
+        assert!(from(serde_json::json!(-1)).is_err());
+        assert!(from(serde_json::json!(true)).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the `namera` binary: each runs the real executable in a process
+//! of its own, as a user, a script or an agent would (ripgrep's layout: one test binary).
+
+mod agent;
+mod devnet;
+mod prompt;
+mod schema;
+mod storage;
+mod support;

@@ -1,0 +1,101 @@
+//! A person at a terminal: `session-key create` without policies asks for them step by
+//! step — a call policy from an ABI file and a function picker, a condition per argument,
+//! then a summary to confirm. Driven through a real pseudo-terminal by Python's pexpect.
+
+use serde_json::json;
+
+use crate::{
+    agent::Agent,
+    support::{json as parse, py},
+};
+
+const TOKEN_ABI: &str = r#"[
+  {"type":"function","name":"transfer","stateMutability":"nonpayable",
+   "inputs":[{"name":"to","type":"address"},{"name":"amount","type":"uint256"}],"outputs":[{"type":"bool"}]},
+  {"type":"function","name":"approve","stateMutability":"nonpayable",
+   "inputs":[{"name":"spender","type":"address"},{"name":"amount","type":"uint256"}],"outputs":[{"type":"bool"}]}
+]"#;
+
+#[test]
+fn a_call_policy_is_built_at_the_prompt() {
+    let agent = Agent::new("pty");
+    agent.account();
+    let abi = agent.home.path.join("token.abi.json");
+    std::fs::write(&abi, TOKEN_ABI).unwrap();
+    let token = "0x1111111111111111111111111111111111111111";
+    let friend = "0x2222222222222222222222222222222222222222";
+    let mut env = serde_json::Map::new();
+    for (k, v) in &agent.env {
+        env.insert((*k).to_owned(), json!(v));
+    }
+    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
+    let script = r#"
+import json, os, sys, pexpect
+binary, env, abi, token, friend = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+full_env = dict(os.environ); full_env.update(env); full_env["TERM"] = "xterm"
+child = pexpect.spawn(binary, ["session-key", "create", "--alias", "typed", "--smart-account", "acc",
+    "--light-kdf", "--password-env", "OWNER_PW", "--session-password-env", "AGENT_PW"],
+    env=full_env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+child.logfile_read = sys.stderr
+DOWN = "\x1b[B"
+def step(prompt, keys):
+    child.expect_exact(prompt)
+    child.send(keys)
+step("Add a policy:", "\r")                               # call
+step("Contract (or recipient) address:", token + "\r")
+step("Most value one call may send:", "0\r")
+step("Pick a function from an ABI file?", "y\r")
+step("ABI file (JSON):", abi + "\r")
+step("Function:", "\r")                                   # transfer(address,uint256)
+step("Argument to (address):", DOWN + "\r")               # EQUAL
+step("Value:", friend + "\r")
+step("Argument amount (uint256):", DOWN * 4 + "\r")       # LESS_THAN_OR_EQUAL
+step("Value:", "100\r")
+child.expect_exact("added: calls: only transfer()")
+step("Add another policy", "done\r")
+child.expect_exact("Create the session key with these policies?")
+child.send("\r")
+child.expect_exact("created session key typed")
+child.expect(pexpect.EOF)
+child.close()
+print("EXIT", child.exitstatus)
+"#;
+    let report = py(
+        script,
+        &[
+            env!("CARGO_BIN_EXE_namera"),
+            &serde_json::Value::Object(env).to_string(),
+            abi.to_str().unwrap(),
+            token,
+            friend,
+        ],
+    );
+    assert!(report.contains("EXIT 0"), "{report}");
+    let record = parse(&std::fs::read(agent.home.path.join("session-keys/typed.json")).unwrap());
+    let policy = &record["policies"][0];
+    assert_eq!(policy["type"], "call");
+    let permission = &policy["permissions"][0];
+    assert_eq!(permission["target"].as_str().unwrap().to_lowercase(), token);
+    assert_eq!(permission["functionName"], "transfer");
+    // The record keeps the SDK's serialized form: conditions by number (EQUAL = 0,
+    // LESS_THAN_OR_EQUAL = 4).
+    assert_eq!(permission["args"][0]["condition"], 0, "{permission}");
+    assert_eq!(permission["args"][0]["value"].as_str().unwrap().to_lowercase(), friend);
+    assert_eq!(permission["args"][1]["condition"], 4, "{permission}");
+    assert_eq!(permission["args"][1]["value"], "100", "{permission}");
+}
+
+#[test]
+fn no_prompt_without_a_terminal() {
+    let agent = Agent::new("notty");
+    agent.account();
+    // The same command with stdin not a terminal: an exit-2 error listing what is missing.
+    let out = agent.run(
+        &["session-key", "create"],
+        &json!({"alias": "k", "smart_account": "acc", "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
+    );
+    crate::support::assert_exit(&out, 2);
+    let error = crate::support::error_of(&out);
+    assert_eq!(error["code"], "missing-input");
+    assert!(error["message"].as_str().unwrap().contains("\"policies\""), "{error}");
+}

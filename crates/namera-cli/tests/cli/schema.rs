@@ -1,0 +1,104 @@
+//! `namera schema <command>`: valid JSON Schema (draft 2020-12) for every command, and
+//! the example each command's `--help` shows validates against it — checked by Python's
+//! `jsonschema`, an implementation that is not ours.
+
+use crate::support::{Home, assert_exit, json, py, text};
+
+/// The `--params '…'` example at the end of a command's help.
+fn help_example(home: &Home, command: &str) -> serde_json::Value {
+    let mut args: Vec<&str> = command.split('.').collect();
+    args.push("--help");
+    let out = home.run(&args, &[]);
+    assert_exit(&out, 0);
+    let help = text(&out.stdout);
+    let line = help
+        .lines()
+        .find(|l| l.trim_start().starts_with("namera ") && l.contains("--params '"))
+        .unwrap_or_else(|| panic!("{command}: no example in --help:\n{help}"));
+    let start = line.find("--params '").unwrap() + "--params '".len();
+    let end = line.rfind('\'').unwrap();
+    serde_json::from_str(&line[start..end])
+        .unwrap_or_else(|e| panic!("{command}: example is not JSON: {e}"))
+}
+
+#[test]
+fn every_schema_is_valid_and_its_help_example_validates() {
+    let home = Home::new("schema");
+    let out = home.run(&["schema", "-o", "json"], &[]);
+    assert_exit(&out, 0);
+    let names: Vec<String> = serde_json::from_value(json(&out.stdout)).unwrap();
+    for expected in [
+        "keystore.create",
+        "session-key.create",
+        "tx.send",
+        "tx.batch",
+        "policy.check",
+        "schema",
+        "quickstart",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    let mut cases = Vec::new();
+    for name in &names {
+        let out = home.run(&["schema", name, "-o", "json"], &[]);
+        assert_exit(&out, 0);
+        let schema = json(&out.stdout);
+        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema", "{name}");
+        assert!(schema["properties"].is_object(), "{name}: {schema}");
+        // The spaced form names the same command.
+        let spaced: Vec<&str> = name.split('.').collect();
+        let mut args = vec!["schema"];
+        args.extend(&spaced);
+        args.extend(["-o", "json"]);
+        assert_eq!(json(&home.run(&args, &[]).stdout), schema, "{name}");
+        cases.push(serde_json::json!({ "name": name, "schema": schema, "example": help_example(&home, name) }));
+    }
+    let file = home.path.join("cases.json");
+    std::fs::write(&file, serde_json::to_vec(&cases).unwrap()).unwrap();
+    let report = py(
+        r#"
+import json, sys
+from jsonschema import Draft202012Validator
+bad = []
+for case in json.load(open(sys.argv[1])):
+    try:
+        Draft202012Validator.check_schema(case["schema"])
+    except Exception as e:
+        bad.append(f"{case['name']}: invalid schema: {e}")
+        continue
+    errors = list(Draft202012Validator(case["schema"]).iter_errors(case["example"]))
+    bad += [f"{case['name']}: example does not validate: {e.message}" for e in errors]
+    # A document with a field the command does not take must not validate either,
+    # or agents would learn nothing from the schema.
+    extra = dict(case["example"], not_a_field=1)
+    if Draft202012Validator(case["schema"]).is_valid(extra):
+        bad.append(f"{case['name']}: accepts an unknown field")
+    if not case["schema"].get("description"):
+        bad.append(f"{case['name']}: no description")
+    print(case["name"], "ok")
+print("BAD" if bad else "ALL OK")
+for b in bad: print(b)
+"#,
+        &[file.to_str().unwrap()],
+    );
+    assert!(report.contains("ALL OK"), "{report}");
+    assert_eq!(report.lines().filter(|l| l.ends_with(" ok")).count(), names.len(), "{report}");
+}
+
+#[test]
+fn schemas_say_what_is_required_and_describe_fields() {
+    let home = Home::new("schema2");
+    let out = home.run(&["schema", "session-key.create", "-o", "json"], &[]);
+    let schema = json(&out.stdout);
+    assert_eq!(schema["required"], serde_json::json!(["alias", "smart_account", "policies"]));
+    assert!(
+        schema["properties"]["policies"]["description"].as_str().unwrap().contains("policyParams")
+    );
+    assert!(schema["properties"]["password_env"].is_object(), "password flags are in params too");
+    assert!(schema["properties"]["session_password_file"].is_object());
+    // Policies are described per type.
+    let text = schema.to_string();
+    for ty in ["sudo", "timestamp", "gas", "rate-limit", "signature-caller", "call"] {
+        assert!(text.contains(&format!("\"const\":\"{ty}\"")), "{ty}");
+    }
+}
