@@ -273,8 +273,8 @@ pub struct Permissions {
 pub struct KeyInfo {
     /// Its alias.
     pub alias: String,
-    /// The key's own address.
-    pub key_address: String,
+    /// The key's own address (null for a passkey session key).
+    pub key_address: Option<String>,
     /// Its permission id.
     pub permission_id: String,
     /// When it stops working (UTC), from its timestamp policy; null: no end.
@@ -862,7 +862,7 @@ fn list_permissions(w: &Wallet, _: NoInput) -> Result<Permissions, ToolFailure> 
                 .collect::<Result<Vec<_>, ToolFailure>>()?;
             Ok(KeyInfo {
                 alias: k.alias().to_owned(),
-                key_address: k.key_address().to_checksum(None),
+                key_address: k.key_address().map(|a| a.to_checksum(None)),
                 permission_id: k.permission().id().to_string(),
                 valid_until: until,
                 policies: policies

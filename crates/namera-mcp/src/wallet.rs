@@ -165,9 +165,11 @@ impl SessionKey {
     }
 
     /// The session key's own address.
-    pub const fn key_address(&self) -> Address {
+    /// (`None` for a passkey session key, which has no address.)
+    pub const fn key_address(&self) -> Option<Address> {
         match self.permission.signer {
-            PermissionSigner::Ecdsa(key) => key,
+            PermissionSigner::Ecdsa(key) => Some(key),
+            PermissionSigner::WebAuthn(_) => None,
         }
     }
 
