@@ -871,7 +871,7 @@ fn list_permissions(w: &Wallet, _: NoInput) -> Result<Permissions, ToolFailure> 
                     .map(|(index, p)| PolicyInfo {
                         index,
                         policy: p.type_name().into(),
-                        words: describe::policy_words(p),
+                        words: p.describe(),
                     })
                     .collect(),
                 chains,

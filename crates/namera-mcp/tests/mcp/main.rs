@@ -167,10 +167,13 @@ fn check_every_tool(
         .collect();
     assert_eq!(types, ["call", "timestamp", "gas"]);
     assert_eq!(agent["valid_until"], namera_mcp::describe::utc(f.valid_until));
-    assert_eq!(
-        agent["policies"][0]["words"],
-        "may only: send native value to any address with at most 0.01 ETH (10000000000000000 wei) per call"
-    );
+    // The SDK's wording, the same the CLI shows.
+    let agent_policies = &f.permissions[0].1.policies;
+    for (i, p) in agent_policies.iter().enumerate() {
+        assert_eq!(agent["policies"][i]["words"], p.describe());
+    }
+    let words = agent["policies"][0]["words"].as_str().unwrap();
+    assert!(words.contains("10000000000000000 wei (0.01 ETH)"), "{words}");
     assert_eq!(agent["chains"][0]["usable"], true);
     assert_eq!(
         agent["chains"][0]["budgets"],
