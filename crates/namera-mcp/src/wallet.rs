@@ -109,9 +109,10 @@ pub enum WalletError {
     },
 }
 
-/// One session key: its permission and a signer per chain where it can act.
+/// One session key of the wallet: its alias, permission and a signer per chain where it
+/// can act (the SDK's `SessionKey` is the secret inside each signer).
 #[derive(Debug)]
-pub struct SessionKey {
+pub struct WalletKey {
     alias: String,
     permission: Permission,
     validity: ValidityData,
@@ -123,7 +124,7 @@ pub struct SessionKey {
     revoked: Mutex<BTreeSet<u64>>,
 }
 
-impl SessionKey {
+impl WalletKey {
     /// A key named `alias` acting through `signers` (chain id, signer), all for one
     /// permission.
     pub fn new(
@@ -358,7 +359,7 @@ pub struct PolicyRefusal {
     pub reason: String,
 }
 
-fn verdict_of(key: &SessionKey, verdicts: &[Verdict]) -> KeyVerdict {
+fn verdict_of(key: &WalletKey, verdicts: &[Verdict]) -> KeyVerdict {
     let refusals: Vec<PolicyRefusal> = verdicts
         .iter()
         .filter_map(|v| {
@@ -392,14 +393,14 @@ pub struct Landed {
 pub struct Wallet {
     address: Address,
     chains: Vec<WalletChain>,
-    keys: Vec<SessionKey>,
+    keys: Vec<WalletKey>,
     lanes: Lanes,
     receipt_timeout: Duration,
 }
 
 impl Wallet {
     /// A wallet over `accounts` (one account on several chains) and `keys`.
-    pub fn new(accounts: Vec<SmartAccount>, keys: Vec<SessionKey>) -> Result<Self, WalletError> {
+    pub fn new(accounts: Vec<SmartAccount>, keys: Vec<WalletKey>) -> Result<Self, WalletError> {
         let Some(first) = accounts.first() else { return Err(WalletError::NoChains) };
         if keys.is_empty() {
             return Err(WalletError::NoKeys);
@@ -501,7 +502,7 @@ impl Wallet {
             clients.into_iter().map(|c| SmartAccount::new(config.clone(), c)).collect();
         let mut keys = Vec::with_capacity(decoded.len());
         for (alias, signer, permission, parts) in decoded {
-            let mut key = SessionKey {
+            let mut key = WalletKey {
                 alias: alias.clone(),
                 permission: permission.clone(),
                 validity: parts[0].validity,
@@ -575,7 +576,7 @@ impl Wallet {
     }
 
     /// The session keys, in the order given.
-    pub fn keys(&self) -> &[SessionKey] {
+    pub fn keys(&self) -> &[WalletKey] {
         &self.keys
     }
 
@@ -613,11 +614,11 @@ impl Wallet {
         &self,
         chain: &WalletChain,
         calls: &[Call],
-    ) -> Result<Vec<(Option<&SessionKey>, KeyVerdict)>, ActionError> {
+    ) -> Result<Vec<(Option<&WalletKey>, KeyVerdict)>, ActionError> {
         let call_data = self.call_data(calls)?;
         // Before estimation the cost is unknown: the gas budget is judged after it.
         let op = UserOperation { sender: self.address, call_data, ..Default::default() };
-        let mut keys: Vec<&SessionKey> = self.keys.iter().collect();
+        let mut keys: Vec<&WalletKey> = self.keys.iter().collect();
         keys.sort_by_key(|k| k.is_broad());
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
@@ -649,7 +650,7 @@ impl Wallet {
     }
 
     /// The key that will sign `calls` on `chain`: the narrowest whose policies all pass.
-    fn select(&self, chain: &WalletChain, calls: &[Call]) -> Result<&SessionKey, ActionError> {
+    fn select(&self, chain: &WalletChain, calls: &[Call]) -> Result<&WalletKey, ActionError> {
         let verdicts = self.explain(chain, calls)?;
         if let Some(key) = verdicts.iter().find(|(k, v)| k.is_some() && v.passes).and_then(|v| v.0)
         {
@@ -712,7 +713,7 @@ impl Wallet {
     /// budgets left (in words).
     pub fn key_status(
         &self,
-        key: &SessionKey,
+        key: &WalletKey,
         chain: &WalletChain,
     ) -> Result<(KeyState, Vec<Verdict>), RpcError> {
         let state = key_state(&chain.account, key.permission.validation_id())?;
