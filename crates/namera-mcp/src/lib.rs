@@ -36,6 +36,6 @@ mod wallet;
 pub use http::{HttpOptions, HttpServer, serve_http};
 pub use server::{NameraServer, ServeError, serve_stdio};
 pub use wallet::{
-    ActionError, KeySpec, KeyVerdict, Landed, LaneGuard, Lanes, PolicyRefusal, SessionKey, Wallet,
-    WalletChain, WalletError, state_words,
+    ActionError, KeySpec, KeyVerdict, Landed, LaneGuard, Lanes, PolicyRefusal, Wallet, WalletChain,
+    WalletError, WalletKey, state_words,
 };

@@ -273,7 +273,7 @@ pub struct Permissions {
 pub struct KeyInfo {
     /// Its alias.
     pub alias: String,
-    /// The key's own address (null for a passkey signer).
+    /// The key's own address (null for a passkey session key).
     pub key_address: Option<String>,
     /// Its permission id.
     pub permission_id: String,
@@ -439,7 +439,7 @@ impl Default for Toolbox {
             ),
             entry::<BatchesInput, CheckResult>(
                 "check_transaction",
-                "Would these batches pass the session keys' policies? Names the refusing policy and why, without sending anything.",
+                "Would these batches pass the session keys' policies? Names the refusing policy and why, without sending anything (and without asking the bundler: a gas budget is judged against the estimated cost only when sending).",
                 true,
                 |w, v| out(check_transaction(w, parse(v)?)),
             ),
@@ -871,7 +871,7 @@ fn list_permissions(w: &Wallet, _: NoInput) -> Result<Permissions, ToolFailure> 
                     .map(|(index, p)| PolicyInfo {
                         index,
                         policy: p.type_name().into(),
-                        words: describe::policy_words(p),
+                        words: p.describe(),
                     })
                     .collect(),
                 chains,

@@ -109,18 +109,22 @@ pub enum WalletError {
     },
 }
 
-/// One session key: its permission and a signer per chain where it can act.
+/// One session key of the wallet: its alias, permission and a signer per chain where it
+/// can act (the SDK's `SessionKey` is the secret inside each signer).
 #[derive(Debug)]
-pub struct SessionKey {
+pub struct WalletKey {
     alias: String,
     permission: Permission,
     validity: ValidityData,
     signers: Vec<(u64, SessionKeySigner)>,
     /// Chains where it cannot act, and why (revoked, approval for another chain, …).
     unusable: Vec<(u64, String)>,
+    /// Chains where the chain said, while serving, that the owner revoked it: later
+    /// requests skip it there without asking the bundler again.
+    revoked: Mutex<BTreeSet<u64>>,
 }
 
-impl SessionKey {
+impl WalletKey {
     /// A key named `alias` acting through `signers` (chain id, signer), all for one
     /// permission.
     pub fn new(
@@ -136,7 +140,14 @@ impl SessionKey {
         if signers.iter().any(|(_, s)| s.permission() != &permission) {
             return Err(WalletError::MixedPermissions(alias));
         }
-        Ok(Self { alias, permission, validity, signers, unusable: Vec::new() })
+        Ok(Self {
+            alias,
+            permission,
+            validity,
+            signers,
+            unusable: Vec::new(),
+            revoked: Mutex::default(),
+        })
     }
 
     /// Its name.
@@ -154,8 +165,8 @@ impl SessionKey {
         self.validity
     }
 
-    /// The session key's own address (a passkey signer has none: its identity is a
-    /// P-256 public key).
+    /// The session key's own address.
+    /// (`None` for a passkey session key, which has no address.)
     pub const fn key_address(&self) -> Option<Address> {
         match self.permission.signer {
             PermissionSigner::Ecdsa(key) => Some(key),
@@ -165,12 +176,26 @@ impl SessionKey {
 
     /// Its signer on `chain_id`, if it can act there.
     pub fn signer(&self, chain_id: u64) -> Option<&SessionKeySigner> {
+        if self.is_revoked_on(chain_id) {
+            return None;
+        }
         self.signers.iter().find(|(c, _)| *c == chain_id).map(|(_, s)| s)
     }
 
     /// Why it cannot act on `chain_id`, when it cannot.
     pub fn unusable_reason(&self, chain_id: u64) -> Option<&str> {
+        if self.is_revoked_on(chain_id) {
+            return Some("revoked by the owner");
+        }
         self.unusable.iter().find(|(c, _)| *c == chain_id).map(|(_, r)| r.as_str())
+    }
+
+    fn is_revoked_on(&self, chain_id: u64) -> bool {
+        self.revoked.lock().unwrap_or_else(PoisonError::into_inner).contains(&chain_id)
+    }
+
+    fn mark_revoked(&self, chain_id: u64) {
+        self.revoked.lock().unwrap_or_else(PoisonError::into_inner).insert(chain_id);
     }
 
     /// Whether a key allows everything (sudo) — chosen last, so that a request is signed
@@ -334,7 +359,7 @@ pub struct PolicyRefusal {
     pub reason: String,
 }
 
-fn verdict_of(key: &SessionKey, verdicts: &[Verdict]) -> KeyVerdict {
+fn verdict_of(key: &WalletKey, verdicts: &[Verdict]) -> KeyVerdict {
     let refusals: Vec<PolicyRefusal> = verdicts
         .iter()
         .filter_map(|v| {
@@ -368,14 +393,14 @@ pub struct Landed {
 pub struct Wallet {
     address: Address,
     chains: Vec<WalletChain>,
-    keys: Vec<SessionKey>,
+    keys: Vec<WalletKey>,
     lanes: Lanes,
     receipt_timeout: Duration,
 }
 
 impl Wallet {
     /// A wallet over `accounts` (one account on several chains) and `keys`.
-    pub fn new(accounts: Vec<SmartAccount>, keys: Vec<SessionKey>) -> Result<Self, WalletError> {
+    pub fn new(accounts: Vec<SmartAccount>, keys: Vec<WalletKey>) -> Result<Self, WalletError> {
         let Some(first) = accounts.first() else { return Err(WalletError::NoChains) };
         if keys.is_empty() {
             return Err(WalletError::NoKeys);
@@ -477,12 +502,13 @@ impl Wallet {
             clients.into_iter().map(|c| SmartAccount::new(config.clone(), c)).collect();
         let mut keys = Vec::with_capacity(decoded.len());
         for (alias, signer, permission, parts) in decoded {
-            let mut key = SessionKey {
+            let mut key = WalletKey {
                 alias: alias.clone(),
                 permission: permission.clone(),
                 validity: parts[0].validity,
                 signers: Vec::new(),
                 unusable: Vec::new(),
+                revoked: Mutex::default(),
             };
             for account in &accounts {
                 let chain_id = account.chain().chain_id;
@@ -550,7 +576,7 @@ impl Wallet {
     }
 
     /// The session keys, in the order given.
-    pub fn keys(&self) -> &[SessionKey] {
+    pub fn keys(&self) -> &[WalletKey] {
         &self.keys
     }
 
@@ -588,11 +614,11 @@ impl Wallet {
         &self,
         chain: &WalletChain,
         calls: &[Call],
-    ) -> Result<Vec<(Option<&SessionKey>, KeyVerdict)>, ActionError> {
+    ) -> Result<Vec<(Option<&WalletKey>, KeyVerdict)>, ActionError> {
         let call_data = self.call_data(calls)?;
         // Before estimation the cost is unknown: the gas budget is judged after it.
         let op = UserOperation { sender: self.address, call_data, ..Default::default() };
-        let mut keys: Vec<&SessionKey> = self.keys.iter().collect();
+        let mut keys: Vec<&WalletKey> = self.keys.iter().collect();
         keys.sort_by_key(|k| k.is_broad());
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
@@ -624,7 +650,7 @@ impl Wallet {
     }
 
     /// The key that will sign `calls` on `chain`: the narrowest whose policies all pass.
-    fn select(&self, chain: &WalletChain, calls: &[Call]) -> Result<&SessionKey, ActionError> {
+    fn select(&self, chain: &WalletChain, calls: &[Call]) -> Result<&WalletKey, ActionError> {
         let verdicts = self.explain(chain, calls)?;
         if let Some(key) = verdicts.iter().find(|(k, v)| k.is_some() && v.passes).and_then(|v| v.0)
         {
@@ -661,14 +687,22 @@ impl Wallet {
             }
             Ok(op)
         };
-        let sent = match account.sign_and_send(signer, prepare()?) {
+        let revoked = |e: ActionError| {
+            if matches!(e, ActionError::Account(AccountError::KeyRevoked { .. })) {
+                key.mark_revoked(chain.id());
+            }
+            e
+        };
+        let sent = match account.sign_and_send(signer, prepare().map_err(revoked)?) {
             // Another client used the lane since its sequence was cached: read it again.
             Err(AccountError::Refused { refusal, .. })
                 if refusal.aa_code.as_deref() == Some("AA25") =>
             {
-                account.sign_and_send(signer, prepare()?)?
+                account
+                    .sign_and_send(signer, prepare().map_err(revoked)?)
+                    .map_err(|e| revoked(e.into()))?
             }
-            other => other?,
+            other => other.map_err(|e| revoked(e.into()))?,
         };
         let receipt = account.wait(sent.hash, self.receipt_timeout)?;
         signer.landed();
@@ -679,7 +713,7 @@ impl Wallet {
     /// budgets left (in words).
     pub fn key_status(
         &self,
-        key: &SessionKey,
+        key: &WalletKey,
         chain: &WalletChain,
     ) -> Result<(KeyState, Vec<Verdict>), RpcError> {
         let state = key_state(&chain.account, key.permission.validation_id())?;
@@ -706,5 +740,44 @@ pub fn state_words(state: KeyState) -> String {
         KeyState::Invalidated { nonce, valid_nonce_from } => format!(
             "invalidated by the owner's revoke-all (installed at nonce {nonce}, valid from {valid_nonce_from})"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_in_flight_are_distinct_and_given_back() {
+        let lanes = Lanes::default();
+        let a = lanes.take().unwrap();
+        let b = lanes.take().unwrap();
+        assert_eq!((a.lane(), b.lane()), (LaneKey(1), LaneKey(2)));
+        drop(a);
+        // The lowest free lane again: its cached sequence is still warm.
+        let c = lanes.take().unwrap();
+        assert_eq!(c.lane(), LaneKey(1));
+        let held: Vec<_> = (0..100).map(|_| lanes.take().unwrap()).collect();
+        let mut seen: BTreeSet<u16> = held.iter().map(|g| g.lane().0).collect();
+        seen.extend([b.lane().0, c.lane().0]);
+        assert_eq!(seen.len(), 102, "no lane handed out twice while in flight");
+    }
+
+    #[test]
+    fn refusal_words_name_each_key_and_policy() {
+        let keys = vec![KeyVerdict {
+            key: "agent".into(),
+            passes: false,
+            refusals: vec![PolicyRefusal {
+                policy: "call".into(),
+                index: Some(0),
+                reason: "CallViolatesValueRule: value 2 exceeds the limit 1".into(),
+            }],
+        }];
+        assert_eq!(
+            refusal_words("local", &keys),
+            "no session key allows this on local; nothing was sent. session key \"agent\": \
+             the call policy (#0) refuses: CallViolatesValueRule: value 2 exceeds the limit 1"
+        );
     }
 }

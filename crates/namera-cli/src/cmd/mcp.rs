@@ -8,7 +8,7 @@ use namera::{
     chain::ChainInfo,
     session_key::{KeyState, ValidityData, key_state},
 };
-use namera_mcp::{HttpOptions, HttpServer, SessionKey, Wallet, serve_stdio};
+use namera_mcp::{HttpOptions, HttpServer, Wallet, WalletKey, serve_stdio};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -184,7 +184,7 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         }
         let validity =
             ValidityData { valid_after: record.valid_after, valid_until: record.valid_until };
-        keys.push(SessionKey::new(alias.to_string(), validity, signers).map_err(mcp_error)?);
+        keys.push(WalletKey::new(alias.to_string(), validity, signers).map_err(mcp_error)?);
     }
     let wallet = Arc::new(Wallet::new(accounts, keys).map_err(mcp_error)?);
     let http = match transport {

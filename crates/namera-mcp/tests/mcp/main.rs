@@ -167,10 +167,13 @@ fn check_every_tool(
         .collect();
     assert_eq!(types, ["call", "timestamp", "gas"]);
     assert_eq!(agent["valid_until"], namera_mcp::describe::utc(f.valid_until));
-    assert_eq!(
-        agent["policies"][0]["words"],
-        "may only: send native value to any address with at most 0.01 ETH (10000000000000000 wei) per call"
-    );
+    // The SDK's wording, the same the CLI shows.
+    let agent_policies = &f.permissions[0].1.policies;
+    for (i, p) in agent_policies.iter().enumerate() {
+        assert_eq!(agent["policies"][i]["words"], p.describe());
+    }
+    let words = agent["policies"][0]["words"].as_str().unwrap();
+    assert!(words.contains("10000000000000000 wei (0.01 ETH)"), "{words}");
     assert_eq!(agent["chains"][0]["usable"], true);
     assert_eq!(
         agent["chains"][0]["budgets"],
@@ -443,4 +446,48 @@ fn read_memory(pid: u32) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The owner revokes a key while the server runs: `list_permissions` says so, and a
+/// request only that key allowed is answered with a tool error, nothing paid.
+#[test]
+fn a_revoked_key_is_reported_and_no_longer_acts() {
+    use namera::{account::OwnerSigner, kernel::LaneKey, session_key::revoke_call};
+    let f = Fixture::new();
+    let server = HttpProcess::start(&f, &endpoints().bundler, "tok", &[]);
+    let plan = |calls: Vec<Value>| {
+        run_client(&json!({"transport": "http", "url": server.url, "token": "tok", "calls": calls}))
+    };
+    let tip = call("native_transfer", json!({"to": hex(f.tip_jar), "amount": "0.25"}));
+    let first = plan(vec![tip.clone()]);
+    assert_eq!(first["results"][0]["structured"]["key"], "tips", "{first}");
+    let owner = OwnerSigner::new(f.owner.clone(), f.account.config().root.validation_id());
+    let tips = &f.permissions.iter().find(|(a, _)| *a == "tips").unwrap().1;
+    let revoke = revoke_call(f.account.address(), tips);
+    let r = f
+        .account
+        .execute(&owner, &[revoke], LaneKey::DEFAULT, namera_e2e::RECEIPT_TIMEOUT)
+        .unwrap();
+    assert!(r.success);
+
+    let after = plan(vec![call("list_permissions", json!({})), tip]);
+    let tips_info = &after["results"][0]["structured"]["keys"][1];
+    assert_eq!(tips_info["alias"], "tips");
+    assert_eq!(tips_info["chains"][0]["usable"], false);
+    assert_eq!(tips_info["chains"][0]["state"], "uninstalled by the owner");
+    let refused = &after["results"][1];
+    assert_eq!(refused["is_error"], true, "{refused}");
+    let text = refused["text"].as_str().unwrap();
+    assert!(text.contains("the session key was revoked"), "{text}");
+    // Known revoked now: the next such request is refused without asking the bundler.
+    let recorder_free = plan(vec![call(
+        "check_transaction",
+        json!({"batches": [{"calls": [
+        {"to": hex(f.tip_jar), "value": "250000000000000000"}]}]}),
+    )]);
+    let tips_verdict = &recorder_free["results"][0]["structured"]["batches"][0]["keys"][1];
+    assert_eq!(tips_verdict["key"], "tips", "{recorder_free}");
+    assert_eq!(tips_verdict["refusals"][0]["policy"], "key");
+    assert_eq!(tips_verdict["refusals"][0]["reason"], "revoked by the owner");
+    assert_eq!(f.balance(f.tip_jar), ether(1) / U256::from(4), "only the first tip arrived");
 }

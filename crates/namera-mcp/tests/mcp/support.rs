@@ -44,6 +44,8 @@ pub(crate) struct Fixture {
     pub(crate) tips: PrivateKeySigner,
     /// The only address `tips` may pay.
     pub(crate) tip_jar: Address,
+    /// Each key's permission, by alias (`agent`, `tips`).
+    pub(crate) permissions: Vec<(&'static str, Permission)>,
     /// The agent key's timestamp policy end.
     pub(crate) valid_until: u64,
     /// `alias base64` lines.
@@ -76,6 +78,7 @@ impl Fixture {
         let tips = PrivateKeySigner::random();
         let tips_policies = vec![call(CallPermission::transfer(tip_jar, ether(1)))];
         let mut lines = String::new();
+        let mut permissions = Vec::new();
         for (alias, key, policies) in
             [("agent", &agent, agent_policies), ("tips", &tips, tips_policies)]
         {
@@ -89,10 +92,11 @@ impl Fixture {
                 Some(SessionPrivateKey::new(key.to_bytes())),
             );
             lines.push_str(&format!("{alias} {}\n", serialized.to_base64()));
+            permissions.push((alias, permission));
         }
         let keys_file = scratch(&format!("keys-{}.txt", account.address()));
         std::fs::write(&keys_file, lines).unwrap();
-        Self { owner, account, agent, tips, tip_jar, valid_until, keys_file }
+        Self { owner, account, agent, tips, tip_jar, permissions, valid_until, keys_file }
     }
 
     /// Server arguments naming the chain (with `bundler` in front of the real one).
