@@ -86,29 +86,13 @@ impl FromStr for AmountArg {
         let t = s.trim();
         let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
         let (number, unit) = (t[..split].trim(), t[split..].trim().to_ascii_lowercase());
-        let decimals: usize = match unit.as_str() {
+        let decimals = match unit.as_str() {
             "" | "wei" => 0,
             "gwei" => 9,
             "ether" | "eth" => 18,
             other => return Err(format!("{s:?}: unknown unit {other:?} (use wei, gwei or ether)")),
         };
-        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-        if whole.is_empty() && frac.is_empty()
-            || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-        {
-            return Err(format!("{s:?} is not an amount (e.g. 1000, 1.5gwei, 0.01ether)"));
-        }
-        if frac.len() > decimals {
-            return Err(format!("{s:?} has more decimals than {unit:?} allows ({decimals})"));
-        }
-        let digits = format!("{whole}{frac:0<decimals$}");
-        let digits = digits.trim_start_matches('0');
-        if digits.is_empty() {
-            return Ok(Self(U256::ZERO));
-        }
-        U256::from_str_radix(digits, 10)
-            .map(Self)
-            .map_err(|_| format!("{s:?} does not fit in 256 bits"))
+        namera::units::parse_units(number, decimals).map(Self).map_err(|e| format!("{s:?}: {e}"))
     }
 }
 
@@ -231,14 +215,14 @@ mod tests {
         assert_eq!(wei("1.5 gwei"), Ok(U256::from(1_500_000_000u64)));
         assert_eq!(wei(".5eth"), Ok(U256::from(500_000_000_000_000_000u64)));
         assert_eq!(wei("0"), Ok(U256::ZERO));
-        assert_eq!(wei("1.5").unwrap_err(), "\"1.5\" has more decimals than \"\" allows (0)");
         assert_eq!(
-            wei("0.0000000001gwei").unwrap_err(),
-            "\"0.0000000001gwei\" has more decimals than \"gwei\" allows (9)"
+            wei("1.5").unwrap_err(),
+            "\"1.5\": the amount \"1.5\" has more than 0 decimals, the most its unit allows"
         );
+        assert!(wei("0.0000000001gwei").unwrap_err().contains("more than 9 decimals"));
         assert!(wei("1 btc").unwrap_err().contains("unknown unit \"btc\""));
-        assert!(wei("-1").unwrap_err().contains("is not an amount"));
-        assert!(wei("ether").unwrap_err().contains("is not an amount"));
+        assert!(wei("-1").unwrap_err().contains("is not a decimal number"));
+        assert!(wei("ether").unwrap_err().contains("the amount is empty"));
     }
 
     #[test]

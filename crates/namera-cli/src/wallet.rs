@@ -283,7 +283,7 @@ pub(crate) fn session_signer(
         revoked => Err(CliError::new(
             ErrorKind::Policy,
             "key-revoked",
-            format!("the session key is no longer valid on {}: {}", on.chain, describe(revoked)),
+            format!("the session key is no longer valid on {}: {}", on.chain, revoked),
         )
         .with_hint("ask the account owner for a new session key")),
     }
@@ -301,16 +301,4 @@ pub(crate) fn owner_address(record: &SmartAccountRecord) -> Option<Address> {
 pub(crate) fn signer_from(secret: &[u8; 32]) -> Result<PrivateKeySigner, CliError> {
     PrivateKeySigner::from_bytes(&B256::from(*secret))
         .map_err(|e| CliError::new(ErrorKind::Other, "invalid-key", e.to_string()))
-}
-
-/// A key's state in words.
-pub(crate) fn describe(state: KeyState) -> String {
-    match state {
-        KeyState::PendingFirstUse => "approved; installs itself with its first operation".into(),
-        KeyState::Installed { nonce } => format!("installed (account nonce {nonce})"),
-        KeyState::Uninstalled => "revoked: the owner uninstalled it".into(),
-        KeyState::Invalidated { nonce, valid_nonce_from } => format!(
-            "revoked: the owner invalidated every key below nonce {valid_nonce_from} (this one has {nonce})"
-        ),
-    }
 }

@@ -37,5 +37,5 @@ pub use http::{HttpOptions, HttpServer, serve_http};
 pub use server::{NameraServer, ServeError, serve_stdio};
 pub use wallet::{
     ActionError, KeySpec, KeyVerdict, Landed, LaneGuard, Lanes, PolicyRefusal, Wallet, WalletChain,
-    WalletError, WalletKey, state_words,
+    WalletError, WalletKey,
 };

@@ -18,7 +18,7 @@ use crate::{
     abi,
     amount::{Unit, format_units, parse_units},
     describe,
-    wallet::{ActionError, KeyVerdict, Landed, Wallet, WalletChain, state_words},
+    wallet::{ActionError, KeyVerdict, Landed, Wallet, WalletChain},
 };
 
 sol! {
@@ -847,7 +847,7 @@ fn list_permissions(w: &Wallet, _: NoInput) -> Result<Permissions, ToolFailure> 
                 .map(|c| {
                     let (state, verdicts) = w.key_status(k, c)?;
                     let usable = k.signer(c.id()).is_some() && state.is_usable();
-                    let mut words = state_words(state);
+                    let mut words = state.to_string();
                     if let Some(why) = k.unusable_reason(c.id()) {
                         words = format!("{words}; cannot act here: {why}");
                     }

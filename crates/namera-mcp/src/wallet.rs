@@ -547,10 +547,9 @@ impl Wallet {
                             None => key.unusable.push((chain_id, why)),
                         }
                     }
-                    revoked => key.unusable.push((
-                        chain_id,
-                        format!("revoked by the owner ({})", state_words(revoked)),
-                    )),
+                    revoked => {
+                        key.unusable.push((chain_id, format!("revoked by the owner ({revoked})")))
+                    }
                 }
             }
             keys.push(key);
@@ -728,18 +727,6 @@ impl Wallet {
             Vec::new()
         };
         Ok((state, verdicts))
-    }
-}
-
-/// A key state in words.
-pub fn state_words(state: KeyState) -> String {
-    match state {
-        KeyState::PendingFirstUse => "approved; installs itself with its first operation".into(),
-        KeyState::Installed { nonce } => format!("installed (account nonce {nonce})"),
-        KeyState::Uninstalled => "uninstalled by the owner".into(),
-        KeyState::Invalidated { nonce, valid_nonce_from } => format!(
-            "invalidated by the owner's revoke-all (installed at nonce {nonce}, valid from {valid_nonce_from})"
-        ),
     }
 }
 

@@ -235,6 +235,7 @@ fn session_key_record_round_trips_through_the_store() {
             chain: "sepolia".into(),
             chain_id: 11155111,
             serialized: "eyJ9".into(),
+            kernel_nonce: 1,
         }],
         valid_after: 1,
         valid_until: 2,

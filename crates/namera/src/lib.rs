@@ -24,3 +24,4 @@ pub mod rpc;
 pub mod session_key;
 #[cfg(feature = "client")]
 pub mod transaction;
+pub mod units;

@@ -167,10 +167,8 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
             let Ok(on) = wallet::session_key_on(ctx, &alias, &record, chain) else { continue };
             match key_state(account, on.permission.validation_id())? {
                 state @ (KeyState::Uninstalled | KeyState::Invalidated { .. }) => {
-                    ctx.shell().warn(&format!(
-                        "session key {alias} is not served on {chain}: {}",
-                        wallet::describe(state)
-                    ));
+                    ctx.shell()
+                        .warn(&format!("session key {alias} is not served on {chain}: {}", state));
                 }
                 _ => signers.push((chain.id, wallet::session_signer(key.clone(), &on, account)?)),
             }

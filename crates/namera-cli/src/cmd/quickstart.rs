@@ -220,10 +220,7 @@ fn walk(
     let state = key_state(&account, permission.validation_id())?;
     story.say(
         "revoke",
-        format!(
-            "the owner uninstalled the permission; the account now says: {}",
-            crate::wallet::describe(state)
-        ),
+        format!("the owner uninstalled the permission; the account now says: {}", state),
         Some(format!("{:#x}", r.receipt.transaction_hash)),
     )?;
 

@@ -778,7 +778,7 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
                         chain: on.chain.alias.to_owned(),
                         state,
                         usable: state.is_usable(),
-                        in_words: wallet::describe(state),
+                        in_words: state.to_string(),
                     })
                 })
             })

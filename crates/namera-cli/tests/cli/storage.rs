@@ -408,7 +408,7 @@ fn bad_input_is_refused_precisely_and_changes_nothing() {
             &[],
             2,
             "invalid-value",
-            "more decimals",
+            "more than 0 decimals",
         ),
         (&["config", "set", "local", "--rpc-url", "ftp://x"], &[], 2, "invalid-url", "http"),
         (&["schema", "nonsense.command"], &[], 3, "unknown-command", "nonsense.command"),

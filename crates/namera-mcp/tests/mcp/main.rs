@@ -474,7 +474,7 @@ fn a_revoked_key_is_reported_and_no_longer_acts() {
     let tips_info = &after["results"][0]["structured"]["keys"][1];
     assert_eq!(tips_info["alias"], "tips");
     assert_eq!(tips_info["chains"][0]["usable"], false);
-    assert_eq!(tips_info["chains"][0]["state"], "uninstalled by the owner");
+    assert_eq!(tips_info["chains"][0]["state"], "revoked: the owner uninstalled it");
     let refused = &after["results"][1];
     assert_eq!(refused["is_error"], true, "{refused}");
     let text = refused["text"].as_str().unwrap();

@@ -25,7 +25,23 @@ pub fn wei_in_words(wei: U256) -> String {
     }
 }
 
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
+///
+/// ```
+/// assert_eq!(namera::policy::utc(951_782_400), "2000-02-29T00:00:00Z");
+/// ```
+pub fn utc(t: u64) -> String {
+    let (date, time) = civil(t);
+    format!("{date}T{time}Z")
+}
+
 fn time_in_words(t: u64) -> String {
+    let (date, time) = civil(t);
+    format!("{date} {time} UTC ({t})")
+}
+
+/// `(YYYY-MM-DD, HH:MM:SS)` of a Unix time.
+fn civil(t: u64) -> (String, String) {
     // Civil date from days since the epoch (proleptic Gregorian; Howard Hinnant's
     // well-known arithmetic, written out here).
     let days = (t / 86_400) as i64;
@@ -39,11 +55,9 @@ fn time_in_words(t: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC ({t})",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
+    (
+        format!("{year:04}-{month:02}-{day:02}"),
+        format!("{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60),
     )
 }
 

@@ -25,7 +25,7 @@ pub use call::{
     AbiSource, ArgRule, ArgValue, CallPermission, CallPolicy, CallPolicyVersion, ParamCondition,
     ParamRule, PermissionCallType,
 };
-pub use describe::wei_in_words;
+pub use describe::{utc, wei_in_words};
 pub use explain::{LiveState, Operation, Verdict, explain};
 
 use crate::kernel::addresses::{

@@ -34,6 +34,23 @@ pub enum KeyState {
     },
 }
 
+/// The state in words: one wording for the CLI and the MCP server.
+impl std::fmt::Display for KeyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PendingFirstUse => {
+                f.write_str("approved; installs itself with its first operation")
+            }
+            Self::Installed { nonce } => write!(f, "installed (account nonce {nonce})"),
+            Self::Uninstalled => f.write_str("revoked: the owner uninstalled it"),
+            Self::Invalidated { nonce, valid_nonce_from } => write!(
+                f,
+                "revoked: the owner invalidated every key below nonce {valid_nonce_from} (this one has {nonce})"
+            ),
+        }
+    }
+}
+
 impl KeyState {
     /// Whether operations signed by the key can pass.
     pub const fn is_usable(&self) -> bool {
