@@ -21,7 +21,7 @@ use rmcp::transport::streamable_http_server::{
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::{server::NameraServer, server::ServeError, wallet::Wallet};
+use crate::server::{NameraServer, ServeError, WalletHandle};
 
 /// How the HTTP transport listens and whom it lets in.
 #[derive(Debug, Clone)]
@@ -62,13 +62,17 @@ pub struct HttpServer {
     token: Arc<str>,
     generated: bool,
     options: HttpOptions,
-    wallet: Arc<Wallet>,
+    wallet: WalletHandle,
 }
 
 impl HttpServer {
     /// Bind `options.host:options.port`. Refuses a non-loopback address unless
     /// `allow_non_loopback` is set, and an empty token.
-    pub async fn bind(wallet: Arc<Wallet>, options: HttpOptions) -> Result<Self, ServeError> {
+    pub async fn bind(
+        wallet: impl Into<WalletHandle>,
+        options: HttpOptions,
+    ) -> Result<Self, ServeError> {
+        let wallet = wallet.into();
         if !options.host.is_loopback() && !options.allow_non_loopback {
             return Err(ServeError::NonLoopback(options.host));
         }
@@ -193,7 +197,10 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 
 /// Bind, announce the address (and a generated token, once) on stderr, and serve until
 /// Ctrl-C.
-pub async fn serve_http(wallet: Arc<Wallet>, options: HttpOptions) -> Result<(), ServeError> {
+pub async fn serve_http(
+    wallet: impl Into<WalletHandle>,
+    options: HttpOptions,
+) -> Result<(), ServeError> {
     let server = HttpServer::bind(wallet, options).await?;
     eprintln!("namera-mcp: listening on http://{}/mcp", server.local_addr()?);
     if server.token_generated() {

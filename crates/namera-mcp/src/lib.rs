@@ -34,7 +34,7 @@ pub mod tools;
 mod wallet;
 
 pub use http::{HttpOptions, HttpServer, serve_http};
-pub use server::{NameraServer, ServeError, serve_stdio};
+pub use server::{NameraServer, ServeError, WalletHandle, serve_stdio};
 pub use wallet::{
     ActionError, KeySpec, KeyVerdict, Landed, LaneGuard, Lanes, PolicyRefusal, Wallet, WalletChain,
     WalletError, WalletKey,

@@ -13,6 +13,56 @@ use rmcp::{
 
 use crate::{tools::Toolbox, wallet::Wallet};
 
+/// The wallet a server acts for: ready, or still being prepared (unlocking encrypted keys
+/// costs a key derivation per key). The MCP handshake and `tools/list` never wait for it;
+/// a tool call waits until it is ready.
+///
+/// ```no_run
+/// # fn build() -> Result<namera_mcp::Wallet, String> { unimplemented!() }
+/// # async fn run() {
+/// let handle = namera_mcp::WalletHandle::loading(build);
+/// namera_mcp::serve_stdio(handle).await.unwrap();
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct WalletHandle(tokio::sync::watch::Receiver<Option<Result<Arc<Wallet>, String>>>);
+
+impl WalletHandle {
+    /// A wallet that is ready.
+    pub fn ready(wallet: Arc<Wallet>) -> Self {
+        Self(tokio::sync::watch::channel(Some(Ok(wallet))).1)
+    }
+
+    /// A wallet `build` makes on a blocking thread, starting now. Must be called inside a
+    /// tokio runtime.
+    pub fn loading(build: impl FnOnce() -> Result<Wallet, String> + Send + 'static) -> Self {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send(Some(build().map(Arc::new)));
+        });
+        Self(rx)
+    }
+
+    /// The wallet, once ready; or why it could not be made.
+    pub async fn get(&self) -> Result<Arc<Wallet>, String> {
+        let mut rx = self.0.clone();
+        let ready = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| "the wallet loader stopped".to_owned())?;
+        match &*ready {
+            Some(result) => result.clone(),
+            None => Err("the wallet is not ready".into()),
+        }
+    }
+}
+
+impl From<Arc<Wallet>> for WalletHandle {
+    fn from(wallet: Arc<Wallet>) -> Self {
+        Self::ready(wallet)
+    }
+}
+
 /// What the agent is told on `initialize`.
 const INSTRUCTIONS: &str = "This server acts for one smart account through session keys \
 whose policies the chain enforces. Call list_permissions to learn what the keys may do, \
@@ -23,19 +73,14 @@ naming the policy; change the request rather than retrying it.";
 /// The MCP handler: one wallet and its tools. Cheap to clone (one per HTTP session).
 #[derive(Debug, Clone)]
 pub struct NameraServer {
-    wallet: Arc<Wallet>,
+    wallet: WalletHandle,
     tools: Toolbox,
 }
 
 impl NameraServer {
-    /// A server acting for `wallet`.
-    pub fn new(wallet: Arc<Wallet>) -> Self {
-        Self { wallet, tools: Toolbox::default() }
-    }
-
-    /// The wallet.
-    pub fn wallet(&self) -> &Arc<Wallet> {
-        &self.wallet
+    /// A server acting for `wallet` (ready, or a [`WalletHandle`] still loading).
+    pub fn new(wallet: impl Into<WalletHandle>) -> Self {
+        Self { wallet: wallet.into(), tools: Toolbox::default() }
     }
 }
 
@@ -65,7 +110,16 @@ impl ServerHandler for NameraServer {
                 None,
             ));
         }
-        let (wallet, tools) = (self.wallet.clone(), self.tools.clone());
+        let wallet = match self.wallet.get().await {
+            Ok(wallet) => wallet,
+            Err(e) => {
+                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                    "the wallet could not be loaded: {e}"
+                ))])
+                .into());
+            }
+        };
+        let tools = self.tools.clone();
         let name = request.name.into_owned();
         // The SDK blocks on network I/O: keep it off the runtime's threads.
         let result =
@@ -104,7 +158,7 @@ pub enum ServeError {
 
 /// Serve `wallet` over stdin/stdout until the client closes the stream. Logs must go to
 /// stderr: stdout carries the protocol.
-pub async fn serve_stdio(wallet: Arc<Wallet>) -> Result<(), ServeError> {
+pub async fn serve_stdio(wallet: impl Into<WalletHandle>) -> Result<(), ServeError> {
     let running = NameraServer::new(wallet)
         .serve(rmcp::transport::stdio())
         .await

@@ -8,7 +8,7 @@ use namera::{
     chain::ChainInfo,
     session_key::{KeyState, ValidityData, key_state},
 };
-use namera_mcp::{HttpOptions, HttpServer, Wallet, WalletKey, serve_stdio};
+use namera_mcp::{HttpOptions, HttpServer, Wallet, WalletHandle, WalletKey, serve_stdio};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -128,8 +128,10 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         })?;
         per_key.insert(alias.to_owned(), Zeroizing::new(password.to_owned()));
     }
-    // Unlock every key first: a wrong password fails before anything listens.
-    let mut unlocked = Vec::new();
+    // Everything cheap is checked now (records, passwords at hand, endpoints), so bad
+    // input fails before anything listens. The key derivations and chain reads run while
+    // the server already answers the handshake.
+    let mut keys = Vec::new();
     let mut chains: Vec<ChainInfo> = Vec::new();
     for name in &a.session_keys {
         let alias = ctx.alias(Some(name))?;
@@ -144,33 +146,95 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
                 ),
             ));
         }
-        let key = match per_key.get(alias.as_str()) {
-            Some(password) => wallet::unlock_session_key(&alias, &record, password.as_bytes())?,
+        let password = match per_key.remove(alias.as_str()) {
+            Some(password) => password,
             None => {
-                let (password, flag) = a.session_password.as_password();
-                wallet::session_key(ctx, &alias, &record, &password, flag)?
+                let (args, flag) = a.session_password.as_password();
+                let what = format!("password of session key {alias}");
+                args.read(ctx.shell(), &what, flag, crate::secret::Purpose::Unlock)?
             }
         };
+        let mut ons = Vec::new();
         for c in &record.chains {
             let chain = ctx.chain(&c.chain)?;
+            ons.push(wallet::session_key_on(ctx, &alias, &record, &chain)?);
             if !chains.contains(&chain) {
                 chains.push(chain);
             }
         }
-        unlocked.push((alias, record, key));
+        keys.push((alias, record, password, ons));
     }
-    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
-    let mut keys = Vec::new();
-    for (alias, record, key) in unlocked {
+    let endpoints: Vec<_> = chains.iter().map(|c| ctx.endpoints(c)).collect::<Result<_, _>>()?;
+    let shell = crate::output::Shell::new(ctx.shell().format());
+    let load = move || -> Result<Wallet, String> {
+        build_wallet(&config, &chains, &endpoints, keys, &shell).map_err(|e| {
+            // Nothing can be served: say why and stop, with the error's exit code (also
+            // when the client already hung up: the runtime waits for this loader).
+            shell.error(&e);
+            std::process::exit(i32::from(e.kind().exit_code()))
+        })
+    };
+    let http = match transport {
+        Transport::Stdio => None,
+        Transport::Http => Some(http_options(ctx, a)?),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let handle = WalletHandle::loading(load);
+        let served = match http {
+            None => serve_stdio(handle.clone())
+                .await
+                .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string())),
+            Some(options) => serve_http_until_interrupted(ctx, handle.clone(), options).await,
+        };
+        // A client that hung up at once must still learn whether the keys loaded: a
+        // failed load exits the process from the loader with its own code.
+        let _ = handle.get().await;
+        served
+    })
+}
+
+/// Unlocks the keys (one key derivation each), connects the chains and reads each key's
+/// state: the slow part of starting.
+fn build_wallet(
+    config: &namera::kernel::AccountConfig,
+    chains: &[ChainInfo],
+    endpoints: &[namera::chain::Endpoints],
+    keys: Vec<(
+        namera_store::Alias,
+        namera_store::records::SessionKeyRecord,
+        Zeroizing<String>,
+        Vec<wallet::SessionKeyOnChain>,
+    )>,
+    shell: &crate::output::Shell,
+) -> Result<Wallet, CliError> {
+    let stats = Arc::new(namera::rpc::RpcStats::default());
+    let mut accounts = Vec::new();
+    for (chain, endpoints) in chains.iter().zip(endpoints) {
+        let client = namera::account::ChainClient::connect(endpoints, stats.clone())
+            .map_err(|e| CliError::from(e).with_hint(format!("while connecting to {chain}")))?;
+        accounts.push(namera::account::SmartAccount::new(config.clone(), client));
+    }
+    let mut served = Vec::new();
+    for (alias, record, password, ons) in keys {
+        let key = wallet::unlock_session_key(&alias, &record, password.as_bytes())?;
+        drop(password);
         let mut signers = Vec::new();
-        for (account, chain) in accounts.iter().zip(&chains) {
-            let Ok(on) = wallet::session_key_on(ctx, &alias, &record, chain) else { continue };
+        for on in &ons {
+            let Some(account) = accounts.iter().find(|a| a.chain().chain_id == on.chain.id) else {
+                continue;
+            };
             match key_state(account, on.permission.validation_id())? {
                 state @ (KeyState::Uninstalled | KeyState::Invalidated { .. }) => {
-                    ctx.shell()
-                        .warn(&format!("session key {alias} is not served on {chain}: {}", state));
+                    shell.warn(&format!(
+                        "session key {alias} is not served on {}: {state}",
+                        on.chain
+                    ));
                 }
-                _ => signers.push((chain.id, wallet::session_signer(key.clone(), &on, account)?)),
+                _ => signers.push((on.chain.id, wallet::session_signer(key.clone(), on, account)?)),
             }
         }
         if signers.is_empty() {
@@ -182,46 +246,34 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         }
         let validity =
             ValidityData { valid_after: record.valid_after, valid_until: record.valid_until };
-        keys.push(WalletKey::new(alias.to_string(), validity, signers).map_err(mcp_error)?);
+        served.push(WalletKey::new(alias.to_string(), validity, signers).map_err(mcp_error)?);
     }
-    let wallet = Arc::new(Wallet::new(accounts, keys).map_err(mcp_error)?);
-    let http = match transport {
-        Transport::Stdio => None,
-        Transport::Http => Some(http_options(ctx, a)?),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
-    runtime.block_on(async move {
-        let Some(options) = http else {
-            return serve_stdio(wallet)
-                .await
-                .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()));
-        };
-        let server = HttpServer::bind(wallet, options)
-            .await
-            .map_err(|e| CliError::new(ErrorKind::Usage, "mcp-bind", e.to_string()))?;
-        let addr = server
-            .local_addr()
-            .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))?;
-        ctx.shell().warn(&format!("MCP server listening on http://{addr}/mcp"));
-        if server.token_generated() {
-            // Printed once, on stderr, because it was asked for by not giving one.
-            eprintln!("bearer token (shown once): {}", server.token());
+    Wallet::new(accounts, served).map_err(mcp_error)
+}
+
+async fn serve_http_until_interrupted(
+    ctx: &Context,
+    handle: WalletHandle,
+    options: HttpOptions,
+) -> Result<(), CliError> {
+    let server = HttpServer::bind(handle, options)
+        .await
+        .map_err(|e| CliError::new(ErrorKind::Usage, "mcp-bind", e.to_string()))?;
+    let addr =
+        server.local_addr().map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))?;
+    ctx.shell().warn(&format!("MCP server listening on http://{addr}/mcp"));
+    if server.token_generated() {
+        // Printed once, on stderr, because it was asked for by not giving one.
+        eprintln!("bearer token (shown once): {}", server.token());
+    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.cancel();
         }
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let stop = shutdown.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.cancel();
-            }
-        });
-        server
-            .serve(shutdown)
-            .await
-            .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))
-    })
+    });
+    server.serve(shutdown).await.map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))
 }
 
 fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
