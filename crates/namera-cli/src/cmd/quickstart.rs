@@ -74,7 +74,10 @@ impl Story<'_> {
     ) -> Result<(), CliError> {
         let s = Step { step, said, transaction };
         if self.ctx.shell().format() != crate::output::OutputFormat::Json {
-            self.ctx.shell().emit(&s, |out| writeln!(out, "{:<12} {}", s.step, s.said))?;
+            self.ctx.shell().emit(&s, |out| match &s.transaction {
+                Some(tx) => writeln!(out, "{:<12} {} (tx {tx})", s.step, s.said),
+                None => writeln!(out, "{:<12} {}", s.step, s.said),
+            })?;
         }
         self.steps.push(s);
         Ok(())

@@ -478,7 +478,10 @@ fn a_revoked_key_is_reported_and_no_longer_acts() {
     let refused = &after["results"][1];
     assert_eq!(refused["is_error"], true, "{refused}");
     let text = refused["text"].as_str().unwrap();
-    assert!(text.contains("the session key was revoked"), "{text}");
+    assert!(
+        text.contains("the session key can no longer act (revoked: the owner uninstalled it)"),
+        "{text}"
+    );
     // Known revoked now: the next such request is refused without asking the bundler.
     let recorder_free = plan(vec![call(
         "check_transaction",

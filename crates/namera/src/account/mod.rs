@@ -98,7 +98,7 @@ pub enum AccountError {
         source: RpcError,
     },
     /// The session key was revoked by the owner: its operations can never pass again.
-    #[error("the session key was revoked ({state:?}); ask the owner for a new one")]
+    #[error("the session key can no longer act ({state}); ask the owner for a new one")]
     KeyRevoked {
         /// What the account says about it.
         state: crate::session_key::KeyState,
