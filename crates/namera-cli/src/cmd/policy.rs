@@ -150,7 +150,7 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
         }
     };
     let (_, account_record) = wallet::account_record(ctx, record.smart_account.as_str())?;
-    let config = wallet::account_config(&account_record)?;
+    let config = wallet::account_config(ctx, &account_record)?;
     let on = wallet::session_key_on(ctx, &alias, &record, &chain)?;
     let account = wallet::connect_accounts(ctx, &config, &[chain])?.remove(0);
     // The key's secret is not needed to judge: a stand-in key gives the same nonce key
