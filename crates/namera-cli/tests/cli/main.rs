@@ -3,6 +3,7 @@
 
 mod agent;
 mod devnet;
+mod passkey;
 mod prompt;
 mod schema;
 mod storage;
