@@ -123,6 +123,34 @@ fn a_passkey_owns_an_account_approves_keys_and_signs_for_one() {
     assert_eq!(error_of(&out)["code"], "key-revoked");
     assert_eq!(agent.balance(stranger), U256::from(7));
 
+    // revoke-all by the passkey owner: the call-policy key is dead too.
+    agent.ok(
+        &["session-key", "revoke-all"],
+        &json!({"smart_account": "acc", "yes": true, "password_env": "OWNER_PW"}),
+    );
+    let out = agent.run(
+        &["tx", "send"],
+        &json!({"smart_account": "acc", "session_key": "bot", "chain": "local",
+                "calls": [{"to": friend, "value": "1"}], "password_env": "AGENT_PW"}),
+    );
+    assert_exit(&out, 6);
+    assert_eq!(error_of(&out)["code"], "key-revoked");
+
+    // `create --deploy` with a passkey owner: the (funded) counterfactual address deploys.
+    let second = json!({"alias": "acc2", "owner_passkey": "owner-pk", "chains": ["local"],
+                        "index": 1});
+    let made = agent.ok(&["smart-account", "create"], &second);
+    let address: Address = made["account"]["address"].as_str().unwrap().parse().unwrap();
+    agent.ok(&["smart-account", "remove"], &json!({"alias": "acc2", "yes": true}));
+    agent.fund(address);
+    let mut deploy = second.clone();
+    deploy["deploy"] = json!(true);
+    deploy["password_env"] = json!("OWNER_PW");
+    let made = agent.ok(&["smart-account", "create"], &deploy);
+    assert_eq!(made["deployments"][0]["already_deployed"], false, "{made}");
+    let status = agent.ok(&["smart-account", "status"], &json!({"alias": "acc2"}));
+    assert_eq!(status["chains"][0]["deployed"], true, "{status}");
+
     // Bad input: exit code and error code as documented, nothing written.
     let cases: [(&[&str], Value, i32, &str, &str); 5] = [
         (
@@ -135,7 +163,7 @@ fn a_passkey_owns_an_account_approves_keys_and_signs_for_one() {
         ),
         (
             &["smart-account", "create"],
-            json!({"alias": "acc2", "owner_passkey": "nope", "chains": ["local"]}),
+            json!({"alias": "acc3", "owner_passkey": "nope", "chains": ["local"]}),
             3,
             "not-found",
             "nope",
