@@ -248,3 +248,23 @@ fn passkey_info_remove_and_schema() {
         .collect();
     assert_eq!(kinds, ["software", "browser"]);
 }
+
+/// The browser authenticator's CLI side without a browser: the page's URL is printed on
+/// stderr, and nobody answering ends in a clear timeout error with nothing stored.
+#[test]
+fn browser_register_prints_the_page_and_times_out_cleanly() {
+    let agent = Agent::new("passkey-browser");
+    let before = agent.home.snapshot();
+    let out = agent.run(
+        &["passkey", "register"],
+        &json!({"alias": "laptop", "authenticator": "browser", "timeout": 1}),
+    );
+    assert_exit(&out, 1);
+    let error = error_of(&out);
+    assert_eq!(error["code"], "passkey-timeout", "{error}");
+    assert_eq!(error["message"], "no answer from the browser within 1 s");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("http://localhost:"), "the URL is printed: {stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(agent.home.snapshot(), before);
+}
