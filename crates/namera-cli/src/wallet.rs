@@ -1,5 +1,6 @@
-//! From stored records to SDK values: the account's configuration, its owner's key (after
-//! a password), a session key's signers per chain, and accounts connected to chains.
+//! From stored records to SDK values: the account's configuration, its owner (a key after
+//! a password, or a passkey), a session key's signers per chain, and accounts connected
+//! to chains.
 //!
 //! Every command that acts goes through here, so a record is interpreted one way.
 

@@ -1,5 +1,7 @@
-//! `namera session-key …`: scoped keys for agents, approved by the owner with one
-//! signature for all chosen chains, enforced by the account's policies on chain.
+//! `namera session-key …`: scoped keys for agents, approved by the owner (a keystore:
+//! one signature for all chosen chains; a passkey: one approval per chain, as there is
+//! no multi-chain WebAuthn validator), enforced by the account's policies on chain. A
+//! key's signer is a new secp256k1 key or a registered passkey.
 
 use std::{io::Write, time::Duration};
 
@@ -341,6 +343,8 @@ struct KeyView {
     account: Address,
     #[serde(serialize_with = "crate::values::checksummed")]
     key_address: Address,
+    /// What signs: `ecdsa`, or `passkey:<alias>`.
+    signer: String,
     permission_id: String,
     chains: Vec<String>,
     policies: Vec<serde_json::Value>,
@@ -367,6 +371,10 @@ impl KeyView {
             smart_account: r.smart_account.to_string(),
             account: r.account,
             key_address: r.key_address,
+            signer: match &r.signer {
+                SignerRef::Ecdsa => "ecdsa".to_owned(),
+                SignerRef::Passkey { alias } => format!("passkey:{alias}"),
+            },
             permission_id: r.permission_id.to_string(),
             chains: r.chains.iter().map(|c| c.chain.clone()).collect(),
             policies,
@@ -382,7 +390,7 @@ impl KeyView {
             writeln!(out, "  label       {label}")?;
         }
         writeln!(out, "  account     {} ({})", self.account, self.smart_account)?;
-        writeln!(out, "  key         {}", self.key_address)?;
+        writeln!(out, "  key         {} ({})", self.key_address, self.signer)?;
         writeln!(out, "  permission  {}", self.permission_id)?;
         writeln!(out, "  chains      {}", self.chains.join(", "))?;
         writeln!(out, "  policies (all must pass):")?;

@@ -1,5 +1,6 @@
-//! `namera smart-account …`: Kernel v3 accounts owned by a keystore, one address on
-//! every chain (counterfactual until its first operation deploys it).
+//! `namera smart-account …`: Kernel v3 accounts owned by a keystore (the multi-chain
+//! ECDSA root) or a passkey (the WebAuthn root), one address on every chain
+//! (counterfactual until its first operation deploys it).
 
 use std::{io::Write, time::Duration};
 
@@ -29,8 +30,8 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// The `smart-account` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SmartAccountCommand {
-    /// Record a new account for a keystore owner (address computed offline; `--deploy`
-    /// also deploys it on its chains now).
+    /// Record a new account for a keystore or passkey owner (address computed offline;
+    /// `--deploy` also deploys it on its chains now).
     #[command(after_help = help_example::<Create>())]
     Create(Create),
     /// Record an existing account, checked against its owner, index and version.

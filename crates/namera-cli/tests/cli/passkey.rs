@@ -59,6 +59,7 @@ fn a_passkey_owns_an_account_approves_keys_and_signs_for_one() {
                 "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
     );
     assert_eq!(key["chains"], json!(["local"]));
+    assert_eq!(key["signer"], "ecdsa");
     let sent = agent.ok(
         &["tx", "send"],
         &json!({"smart_account": "acc", "session_key": "bot", "chain": "local",
@@ -90,6 +91,7 @@ fn a_passkey_owns_an_account_approves_keys_and_signs_for_one() {
                 "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
     );
     assert_eq!(key["key_address"], WEBAUTHN_SIGNER);
+    assert_eq!(key["signer"], "passkey:agent-pk");
     let file: Value = serde_json::from_slice(
         &std::fs::read(agent.home.path.join("session-keys/pk-bot.json")).unwrap(),
     )
@@ -103,6 +105,11 @@ fn a_passkey_owns_an_account_approves_keys_and_signs_for_one() {
     );
     assert_eq!(sent["success"], true, "{sent}");
     assert_eq!(agent.balance(stranger), U256::from(7));
+    let check = agent.ok(
+        &["policy", "check"],
+        &json!({"session_key": "pk-bot", "calls": [{"to": stranger, "value": "7"}]}),
+    );
+    assert_eq!(check["passes"], true, "{check}");
     let out = agent.run(
         &["session-key", "export"],
         &json!({"alias": "pk-bot", "session_password_env": "AGENT_PW"}),
