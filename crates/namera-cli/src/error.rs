@@ -7,7 +7,8 @@
 use std::io;
 
 use namera::{
-    account::AccountError, rpc::RpcError, session_key::IssueError, transaction::BatchError,
+    account::AccountError, passkey::PasskeyError, rpc::RpcError, session_key::IssueError,
+    transaction::BatchError,
 };
 use namera_devnet::DevnetError;
 use namera_store::{StoreError, keystore::KeystoreError};
@@ -241,6 +242,22 @@ impl From<IssueError> for CliError {
                 Self::from_rpc(&source).on_chain(&format!("chain {chain_id}"))
             }
             other => Self::new(ErrorKind::Usage, "approval", other.to_string()),
+        }
+    }
+}
+
+impl From<PasskeyError> for CliError {
+    fn from(e: PasskeyError) -> Self {
+        let message = e.to_string();
+        match e {
+            PasskeyError::Timeout { .. } => Self::new(ErrorKind::Other, "passkey-timeout", message)
+                .with_hint("run it again and answer the browser's passkey prompt in time (--timeout)"),
+            PasskeyError::Cancelled => Self::new(ErrorKind::Other, "cancelled", message),
+            PasskeyError::BrowserRefused { .. } => {
+                Self::new(ErrorKind::Auth, "passkey-refused", message)
+                    .with_hint("the prompt was dismissed, timed out in the browser, or the passkey is not on this device")
+            }
+            _ => Self::new(ErrorKind::Other, "passkey", message),
         }
     }
 }

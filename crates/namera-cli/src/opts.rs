@@ -42,7 +42,10 @@ pub(crate) enum Command {
     /// Owner keys (Web3 Secret Storage v3 files, readable by geth and `cast wallet`).
     #[command(subcommand, visible_alias = "ks")]
     Keystore(cmd::keystore::KeystoreCommand),
-    /// Kernel v3 smart accounts owned by a keystore.
+    /// Passkeys (WebAuthn, P-256): owners of smart accounts or signers of session keys.
+    #[command(subcommand, visible_alias = "pk")]
+    Passkey(cmd::passkey::PasskeyCommand),
+    /// Kernel v3 smart accounts owned by a keystore or a passkey.
     #[command(subcommand, visible_alias = "sa")]
     SmartAccount(cmd::smart_account::SmartAccountCommand),
     /// Session keys: scoped, policy-bound keys for agents and automation.
@@ -77,6 +80,7 @@ impl Command {
     pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
         match self {
             Self::Keystore(c) => c.run(ctx),
+            Self::Passkey(c) => c.run(ctx),
             Self::SmartAccount(c) => c.run(ctx),
             Self::SessionKey(c) => c.run(ctx),
             Self::Tx(c) => c.run(ctx),

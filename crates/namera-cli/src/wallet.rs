@@ -1,21 +1,32 @@
-//! From stored records to SDK values: the account's configuration, its owner's key (after
-//! a password), a session key's signers per chain, and accounts connected to chains.
+//! From stored records to SDK values: the account's configuration, its owner (a key after
+//! a password, or a passkey), a session key's signers per chain, and accounts connected
+//! to chains.
 //!
 //! Every command that acts goes through here, so a record is interpreted one way.
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use namera::{
-    account::{OwnerSigner, SessionKeySigner, SmartAccount},
+    account::{OperationSigner, OwnerSigner, SessionKey, SessionKeySigner, SmartAccount},
     chain::ChainInfo,
-    kernel::{AccountConfig, KernelVersion, RootValidator},
+    kernel::{AccountConfig, KernelVersion, RootValidator, WebAuthnKey},
+    passkey::{
+        BrowserAuthenticator, OpenWith, P256Verifier, PasskeyCredential, PasskeyOwnerSigner,
+        PasskeySigner, SoftwarePasskey,
+    },
     permission::{Permission, PermissionSigner},
     session_key::{KeyState, SerializedSessionKey, key_state},
 };
 use namera_store::{
     Alias,
-    records::{OwnerRef, SessionKeyRecord, SmartAccountRecord},
+    records::{
+        Authenticator, OwnerRef, PasskeyRecord, SessionKeyRecord, SignerRef, SmartAccountRecord,
+    },
 };
+use zeroize::Zeroizing;
 
 use crate::{
     context::Context,
@@ -35,26 +46,22 @@ pub(crate) fn kernel_version(name: &str) -> Result<KernelVersion, CliError> {
     })
 }
 
-/// The account's configuration: a multi-chain ECDSA root, so one owner signature can
-/// approve a session key on every chain.
-pub(crate) fn account_config(record: &SmartAccountRecord) -> Result<AccountConfig, CliError> {
-    let owner = match &record.owner {
-        OwnerRef::Keystore { address, .. } | OwnerRef::External { address } => *address,
+/// The account's configuration: a multi-chain ECDSA root for a key owner (so one owner
+/// signature can approve a session key on every chain), the WebAuthn validator for a
+/// passkey owner (whose public key is read from its passkey record).
+pub(crate) fn account_config(
+    ctx: &Context,
+    record: &SmartAccountRecord,
+) -> Result<AccountConfig, CliError> {
+    let root = match &record.owner {
+        OwnerRef::Keystore { address, .. } | OwnerRef::External { address } => {
+            RootValidator::MultiChainEcdsa { owner: *address }
+        }
         OwnerRef::Passkey { alias } => {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "passkey-owner",
-                format!(
-                    "smart account owned by passkey {alias}: passkey owners are not supported by this command yet"
-                ),
-            ));
+            RootValidator::WebAuthn(passkey_credential(&ctx.home().passkeys().get(alias)?)?.key())
         }
     };
-    let config = AccountConfig::new(
-        kernel_version(&record.kernel_version)?,
-        RootValidator::MultiChainEcdsa { owner },
-        record.index,
-    );
+    let config = AccountConfig::new(kernel_version(&record.kernel_version)?, root, record.index);
     if config.address() != record.address {
         return Err(CliError::new(
             ErrorKind::Other,
@@ -79,20 +86,42 @@ pub(crate) fn account_record(
     Ok((alias, record))
 }
 
-/// The owner's key, decrypted with its password (exit 4 when the password is wrong).
-pub(crate) fn owner_key(
+/// The account's owner, unlocked: what signs for it.
+pub(crate) enum Owner {
+    /// A keystore's secp256k1 key (the multi-chain ECDSA root).
+    Key(PrivateKeySigner),
+    /// A passkey (the WebAuthn root).
+    Passkey(Arc<dyn PasskeySigner>),
+}
+
+impl Owner {
+    /// The owner as the operation signer of `config`'s account on `chain`: a passkey's
+    /// signatures name that chain's P-256 verifier, so the signer is per chain.
+    pub(crate) fn signer(
+        &self,
+        config: &AccountConfig,
+        chain: &ChainInfo,
+    ) -> Box<dyn OperationSigner> {
+        match self {
+            Self::Key(key) => Box::new(OwnerSigner::new(key.clone(), config.root.validation_id())),
+            Self::Passkey(passkey) => {
+                Box::new(PasskeyOwnerSigner::new(passkey.clone(), verifier(chain)))
+            }
+        }
+    }
+}
+
+/// The account's owner, unlocked with its password (exit 4 when it is wrong); a browser
+/// passkey asks the browser when it signs.
+pub(crate) fn owner(
     ctx: &Context,
     record: &SmartAccountRecord,
     password: &PasswordArgs,
-) -> Result<PrivateKeySigner, CliError> {
+) -> Result<Owner, CliError> {
     let (alias, address) = match &record.owner {
         OwnerRef::Keystore { alias, address } => (alias, address),
-        OwnerRef::Passkey { .. } => {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "passkey-owner",
-                "this account is owned by a passkey",
-            ));
+        OwnerRef::Passkey { alias } => {
+            return Ok(Owner::Passkey(passkey(ctx, alias, password, "--password")?));
         }
         OwnerRef::External { address } => {
             return Err(CliError::new(
@@ -117,12 +146,68 @@ pub(crate) fn owner_key(
             ),
         ));
     }
-    Ok(key)
+    Ok(Owner::Key(key))
 }
 
-/// The owner as an operation signer.
-pub(crate) fn owner_signer(config: &AccountConfig, key: PrivateKeySigner) -> OwnerSigner {
-    OwnerSigner::new(key, config.root.validation_id())
+/// The P-256 verifier `chain` offers, from the chain registry.
+pub(crate) const fn verifier(chain: &ChainInfo) -> P256Verifier {
+    if chain.p256_precompile { P256Verifier::Precompile } else { P256Verifier::Daimo }
+}
+
+/// A passkey record's credential (its public key checked to be on P-256).
+pub(crate) fn passkey_credential(record: &PasskeyRecord) -> Result<PasskeyCredential, CliError> {
+    let corrupt = |m: String| CliError::new(ErrorKind::Other, "corrupt-record", m);
+    let id = URL_SAFE_NO_PAD
+        .decode(&record.credential_id)
+        .map_err(|e| corrupt(format!("credential id {:?}: {e}", record.credential_id)))?;
+    PasskeyCredential::new(id.into(), record.public_key_x, record.public_key_y, &record.rp_id)
+        .map_err(|e| corrupt(format!("passkey: {e}")))
+}
+
+/// The passkey called `alias`, ready to sign: a software one decrypted with its password
+/// (read from `password`, named `flag` in messages), a browser one asking through the
+/// local page, whose URL is printed on stderr.
+pub(crate) fn passkey(
+    ctx: &Context,
+    alias: &Alias,
+    password: &PasswordArgs,
+    flag: &str,
+) -> Result<Arc<dyn PasskeySigner>, CliError> {
+    let record = ctx.home().passkeys().get(alias)?;
+    let credential = passkey_credential(&record)?;
+    match (record.authenticator, &record.crypto) {
+        (Authenticator::Browser, _) => {
+            Ok(Arc::new(BrowserAuthenticator::new().with_open(OpenWith::Print).passkey(credential)))
+        }
+        (Authenticator::Software, None) => Err(CliError::new(
+            ErrorKind::Other,
+            "corrupt-record",
+            format!("software passkey {alias} has no encrypted secret"),
+        )),
+        (Authenticator::Software, Some(crypto)) => {
+            let what = format!("password of passkey {alias}");
+            let password = password.read(ctx.shell(), &what, flag, Purpose::Unlock)?;
+            let secret = crypto.decrypt(password.as_bytes())?;
+            let secret: Zeroizing<[u8; 32]> =
+                Zeroizing::new(secret.as_slice().try_into().map_err(|_| {
+                    CliError::new(
+                        ErrorKind::Other,
+                        "corrupt-record",
+                        format!("passkey {alias} does not decrypt to 32 bytes"),
+                    )
+                })?);
+            let software =
+                SoftwarePasskey::from_secret(&secret, credential.id.to_vec(), &record.rp_id)?;
+            if software.credential() != &credential {
+                return Err(CliError::new(
+                    ErrorKind::Other,
+                    "corrupt-record",
+                    format!("passkey {alias} decrypts to another key than its public key"),
+                ));
+            }
+            Ok(Arc::new(software))
+        }
+    }
 }
 
 /// The chains named by `names`, or the account's own when none are named; each must be
@@ -163,20 +248,24 @@ pub(crate) fn connect_accounts(
     Ok(clients.into_iter().map(|c| SmartAccount::new(config.clone(), c)).collect())
 }
 
-/// A session key's decrypted secp256k1 key.
+/// A session key's secret side: its secp256k1 key decrypted with its password, or the
+/// passkey that signs for it (a software passkey's password is read the same way).
 pub(crate) fn session_key(
     ctx: &Context,
     alias: &Alias,
     record: &SessionKeyRecord,
     password: &PasswordArgs,
     flag: &str,
-) -> Result<PrivateKeySigner, CliError> {
+) -> Result<SessionKey, CliError> {
+    if let SignerRef::Passkey { alias: passkey_alias } = &record.signer {
+        return Ok(SessionKey::Passkey(passkey(ctx, passkey_alias, password, flag)?));
+    }
     // Refused before asking for a password that would not help.
     record.crypto.as_ref().ok_or_else(|| {
         CliError::new(
-            ErrorKind::Usage,
-            "passkey-signer",
-            format!("session key {alias} is signed by a passkey"),
+            ErrorKind::Other,
+            "corrupt-record",
+            format!("session key {alias} has no encrypted key"),
         )
     })?;
     let what = format!("password of session key {alias}");
@@ -189,7 +278,7 @@ pub(crate) fn unlock_session_key(
     alias: &Alias,
     record: &SessionKeyRecord,
     password: &[u8],
-) -> Result<PrivateKeySigner, CliError> {
+) -> Result<SessionKey, CliError> {
     let crypto = record.crypto.as_ref().ok_or_else(|| {
         CliError::new(
             ErrorKind::Usage,
@@ -217,7 +306,23 @@ pub(crate) fn unlock_session_key(
             ),
         ));
     }
-    Ok(key)
+    Ok(SessionKey::Ecdsa(key))
+}
+
+/// Who a session key's permission names as its signer.
+pub(crate) fn permission_signer(
+    ctx: &Context,
+    record: &SessionKeyRecord,
+) -> Result<PermissionSigner, CliError> {
+    Ok(match &record.signer {
+        SignerRef::Ecdsa => PermissionSigner::Ecdsa(record.key_address),
+        SignerRef::Passkey { alias } => PermissionSigner::WebAuthn(passkey_key(ctx, alias)?),
+    })
+}
+
+/// The public key of the passkey called `alias`.
+pub(crate) fn passkey_key(ctx: &Context, alias: &Alias) -> Result<WebAuthnKey, CliError> {
+    Ok(passkey_credential(&ctx.home().passkeys().get(alias)?)?.key())
 }
 
 /// What a session key's record says about one chain.
@@ -247,14 +352,12 @@ pub(crate) fn session_key_on(
             format!("session key {alias} is approved on {}, not on {chain}", on.join(", ")),
         )
     })?;
-    let _ = ctx;
     let serialized = SerializedSessionKey::from_base64(&entry.serialized).map_err(|e| {
         CliError::new(ErrorKind::Other, "corrupt-record", format!("session key {alias}: {e}"))
     })?;
-    let permission =
-        serialized.permission(PermissionSigner::Ecdsa(record.key_address)).map_err(|e| {
-            CliError::new(ErrorKind::Other, "corrupt-record", format!("session key {alias}: {e}"))
-        })?;
+    let permission = serialized.permission(permission_signer(ctx, record)?).map_err(|e| {
+        CliError::new(ErrorKind::Other, "corrupt-record", format!("session key {alias}: {e}"))
+    })?;
     Ok(SessionKeyOnChain {
         serialized,
         permission,
@@ -265,20 +368,22 @@ pub(crate) fn session_key_on(
 
 /// A signer for the session key on `account`'s chain: plain when the permission is
 /// installed, enabling when it is still pending; a revoked key is refused (exit 6)
-/// before anything is signed.
+/// before anything is signed. A passkey key names the chain's P-256 verifier.
 pub(crate) fn session_signer(
-    key: PrivateKeySigner,
+    key: impl Into<SessionKey>,
     on: &SessionKeyOnChain,
     account: &SmartAccount,
 ) -> Result<SessionKeySigner, CliError> {
     let state = key_state(account, on.permission.validation_id())?;
     match state {
-        KeyState::Installed { .. } => Ok(SessionKeySigner::installed(key, on.permission.clone())),
+        KeyState::Installed { .. } => Ok(SessionKeySigner::installed(key, on.permission.clone())
+            .with_verifier(verifier(&on.chain))),
         KeyState::PendingFirstUse => {
             let signature = on.serialized.enable_signature.clone().ok_or_else(|| {
                 CliError::new(ErrorKind::Other, "corrupt-record", "the key has no enable signature")
             })?;
-            Ok(SessionKeySigner::enabling(key, on.permission.clone(), on.kernel_nonce, signature))
+            Ok(SessionKeySigner::enabling(key, on.permission.clone(), on.kernel_nonce, signature)
+                .with_verifier(verifier(&on.chain)))
         }
         revoked => Err(CliError::new(
             ErrorKind::Policy,

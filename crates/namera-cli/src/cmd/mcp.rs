@@ -117,7 +117,7 @@ impl CommandInput for Start {
 fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     let transport = a.transport.unwrap_or_default();
     let (_, account) = wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
-    let config = wallet::account_config(&account)?;
+    let config = wallet::account_config(ctx, &account)?;
     let mut per_key: BTreeMap<String, Zeroizing<String>> = BTreeMap::new();
     if !a.key_passwords.is_empty() {
         ctx.shell().warn("--key-password puts passwords in argv, visible to other processes; prefer --session-password-file or --session-password-env");

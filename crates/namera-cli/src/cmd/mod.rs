@@ -6,6 +6,7 @@ pub(crate) mod config;
 pub(crate) mod devnet;
 pub(crate) mod keystore;
 pub(crate) mod mcp;
+pub(crate) mod passkey;
 pub(crate) mod policy;
 pub(crate) mod quickstart;
 pub(crate) mod schema;

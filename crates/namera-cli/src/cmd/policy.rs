@@ -5,10 +5,13 @@ use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use namera::{
     account::AccountError,
+    account::SessionKey,
     kernel::{ExecType, UserOperation, encode_calls},
+    passkey::SoftwarePasskey,
     policy::Verdict,
     session_key::explain_operation,
 };
+use namera_store::records::SignerRef;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -112,12 +115,18 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
     };
     let calls = a.batch.calls("policy check")?;
     let (_, account_record) = wallet::account_record(ctx, record.smart_account.as_str())?;
-    let config = wallet::account_config(&account_record)?;
+    let config = wallet::account_config(ctx, &account_record)?;
     let on = wallet::session_key_on(ctx, &alias, &record, &chain)?;
     let account = wallet::connect_accounts(ctx, &config, &[chain])?.remove(0);
-    // The key's secret is not needed to judge: a stand-in key gives the same nonce key
-    // and stub signature, and nothing is signed or sent.
-    let stand_in = wallet::session_signer(PrivateKeySigner::random(), &on, &account)?;
+    // The key's secret is not needed to judge: a stand-in key of the same kind gives the
+    // same nonce key and stub signature, and nothing is signed or sent.
+    let stand_in_key = match &record.signer {
+        SignerRef::Ecdsa => SessionKey::Ecdsa(PrivateKeySigner::random()),
+        SignerRef::Passkey { .. } => {
+            SessionKey::Passkey(std::sync::Arc::new(SoftwarePasskey::generate("localhost")?))
+        }
+    };
+    let stand_in = wallet::session_signer(stand_in_key, &on, &account)?;
     let lane = a.batch.lane();
     let (op, simulation) = match account.prepare(&stand_in, &calls, lane) {
         Ok(op) => (op, "passes".to_owned()),

@@ -5,7 +5,7 @@ use clap::Args;
 use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 
-use super::{config, devnet, keystore, policy, session_key, smart_account, tx};
+use super::{config, devnet, keystore, passkey, policy, session_key, smart_account, tx};
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
@@ -32,6 +32,10 @@ pub(crate) const COMMANDS: &[Entry] = &[
     entry::<keystore::Info>(),
     entry::<keystore::Export>(),
     entry::<keystore::Remove>(),
+    entry::<passkey::Register>(),
+    entry::<passkey::List>(),
+    entry::<passkey::Info>(),
+    entry::<passkey::Remove>(),
     entry::<smart_account::Create>(),
     entry::<smart_account::Import>(),
     entry::<smart_account::List>(),

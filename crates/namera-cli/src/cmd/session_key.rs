@@ -1,5 +1,7 @@
-//! `namera session-key …`: scoped keys for agents, approved by the owner with one
-//! signature for all chosen chains, enforced by the account's policies on chain.
+//! `namera session-key …`: scoped keys for agents, approved by the owner (a keystore:
+//! one signature for all chosen chains; a passkey: one approval per chain, as there is
+//! no multi-chain WebAuthn validator), enforced by the account's policies on chain. A
+//! key's signer is a new secp256k1 key or a registered passkey.
 
 use std::{io::Write, time::Duration};
 
@@ -7,13 +9,13 @@ use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use namera::{
-    account::SmartAccount,
+    account::{SessionKey, SmartAccount},
     chain::ChainInfo,
     permission::{Permission, PermissionSigner},
     policy::Policy,
     session_key::{
-        KeyState, SerializedSessionKey, SessionPrivateKey, issue, key_state, nonces,
-        revoke_all_call, revoke_call,
+        KeyState, SerializedSessionKey, SessionPrivateKey, issue, issue_with_passkey_owner,
+        key_state, nonces, revoke_all_call, revoke_call,
     },
     transaction::{Batch, ChainSigner, send_batches},
 };
@@ -115,7 +117,13 @@ pub(crate) struct Create {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) light_kdf: bool,
-    /// The owner keystore's password.
+    /// What signs for the key: `ecdsa` (default: a new secp256k1 key, encrypted with the
+    /// session password) or `passkey:<alias>` (a registered passkey; nothing new is
+    /// stored, and a software passkey is unlocked with the session password flags).
+    #[arg(long, value_name = "ecdsa|passkey:ALIAS")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) signer: Option<String>,
+    /// The owner's password (its keystore's, or its software passkey's).
     #[command(flatten)]
     #[serde(flatten)]
     pub(crate) password: PasswordArgs,
@@ -335,6 +343,8 @@ struct KeyView {
     account: Address,
     #[serde(serialize_with = "crate::values::checksummed")]
     key_address: Address,
+    /// What signs: `ecdsa`, or `passkey:<alias>`.
+    signer: String,
     permission_id: String,
     chains: Vec<String>,
     policies: Vec<serde_json::Value>,
@@ -361,6 +371,10 @@ impl KeyView {
             smart_account: r.smart_account.to_string(),
             account: r.account,
             key_address: r.key_address,
+            signer: match &r.signer {
+                SignerRef::Ecdsa => "ecdsa".to_owned(),
+                SignerRef::Passkey { alias } => format!("passkey:{alias}"),
+            },
             permission_id: r.permission_id.to_string(),
             chains: r.chains.iter().map(|c| c.chain.clone()).collect(),
             policies,
@@ -376,7 +390,7 @@ impl KeyView {
             writeln!(out, "  label       {label}")?;
         }
         writeln!(out, "  account     {} ({})", self.account, self.smart_account)?;
-        writeln!(out, "  key         {}", self.key_address)?;
+        writeln!(out, "  key         {} ({})", self.key_address, self.signer)?;
         writeln!(out, "  permission  {}", self.permission_id)?;
         writeln!(out, "  chains      {}", self.chains.join(", "))?;
         writeln!(out, "  policies (all must pass):")?;
@@ -392,7 +406,7 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     ctx.ensure_free(ctx.home().session_keys(), &alias)?;
     let (account_alias, record) =
         wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
-    let config = wallet::account_config(&record)?;
+    let config = wallet::account_config(ctx, &record)?;
     if a.chains.is_empty() && record.chains.len() > 1 && ctx.shell().interactive() {
         a.chains = crate::prompt::pick_chains(&record.chains)?;
     }
@@ -417,30 +431,85 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
             "a session key needs at least one policy (use {\"type\":\"sudo\"} for a key that may do anything)",
         ));
     }
-    let key = PrivateKeySigner::random();
-    let permission = Permission::new(PermissionSigner::Ecdsa(key.address()), policies.clone())
-        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-policy", e.to_string()))?;
-    let session_password = {
-        let (args, flag) = a.session_password.as_password();
-        args.read(ctx.shell(), "session key password", flag, Purpose::New)?
+    let signer_passkey = match a.signer.as_deref() {
+        None | Some("ecdsa") => None,
+        Some(other) => match other.strip_prefix("passkey:") {
+            Some(p) => Some(ctx.alias(Some(p))?),
+            None => {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "invalid-signer",
+                    format!("--signer {other:?}: give `ecdsa` or `passkey:<alias>`"),
+                ));
+            }
+        },
     };
-    let owner = wallet::owner_key(ctx, &record, &a.password)?;
+    // The key's secret side: a new secp256k1 key (stored encrypted below), or the passkey.
+    let (key, crypto_key) = match &signer_passkey {
+        None => {
+            let key = PrivateKeySigner::random();
+            (SessionKey::Ecdsa(key.clone()), Some(key))
+        }
+        Some(passkey) => {
+            let (args, flag) = a.session_password.as_password();
+            (SessionKey::Passkey(wallet::passkey(ctx, passkey, &args, flag)?), None)
+        }
+    };
+    let permission_signer = key.permission_signer();
+    let permission = Permission::new(permission_signer.clone(), policies.clone())
+        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-policy", e.to_string()))?;
+    let session_password = match &crypto_key {
+        Some(_) => {
+            let (args, flag) = a.session_password.as_password();
+            Some(args.read(ctx.shell(), "session key password", flag, Purpose::New)?)
+        }
+        None => None,
+    };
+    let owner = wallet::owner(ctx, &record, &a.password)?;
     // Every chain must answer before anything is signed or written: a key approved on
     // four chains of five would be a half-made key.
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
-    let refs: Vec<&SmartAccount> = accounts.iter().collect();
-    let spinner = ctx.shell().spinner("reading account nonces and signing the approval…");
-    let (approval, signers) = issue(&owner, &refs, &permission, &key)?;
-    drop(spinner);
-    let _ = signers;
-    let secret = Zeroizing::new(key.to_bytes().0);
-    let crypto = KeystoreCrypto::encrypt(
-        secret.as_slice(),
-        session_password.as_bytes(),
-        super::keystore::kdf(a.light_kdf),
-    )?;
-    let chain_entries: Vec<SessionKeyChain> = approval
-        .chains
+    let approvals = match &owner {
+        wallet::Owner::Key(owner) => {
+            let refs: Vec<&SmartAccount> = accounts.iter().collect();
+            let spinner = ctx.shell().spinner("reading account nonces and signing the approval…");
+            let (approval, _) = issue(owner, &refs, &permission, &key)?;
+            drop(spinner);
+            approval.chains
+        }
+        wallet::Owner::Passkey(owner) => {
+            // There is no multi-chain WebAuthn validator: one approval per chain, each a
+            // passkey gesture, so each is announced as it is asked for.
+            let mut out = Vec::new();
+            for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
+                ctx.shell().progress(&format!(
+                    "approving on {chain} ({}/{}) with passkey…",
+                    i + 1,
+                    chains.len()
+                ));
+                let (approvals, _) = issue_with_passkey_owner(
+                    owner.as_ref(),
+                    &[(account, wallet::verifier(chain))],
+                    &permission,
+                    &key,
+                )?;
+                out.extend(approvals.into_iter().flat_map(|a| a.chains));
+            }
+            out
+        }
+    };
+    let crypto = match (&crypto_key, &session_password) {
+        (Some(key), Some(password)) => {
+            let secret = Zeroizing::new(key.to_bytes().0);
+            Some(KeystoreCrypto::encrypt(
+                secret.as_slice(),
+                password.as_bytes(),
+                super::keystore::kdf(a.light_kdf),
+            )?)
+        }
+        _ => None,
+    };
+    let chain_entries: Vec<SessionKeyChain> = approvals
         .iter()
         .zip(&chains)
         .map(|(c, info)| {
@@ -462,9 +531,15 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
         version: Default::default(),
         smart_account: account_alias.clone(),
         account: record.address,
-        key_address: key.address(),
-        signer: SignerRef::Ecdsa,
-        crypto: Some(crypto),
+        key_address: match &crypto_key {
+            Some(key) => key.address(),
+            None => permission_signer.address(),
+        },
+        signer: match signer_passkey {
+            Some(alias) => SignerRef::Passkey { alias },
+            None => SignerRef::Ecdsa,
+        },
+        crypto,
         permission_id: alloy_primitives::FixedBytes::from_slice(permission.id().as_bytes()),
         policies: serde_json::Value::Array(policies.iter().map(Policy::to_json).collect()),
         chains: chain_entries,
@@ -672,8 +747,19 @@ fn export(ctx: &Context, a: &Export) -> Result<(), CliError> {
         None
     } else {
         let (args, flag) = a.session_password.as_password();
-        let key = wallet::session_key(ctx, &alias, &record, &args, flag)?;
-        Some(SessionPrivateKey::new(B256::from(key.to_bytes())))
+        match wallet::session_key(ctx, &alias, &record, &args, flag)? {
+            SessionKey::Ecdsa(key) => Some(SessionPrivateKey::new(B256::from(key.to_bytes()))),
+            SessionKey::Passkey(_) => {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "passkey-signer",
+                    format!(
+                        "session key {alias} is signed by a passkey: there is no key to export"
+                    ),
+                )
+                .with_hint("export it with --public"));
+            }
+        }
     };
     let mut exported = Vec::new();
     for c in chosen {
@@ -744,7 +830,7 @@ fn key_account(
     record: &SessionKeyRecord,
 ) -> Result<(namera::kernel::AccountConfig, namera_store::records::SmartAccountRecord), CliError> {
     let (_, account) = wallet::account_record(ctx, record.smart_account.as_str())?;
-    Ok((wallet::account_config(&account)?, account))
+    Ok((wallet::account_config(ctx, &account)?, account))
 }
 
 fn key_chains(
@@ -813,12 +899,18 @@ fn owner_batches(
     ctx: &Context,
     config: &namera::kernel::AccountConfig,
     accounts: &[SmartAccount],
-    owner: PrivateKeySigner,
+    chains: &[ChainInfo],
+    owner: &wallet::Owner,
     work: Vec<(usize, Batch)>,
 ) -> Result<Vec<(usize, namera::bundler::UserOperationReceipt)>, CliError> {
-    let signer = wallet::owner_signer(config, owner);
-    let signers: Vec<ChainSigner<'_>> =
-        accounts.iter().map(|account| ChainSigner { account, signer: &signer }).collect();
+    // `send_batches` takes one signer per batch, in the batches' order.
+    let owner_signers: Vec<Box<dyn namera::account::OperationSigner>> =
+        work.iter().map(|(i, _)| owner.signer(config, &chains[*i])).collect();
+    let signers: Vec<ChainSigner<'_>> = work
+        .iter()
+        .zip(&owner_signers)
+        .map(|((i, _), signer)| ChainSigner { account: &accounts[*i], signer: signer.as_ref() })
+        .collect();
     let batches: Vec<Batch> = work.iter().map(|(_, b)| b.clone()).collect();
     let _spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", batches.len()));
     let mut out = Vec::new();
@@ -847,7 +939,7 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
         .iter()
         .map(|c| wallet::session_key_on(ctx, &alias, &record, c))
         .collect::<Result<_, _>>()?;
-    let owner = wallet::owner_key(ctx, &account_record, &a.password)?;
+    let owner = wallet::owner(ctx, &account_record, &a.password)?;
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
     let mut results: Vec<Revocation> = Vec::new();
     let mut work = Vec::new();
@@ -890,7 +982,7 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
             record.smart_account
         )));
     }
-    for (i, receipt) in owner_batches(ctx, &config, &accounts, owner, work)? {
+    for (i, receipt) in owner_batches(ctx, &config, &accounts, &chains, &owner, work)? {
         results[i].user_op_hash = Some(format!("{:#x}", receipt.user_op_hash));
         results[i].transaction = Some(format!("{:#x}", receipt.receipt.transaction_hash));
     }
@@ -909,7 +1001,7 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
 fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
     let (alias, record) =
         wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
-    let config = wallet::account_config(&record)?;
+    let config = wallet::account_config(ctx, &record)?;
     let chains = wallet::chains_of(ctx, &record, &a.chains)?;
     ctx.confirm(
         a.yes,
@@ -918,7 +1010,7 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
             chains.iter().map(|c| c.alias).collect::<Vec<_>>().join(", ")
         ),
     )?;
-    let owner = wallet::owner_key(ctx, &record, &a.password)?;
+    let owner = wallet::owner(ctx, &record, &a.password)?;
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
     let mut work = Vec::new();
     for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
@@ -928,7 +1020,7 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
             Batch::new(chain.id, vec![revoke_all_call(account.address(), current, valid_from)]),
         ));
     }
-    let receipts = owner_batches(ctx, &config, &accounts, owner, work)?;
+    let receipts = owner_batches(ctx, &config, &accounts, &chains, &owner, work)?;
     let rows: Vec<serde_json::Value> = receipts
         .iter()
         .map(|(i, r)| {

@@ -1,12 +1,14 @@
-//! `namera smart-account …`: Kernel v3 accounts owned by a keystore, one address on
-//! every chain (counterfactual until its first operation deploys it).
+//! `namera smart-account …`: Kernel v3 accounts owned by a keystore (the multi-chain
+//! ECDSA root) or a passkey (the WebAuthn root), one address on every chain
+//! (counterfactual until its first operation deploys it).
 
 use std::{io::Write, time::Duration};
 
 use alloy_primitives::{Address, U256};
 use clap::{Args, Subcommand};
 use namera::{
-    kernel::Call,
+    account::OperationSigner,
+    kernel::{AccountConfig, Call, RootValidator},
     transaction::{Batch, ChainSigner, send_batches},
 };
 use namera_store::records::{OwnerRef, SmartAccountRecord};
@@ -28,8 +30,8 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// The `smart-account` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SmartAccountCommand {
-    /// Record a new account for a keystore owner (address computed offline; `--deploy`
-    /// also deploys it on its chains now).
+    /// Record a new account for a keystore or passkey owner (address computed offline;
+    /// `--deploy` also deploys it on its chains now).
     #[command(after_help = help_example::<Create>())]
     Create(Create),
     /// Record an existing account, checked against its owner, index and version.
@@ -70,10 +72,16 @@ pub(crate) struct Create {
     #[arg(long, value_name = "ALIAS")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) alias: Option<String>,
-    /// The owner: a keystore alias.
-    #[arg(long, value_name = "KEYSTORE")]
+    /// The owner: a keystore alias (or give --owner-passkey).
+    #[arg(long, value_name = "KEYSTORE", conflicts_with = "owner_passkey")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) keystore: Option<String>,
+    /// The owner: a passkey alias (`namera passkey register`), instead of --keystore. The
+    /// account's root is then the WebAuthn validator: every owner action, and each
+    /// chain's session-key approval, is one passkey approval.
+    #[arg(long, value_name = "PASSKEY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) owner_passkey: Option<String>,
     /// Chains the account is used on (aliases or ids), comma-separated or repeated.
     #[arg(long = "chain", value_name = "CHAIN", value_delimiter = ',')]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -99,7 +107,8 @@ pub(crate) struct Create {
 
 impl CommandInput for Create {
     const NAME: &'static str = "smart-account.create";
-    const REQUIRED: &'static [&'static str] = &["alias", "keystore", "chains"];
+    // One of `keystore` and `owner_passkey` is required too; `new_record` says so.
+    const REQUIRED: &'static [&'static str] = &["alias", "chains"];
     const EXAMPLE: &'static str =
         r#"{"alias":"treasury","keystore":"owner","chains":["local"],"index":0}"#;
 }
@@ -209,6 +218,8 @@ pub(crate) struct AccountView {
     #[serde(serialize_with = "crate::values::checksummed_opt")]
     owner: Option<Address>,
     owner_keystore: Option<String>,
+    /// The owner passkey's alias, for a passkey-owned account (`owner` is then null).
+    owner_passkey: Option<String>,
     index: String,
     kernel_version: String,
     chains: Vec<String>,
@@ -220,11 +231,16 @@ impl AccountView {
             OwnerRef::Keystore { alias, .. } => Some(alias.to_string()),
             OwnerRef::Passkey { .. } | OwnerRef::External { .. } => None,
         };
+        let owner_passkey = match &r.owner {
+            OwnerRef::Passkey { alias } => Some(alias.to_string()),
+            OwnerRef::Keystore { .. } | OwnerRef::External { .. } => None,
+        };
         Self {
             alias: alias.to_owned(),
             address: r.address,
             owner: wallet::owner_address(r),
             owner_keystore,
+            owner_passkey,
             index: r.index.to_string(),
             kernel_version: r.kernel_version.clone(),
             chains: r.chains.clone(),
@@ -237,6 +253,9 @@ impl AccountView {
         if let (Some(owner), Some(ks)) = (self.owner, &self.owner_keystore) {
             writeln!(out, "  owner    {owner} (keystore {ks})")?;
         }
+        if let Some(passkey) = &self.owner_passkey {
+            writeln!(out, "  owner    passkey {passkey}")?;
+        }
         writeln!(out, "  index    {}", self.index)?;
         writeln!(out, "  kernel   {}", self.kernel_version)?;
         writeln!(out, "  chains   {}", self.chains.join(", "))
@@ -246,20 +265,48 @@ impl AccountView {
 fn new_record(
     ctx: &Context,
     keystore: Option<&str>,
+    passkey: Option<&str>,
     chains: &[String],
     index: Option<UintArg>,
     version: Option<&str>,
 ) -> Result<SmartAccountRecord, CliError> {
-    let ks_alias = ctx.alias(keystore)?;
-    let keystore = ctx.home().keystores().get(&ks_alias)?;
-    let owner = keystore.address().ok_or_else(|| {
-        CliError::new(
-            ErrorKind::Usage,
-            "keystore-without-address",
-            format!("keystore {ks_alias} does not record its address"),
-        )
-        .with_hint("import its private key again (`keystore import --private-key-file`) so the file carries it")
-    })?;
+    let (owner, root) = match (keystore, passkey) {
+        (Some(_), Some(_)) => {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "conflicting-input",
+                "give one owner: --keystore or --owner-passkey",
+            ));
+        }
+        (None, Some(passkey)) => {
+            let alias = ctx.alias(Some(passkey))?;
+            let key = wallet::passkey_key(ctx, &alias)?;
+            (OwnerRef::Passkey { alias }, RootValidator::WebAuthn(key))
+        }
+        (keystore, None) => {
+            if keystore.is_none() {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "missing-input",
+                    "smart-account create needs an owner: --keystore / \"keystore\" or --owner-passkey / \"owner_passkey\"",
+                ));
+            }
+            let ks_alias = ctx.alias(keystore)?;
+            let ks = ctx.home().keystores().get(&ks_alias)?;
+            let owner = ks.address().ok_or_else(|| {
+                CliError::new(
+                    ErrorKind::Usage,
+                    "keystore-without-address",
+                    format!("keystore {ks_alias} does not record its address"),
+                )
+                .with_hint("import its private key again (`keystore import --private-key-file`) so the file carries it")
+            })?;
+            (
+                OwnerRef::Keystore { alias: ks_alias, address: owner },
+                RootValidator::MultiChainEcdsa { owner },
+            )
+        }
+    };
     let chain_names: Vec<String> = {
         let mut seen = Vec::new();
         for c in chains {
@@ -279,17 +326,13 @@ fn new_record(
     let mut record = SmartAccountRecord {
         version: Default::default(),
         address: Address::ZERO,
-        owner: OwnerRef::Keystore { alias: ks_alias.clone(), address: owner },
+        owner,
         index: index.map_or(U256::ZERO, |i| i.0),
         kernel_version: version.as_str().to_owned(),
         chains: chain_names,
         created_at: now(),
     };
-    let config = namera::kernel::AccountConfig::new(
-        version,
-        namera::kernel::RootValidator::MultiChainEcdsa { owner },
-        record.index,
-    );
+    let config = AccountConfig::new(version, root, record.index);
     record.address = config.address();
     Ok(record)
 }
@@ -302,8 +345,14 @@ pub(crate) fn now() -> u64 {
 fn create(ctx: &Context, a: &Create) -> Result<(), CliError> {
     let alias = ctx.alias(a.alias.as_deref())?;
     ctx.ensure_free(ctx.home().smart_accounts(), &alias)?;
-    let record =
-        new_record(ctx, a.keystore.as_deref(), &a.chains, a.index, a.kernel_version.as_deref())?;
+    let record = new_record(
+        ctx,
+        a.keystore.as_deref(),
+        a.owner_passkey.as_deref(),
+        &a.chains,
+        a.index,
+        a.kernel_version.as_deref(),
+    )?;
     let deployed = if a.deploy { Some(deploy(ctx, &record, &a.password)?) } else { None };
     ctx.home().smart_accounts().create(&alias, &record)?;
     let view = AccountView::of(alias.as_str(), &record);
@@ -331,11 +380,10 @@ fn deploy(
     record: &SmartAccountRecord,
     password: &PasswordArgs,
 ) -> Result<Vec<Deployment>, CliError> {
-    let config = wallet::account_config(record)?;
+    let config = wallet::account_config(ctx, record)?;
     let chains = wallet::chains_of(ctx, record, &[])?;
-    let key = wallet::owner_key(ctx, record, password)?;
+    let owner = wallet::owner(ctx, record, password)?;
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
-    let signer = wallet::owner_signer(&config, key);
     let mut out = Vec::new();
     let mut to_deploy = Vec::new();
     for (account, chain) in accounts.iter().zip(&chains) {
@@ -350,8 +398,13 @@ fn deploy(
             to_deploy.push((account, chain));
         }
     }
-    let signers: Vec<ChainSigner<'_>> =
-        to_deploy.iter().map(|(account, _)| ChainSigner { account, signer: &signer }).collect();
+    let owner_signers: Vec<Box<dyn OperationSigner>> =
+        to_deploy.iter().map(|(_, chain)| owner.signer(&config, chain)).collect();
+    let signers: Vec<ChainSigner<'_>> = to_deploy
+        .iter()
+        .zip(&owner_signers)
+        .map(|((account, _), signer)| ChainSigner { account, signer: signer.as_ref() })
+        .collect();
     // An empty self-call: the cheapest operation, whose side effect is the deployment.
     let batches: Vec<Batch> = to_deploy
         .iter()
@@ -376,8 +429,14 @@ fn deploy(
 fn import(ctx: &Context, a: &Import) -> Result<(), CliError> {
     let alias = ctx.alias(a.alias.as_deref())?;
     ctx.ensure_free(ctx.home().smart_accounts(), &alias)?;
-    let record =
-        new_record(ctx, a.keystore.as_deref(), &a.chains, a.index, a.kernel_version.as_deref())?;
+    let record = new_record(
+        ctx,
+        a.keystore.as_deref(),
+        None,
+        &a.chains,
+        a.index,
+        a.kernel_version.as_deref(),
+    )?;
     let given = a.address.map(|x| x.0).unwrap_or_default();
     if record.address != given {
         return Err(CliError::new(
@@ -433,7 +492,7 @@ struct ChainStatus {
 
 fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
     let (alias, record) = wallet::account_record(ctx, a.alias.as_deref().unwrap_or_default())?;
-    let config = wallet::account_config(&record)?;
+    let config = wallet::account_config(ctx, &record)?;
     let chains = wallet::chains_of(ctx, &record, &a.chains)?;
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
     let rows: Vec<ChainStatus> = std::thread::scope(|s| {

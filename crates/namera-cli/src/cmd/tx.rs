@@ -300,8 +300,8 @@ impl BatchResult {
 
 /// The signer of every chain's account: the owner, or a session key per chain.
 pub(crate) enum Signers {
-    /// The owner (one signer for every chain).
-    Owner(namera::account::OwnerSigner),
+    /// The owner: one signer per chain (a passkey names each chain's P-256 verifier).
+    Owner(Vec<Box<dyn OperationSigner>>),
     /// A session key: one signer per chain (each chain has its own approval).
     Session(Vec<SessionKeySigner>),
 }
@@ -310,7 +310,7 @@ impl Signers {
     /// The signer for account `i`.
     pub(crate) fn get(&self, i: usize) -> &dyn OperationSigner {
         match self {
-            Self::Owner(o) => o,
+            Self::Owner(o) => o[i].as_ref(),
             Self::Session(s) => &s[i],
         }
     }
@@ -325,12 +325,13 @@ pub(crate) fn accounts_and_signers(
     password: &PasswordArgs,
 ) -> Result<(AccountConfig, Vec<SmartAccount>, Signers), CliError> {
     let (_, record) = wallet::account_record(ctx, account_alias)?;
-    let config = wallet::account_config(&record)?;
+    let config = wallet::account_config(ctx, &record)?;
     match session_key {
         None => {
-            let key = wallet::owner_key(ctx, &record, password)?;
+            let owner = wallet::owner(ctx, &record, password)?;
             let accounts = wallet::connect_accounts(ctx, &config, chains)?;
-            Ok((config.clone(), accounts, Signers::Owner(wallet::owner_signer(&config, key))))
+            let signers = chains.iter().map(|c| owner.signer(&config, c)).collect();
+            Ok((config, accounts, Signers::Owner(signers)))
         }
         Some(name) => {
             let alias = ctx.alias(Some(name))?;

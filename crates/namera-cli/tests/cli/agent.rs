@@ -60,16 +60,21 @@ impl Agent {
             &json!({"alias": "acc", "keystore": "owner", "chains": ["local"]}),
         );
         let address: Address = made["account"]["address"].as_str().unwrap().parse().unwrap();
+        self.fund(address);
+        address
+    }
+
+    /// Gives `address` 1 ETH on the devnet.
+    pub(crate) fn fund(&self, address: Address) {
         let _: Value = self
             .node
             .rpc()
             .call("anvil_setBalance", json!([address, U256::from(10u64).pow(U256::from(18))]))
             .unwrap();
-        address
     }
 }
 
-fn random_address() -> Address {
+pub(crate) fn random_address() -> Address {
     Address::from(rand_bytes())
 }
 

@@ -4,6 +4,7 @@
 mod agent;
 mod devnet;
 mod mcp;
+mod passkey;
 mod prompt;
 mod schema;
 mod storage;
