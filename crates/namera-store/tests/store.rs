@@ -254,7 +254,7 @@ fn session_key_record_round_trips_through_the_store() {
     assert_eq!(v["permission_id"], "0xab65750b");
     assert_eq!(
         v["chains"][0],
-        json!({"chain": "sepolia", "chain_id": 11155111, "serialized": "eyJ9"})
+        json!({"chain": "sepolia", "chain_id": 11155111, "serialized": "eyJ9", "kernel_nonce": 1})
     );
     assert_eq!(v["crypto"]["kdf"], "scrypt");
 }
