@@ -14,9 +14,9 @@
 //!   shuffle leaves in place.
 //! - **SSE2 rows.** On x86_64 a row is an SSE2 register (see [`Row`]); elsewhere a plain
 //!   array, which LLVM leaves scalar.
-//! - **Memory.** The table is anonymous memory with transparent huge pages requested
-//!   (see [`table`]); it is filled block by block as ROMix produces it, with no zeroing
-//!   pass; the second loop's `X xor V[j]` is folded into BlockMix instead of being written
+//! - **Memory.** The table is anonymous memory with transparent huge pages requested,
+//!   faulted in by a helper thread ahead of ROMix's first loop (see [`Table`]); it is
+//!   filled block by block as ROMix produces it, with no zeroing pass; the second loop's `X xor V[j]` is folded into BlockMix instead of being written
 //!   out first, and all of `V[j]` is prefetched as soon as `j` is known.
 //!
 //! - **AVX-512 when the CPU has it** (feature `avx512`, on by default): see [`scrypt`].
@@ -256,42 +256,165 @@ fn block_mix_xor<R: Row>(input: &[R], v: &[R], output: &mut [R], r: usize) {
     }
 }
 
-/// ROMix on one shuffled `B_i` (`8 r` rows), in place, with `v` (`n * 8 r` rows) as the
-/// table.
+/// ROMix on one shuffled `B_i` (`8 r` rows), in place, with `table` (`n` blocks of `8 r`
+/// rows) as V.
 #[inline(always)]
-fn romix<R: Row>(x: &mut [R], v: &mut [R], scratch: &mut [R], n: usize, r: usize) {
+fn romix<R: Row>(
+    x: &mut [R],
+    table: &mut Table,
+    scratch: &mut [R],
+    n: usize,
+    r: usize,
+) -> Result<(), ScryptFailure> {
     let len = 8 * r;
-    v[..len].copy_from_slice(x);
-    for i in 1..n {
-        let (done, next) = v.split_at_mut(i * len);
-        block_mix(&done[(i - 1) * len..], &mut next[..len], r);
+    // First loop: V[i] = BlockMix(V[i - 1]), chunk by chunk, each taken as it arrives.
+    for c in 0..table.chunk_count {
+        table.arrive(c)?;
+        let (before, rest) = table.chunks.split_at_mut(c);
+        let v = rows_mut::<R>(&mut rest[0])?;
+        match before.last() {
+            None => v[..len].copy_from_slice(x),
+            Some(prev) => {
+                let prev = rows::<R>(prev)?;
+                block_mix(&prev[prev.len() - len..], &mut v[..len], r);
+            }
+        }
+        for i in 1..table.chunk_blocks {
+            let (done, next) = v.split_at_mut(i * len);
+            block_mix(&done[(i - 1) * len..], &mut next[..len], r);
+        }
     }
-    block_mix(&v[(n - 1) * len..], scratch, r);
+    let v: Vec<&[R]> = table.chunks.iter().map(|c| rows::<R>(c)).collect::<Result<_, _>>()?;
+    let last = v[v.len() - 1];
+    block_mix(&last[last.len() - len..], scratch, r);
+
+    // Second loop: X = BlockMix(X xor V[j]).
     // Ping-pong between the two buffers instead of copying 128 r bytes back every step.
     let (mut cur, mut next) = (&mut *scratch, &mut *x);
     // n is a power of two, so `& (n - 1)` is `mod n`; n <= 2^32 fits in the low word.
+    // Chunks hold a power of two of blocks, so the chunk and the block in it are bit
+    // fields of j.
     let mask = n - 1;
+    let shift = table.chunk_blocks.trailing_zeros();
+    let in_chunk = table.chunk_blocks - 1;
     for _ in 0..n {
         let j = (cur[(2 * r - 1) * ROWS].first() as usize) & mask;
-        let vj = &v[j * len..(j + 1) * len];
+        let at = (j & in_chunk) * len;
+        let vj = &v[j >> shift][at..at + len];
         // The next BlockMix starts with the last block of V[j], then walks it from the
-        // start: ask for all of it now rather than one demand miss at a time.
-        R::prefetch(vj);
+        // start: ask for that block's line first, then all the others, rather than one
+        // demand miss at a time (the CPU has fewer fill buffers than V[j] has lines).
+        R::prefetch(&vj[len - ROWS..]);
+        R::prefetch(&vj[..len - ROWS]);
         block_mix_xor(cur, vj, next, r);
         std::mem::swap(&mut cur, &mut next);
     }
     // n is even, so after n swaps the result is back in `scratch`.
     x.copy_from_slice(scratch);
+    Ok(())
 }
 
-/// The ROMix table: anonymous memory, which the kernel hands out zeroed and takes back
-/// (and wipes before reuse) on drop.
+/// A table chunk viewed as rows. Chunks are page-aligned and a whole number of blocks
+/// long, so the cast cannot fail; it is checked anyway rather than trusted.
+#[inline(always)]
+fn rows<R: Row>(chunk: &memmap2::MmapMut) -> Result<&[R], ScryptFailure> {
+    bytemuck::try_cast_slice(&chunk[..]).map_err(|_| ScryptFailure::OutOfMemory)
+}
+
+#[inline(always)]
+fn rows_mut<R: Row>(chunk: &mut memmap2::MmapMut) -> Result<&mut [R], ScryptFailure> {
+    bytemuck::try_cast_slice_mut(&mut chunk[..]).map_err(|_| ScryptFailure::OutOfMemory)
+}
+
+/// The ROMix table V: anonymous memory in chunks, which the kernel hands out zeroed and
+/// takes back (and wipes before reuse) on drop.
 ///
-/// Not a `Vec` because of its size: with 4 KiB pages, faulting in 256 MiB and the TLB
-/// misses of ROMix's random reads cost about a third of the whole KDF here. Asking for
-/// transparent huge pages (Linux `madvise`, best effort) removes most of that.
-fn table<R: Row>(rows: usize) -> Result<memmap2::MmapMut, ScryptFailure> {
-    let bytes = rows.checked_mul(size_of::<R>()).ok_or(ScryptFailure::BadParams)?;
+/// Why not one `Vec`: with 4 KiB pages, faulting in 256 MiB and the TLB misses of ROMix's
+/// random reads cost about a third of the whole KDF. Transparent huge pages (Linux
+/// `madvise`, best effort) remove most of that, but the kernel still zeroes every page
+/// as it is first touched: about 45 ms for 256 MiB here, a tenth of the KDF. So a large
+/// table is mapped and faulted in by a helper thread, chunk by chunk, while ROMix's first
+/// loop fills the chunks already there; the zeroing leaves the critical path on any
+/// machine with a second core. The helper writes nothing but zeros, which the chunks
+/// hold anyway, and hands each chunk over by value, so no memory is ever shared.
+struct Table {
+    /// Chunks received so far, in order.
+    chunks: Vec<memmap2::MmapMut>,
+    /// How the chunks not received yet will come.
+    source: ChunkSource,
+    chunk_count: usize,
+    /// Blocks per chunk, a power of two.
+    chunk_blocks: usize,
+}
+
+enum ChunkSource {
+    /// Mapped here, when asked for: small tables, or no thread could be started.
+    Inline { bytes: usize },
+    /// Mapped and faulted in by a helper thread, in order.
+    Helper(std::sync::mpsc::Receiver<Result<memmap2::MmapMut, ScryptFailure>>),
+}
+
+/// Tables at least this large are faulted in by a helper thread, in chunks of this size;
+/// a smaller one is a single chunk mapped on the spot (a thread costs more than it saves).
+const CHUNK_BYTES: usize = 16 << 20;
+
+impl Table {
+    /// A table of `n` blocks of `block_bytes` each, in chunks of about `chunk_bytes`.
+    fn new(n: usize, block_bytes: usize, chunk_bytes: usize) -> Result<Self, ScryptFailure> {
+        let total = n.checked_mul(block_bytes).ok_or(ScryptFailure::BadParams)?;
+        // Refuse a table that could never be allocated before any work is done.
+        if total > isize::MAX as usize {
+            return Err(ScryptFailure::OutOfMemory);
+        }
+        // The largest power of two of blocks that fits in a chunk (at least 1, at most n).
+        let chunk_blocks = (chunk_bytes / block_bytes).max(1);
+        let chunk_blocks = (1usize << chunk_blocks.ilog2()).min(n);
+        let chunk_count = n / chunk_blocks;
+        let bytes = chunk_blocks * block_bytes;
+        let source = if chunk_count < 2 {
+            ChunkSource::Inline { bytes }
+        } else {
+            let (tx, rx) = std::sync::mpsc::sync_channel(chunk_count);
+            let spawned =
+                std::thread::Builder::new().name("scrypt-table".into()).spawn(move || {
+                    for _ in 0..chunk_count {
+                        let chunk = map_chunk(bytes).map(|mut chunk| {
+                            fault_in(&mut chunk);
+                            chunk
+                        });
+                        let failed = chunk.is_err();
+                        // The receiver is gone only if ROMix already failed.
+                        if tx.send(chunk).is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+            match spawned {
+                Ok(_) => ChunkSource::Helper(rx),
+                Err(_) => ChunkSource::Inline { bytes },
+            }
+        };
+        Ok(Table { chunks: Vec::with_capacity(chunk_count), source, chunk_count, chunk_blocks })
+    }
+
+    /// Makes sure chunk `c` (and every one before it) is here.
+    #[inline(never)]
+    fn arrive(&mut self, c: usize) -> Result<(), ScryptFailure> {
+        while self.chunks.len() <= c {
+            let chunk = match &self.source {
+                ChunkSource::Inline { bytes } => map_chunk(*bytes)?,
+                // A closed channel means the helper died without reporting (it never
+                // panics by design); treat it like failing to map.
+                ChunkSource::Helper(rx) => rx.recv().map_err(|_| ScryptFailure::OutOfMemory)??,
+            };
+            self.chunks.push(chunk);
+        }
+        Ok(())
+    }
+}
+
+/// Maps one chunk of anonymous memory, asking for transparent huge pages.
+fn map_chunk(bytes: usize) -> Result<memmap2::MmapMut, ScryptFailure> {
     let map = memmap2::MmapMut::map_anon(bytes).map_err(|_| ScryptFailure::OutOfMemory)?;
     #[cfg(target_os = "linux")]
     {
@@ -299,6 +422,16 @@ fn table<R: Row>(rows: usize) -> Result<memmap2::MmapMut, ScryptFailure> {
         let _ = map.advise(memmap2::Advice::HugePage);
     }
     Ok(map)
+}
+
+/// Touches every 4 KiB page of `chunk` so that the kernel maps (and zeroes) it now.
+fn fault_in(chunk: &mut memmap2::MmapMut) {
+    for page in chunk.chunks_mut(4096) {
+        // A store, not a load: a load would map the shared zero page and the first
+        // real write would fault again. The page is zero already, so this changes nothing.
+        page[0] = 0;
+    }
+    std::hint::black_box(&chunk[..]);
 }
 
 /// Why [`scrypt`] refused to run.
@@ -332,10 +465,10 @@ pub(crate) fn scrypt(
     if let Some(simd) = pulp::x86::V4::try_new() {
         return simd.vectorize(
             #[inline(always)]
-            || scrypt_with::<NativeRow>(password, salt, n, r, p, out),
+            || scrypt_with::<NativeRow>(password, salt, n, r, p, out, CHUNK_BYTES),
         );
     }
-    scrypt_with::<NativeRow>(password, salt, n, r, p, out)
+    scrypt_with::<NativeRow>(password, salt, n, r, p, out, CHUNK_BYTES)
 }
 
 #[inline(always)]
@@ -346,6 +479,7 @@ fn scrypt_with<R: Row>(
     r: u32,
     p: u32,
     out: &mut [u8],
+    chunk_bytes: usize,
 ) -> Result<(), ScryptFailure> {
     // Integerify reads one 32-bit word, so n must fit in it (far above any real use).
     if n < 2 || !n.is_power_of_two() || n > 1 << 32 || r == 0 || p == 0 {
@@ -356,13 +490,8 @@ fn scrypt_with<R: Row>(
     let p = p as usize;
     let block_bytes = r.checked_mul(128).ok_or(ScryptFailure::BadParams)?;
     let b_len = block_bytes.checked_mul(p).ok_or(ScryptFailure::BadParams)?;
-    let v_rows = n.checked_mul(8 * r).ok_or(ScryptFailure::BadParams)?;
 
-    let mut map = table::<R>(v_rows)?;
-    // mmap returns page-aligned memory of exactly `v_rows` rows, so the cast cannot fail;
-    // it is checked anyway rather than trusted.
-    let v: &mut [R] =
-        bytemuck::try_cast_slice_mut(&mut map[..]).map_err(|_| ScryptFailure::OutOfMemory)?;
+    let mut table = Table::new(n, block_bytes, chunk_bytes)?;
 
     let mut b = Zeroizing::new(vec![0u8; b_len]);
     pbkdf2_hmac::<Sha256>(password, salt, 1, &mut b);
@@ -371,6 +500,7 @@ fn scrypt_with<R: Row>(
     // overwritten with zeros by hand below.
     let mut x = vec![R::zero(); 8 * r];
     let mut scratch = vec![R::zero(); 8 * r];
+    let mut mixed = Ok(());
     for chunk in b.chunks_exact_mut(block_bytes) {
         // Bytes -> little-endian words -> shuffled lanes.
         for (rows, bytes) in x.chunks_exact_mut(ROWS).zip(chunk.chunks_exact(64)) {
@@ -383,7 +513,10 @@ fn scrypt_with<R: Row>(
                     R::from_words([word(4 * i), word(4 * i + 1), word(4 * i + 2), word(4 * i + 3)]);
             }
         }
-        romix(&mut x, v, &mut scratch, n, r);
+        mixed = romix(&mut x, &mut table, &mut scratch, n, r);
+        if mixed.is_err() {
+            break;
+        }
         for (rows, bytes) in x.chunks_exact(ROWS).zip(chunk.chunks_exact_mut(64)) {
             for (i, row) in rows.iter().enumerate() {
                 for (k, w) in row.to_words().into_iter().enumerate() {
@@ -397,6 +530,7 @@ fn scrypt_with<R: Row>(
     scratch.fill(R::zero());
     // Keep the optimizer from dropping the stores above as dead.
     std::hint::black_box((&x, &scratch));
+    mixed?;
     pbkdf2_hmac::<Sha256>(password, &b, 1, out);
     Ok(())
 }
@@ -443,8 +577,8 @@ mod tests {
         for (n, r, p) in [(2u64, 1u32, 1u32), (16, 1, 1), (64, 2, 3), (1024, 8, 2)] {
             let mut a = [0u8; 48];
             let mut b = [0u8; 48];
-            scrypt_with::<[u32; 4]>(b"pw", b"salt", n, r, p, &mut a).unwrap();
-            scrypt_with::<NativeRow>(b"pw", b"salt", n, r, p, &mut b).unwrap();
+            scrypt_with::<[u32; 4]>(b"pw", b"salt", n, r, p, &mut a, CHUNK_BYTES).unwrap();
+            scrypt_with::<NativeRow>(b"pw", b"salt", n, r, p, &mut b, CHUNK_BYTES).unwrap();
             assert_eq!(a, b, "n={n} r={r} p={p}");
         }
     }
@@ -457,8 +591,37 @@ mod tests {
             let mut a = [0u8; 32];
             let mut b = [0u8; 32];
             scrypt(b"pw", b"salt", n, r, p, &mut a).unwrap();
-            scrypt_with::<NativeRow>(b"pw", b"salt", n, r, p, &mut b).unwrap();
+            scrypt_with::<NativeRow>(b"pw", b"salt", n, r, p, &mut b, CHUNK_BYTES).unwrap();
             assert_eq!(a, b, "n={n} r={r} p={p}");
+        }
+    }
+
+    /// A table in many chunks (faulted in by the helper thread) gives the same key as the
+    /// RustCrypto crate: blocks that cross chunk boundaries in both loops, one block per
+    /// chunk, block sizes that do not divide the chunk size, and p > 1 reusing the table.
+    #[test]
+    fn chunked_tables_match_rustcrypto_scrypt() {
+        for (log_n, r, p, chunk_bytes) in [
+            (6u8, 1u32, 1u32, 1024usize),
+            (6, 3, 1, 1024),
+            (5, 2, 3, 512),
+            (4, 8, 2, 1),
+            (10, 8, 1, 64 << 10),
+        ] {
+            let params = ::scrypt::Params::new(log_n, r, p, 32).unwrap();
+            let mut expected = [0u8; 32];
+            ::scrypt::scrypt(b"pw", b"salt", &params, &mut expected).unwrap();
+            for row in [false, true] {
+                let mut ours = [0u8; 32];
+                let (n, out) = (1u64 << log_n, &mut ours[..]);
+                if row {
+                    scrypt_with::<NativeRow>(b"pw", b"salt", n, r, p, out, chunk_bytes)
+                } else {
+                    scrypt_with::<[u32; 4]>(b"pw", b"salt", n, r, p, out, chunk_bytes)
+                }
+                .unwrap();
+                assert_eq!(ours, expected, "log_n={log_n} r={r} p={p} chunk={chunk_bytes}");
+            }
         }
     }
 
