@@ -2,10 +2,18 @@
 //! sequential UserOperations, and the requests and round trips each flow needs.
 //!
 //! `cargo bench -p namera-e2e --bench flows`
+//!
+//! Round trips are counted from "send this" until the bundler has accepted the operation
+//! (its hash is back), on a warm client: one that has read the chain id and holds a
+//! recent fee quote. "Sequential" is the longest chain of round trips each of which began
+//! after the previous one ended, over every request the flow made. For N lanes sent at
+//! once that chain runs across lanes: each lane's own path is the same as a single
+//! operation's, but the bundler answers N concurrent requests one after another, so a
+//! later lane's send can start after an earlier lane's send ended and the chain grows.
 
 use std::{sync::Arc, time::Instant};
 
-use alloy_primitives::U256;
+use alloy_primitives::{B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
     account::{ChainClient, OperationSigner, OwnerSigner, SessionKeySigner, SmartAccount},
@@ -20,24 +28,22 @@ use namera_e2e::{RECEIPT_TIMEOUT, endpoints, ether, random_address, set_balance}
 
 const N: u16 = 10;
 
-fn account(stats: &Arc<RpcStats>) -> (PrivateKeySigner, SmartAccount, OwnerSigner) {
+/// A new account on `chain` (a clone shares its fee quote cache and its counters).
+fn account(chain: &ChainClient) -> (PrivateKeySigner, SmartAccount, OwnerSigner) {
     let owner = PrivateKeySigner::random();
     let config = AccountConfig::new(
         KernelVersion::V0_3_1,
         RootValidator::Ecdsa { owner: owner.address() },
         U256::from(7),
     );
-    let account = SmartAccount::new(
-        config,
-        ChainClient::connect(&endpoints(), stats.clone()).expect("devnet"),
-    );
+    let account = SmartAccount::new(config, chain.clone());
     set_balance(account.address(), ether(10));
     let signer = OwnerSigner::new(owner.clone(), account.config().root.validation_id());
     (owner, account, signer)
 }
 
-fn deployed(stats: &Arc<RpcStats>) -> (PrivateKeySigner, SmartAccount, OwnerSigner) {
-    let (o, a, s) = account(stats);
+fn deployed(chain: &ChainClient) -> (PrivateKeySigner, SmartAccount, OwnerSigner) {
+    let (o, a, s) = account(chain);
     a.execute(
         &s,
         &[Call::transfer(random_address(), U256::from(1))],
@@ -48,9 +54,13 @@ fn deployed(stats: &Arc<RpcStats>) -> (PrivateKeySigner, SmartAccount, OwnerSign
     (o, a, s)
 }
 
+fn connect(stats: &Arc<RpcStats>) -> ChainClient {
+    ChainClient::connect(&endpoints(), stats.clone()).expect("devnet")
+}
+
 fn lanes() {
     let stats = Arc::new(RpcStats::default());
-    let (_, account, signer) = deployed(&stats);
+    let (_, account, signer) = deployed(&connect(&stats));
     let to = random_address();
     let start = Instant::now();
     for i in 0..N {
@@ -107,8 +117,11 @@ fn round_trips() {
         sent.hash
     };
 
-    // Warm clients: the chain id was read when they connected.
-    let (_, fresh, owner) = account(&stats);
+    // A warm client: it read the chain id when it connected, and has a recent fee quote
+    // (from the operation that deploys the account used for the session key below).
+    let chain = connect(&stats);
+    let (owner_key, acct, _) = deployed(&chain);
+    let (_, fresh, owner) = account(&chain);
     let mut hash = None;
     count("first op (deploys)", &stats, || hash = Some(send(&fresh, &owner)));
     fresh.wait(hash.expect("sent"), RECEIPT_TIMEOUT).expect("lands");
@@ -119,7 +132,6 @@ fn round_trips() {
     let key = PrivateKeySigner::random();
     let permission = Permission::new(PermissionSigner::Ecdsa(key.address()), vec![Policy::sudo()])
         .expect("valid");
-    let (owner_key, acct, _) = deployed(&stats);
     let nonce = acct.kernel_nonce().expect("nonce");
     let approval = OwnerApproval::sign_single_chain(
         &owner_key,
@@ -140,23 +152,30 @@ fn round_trips() {
     count("session key later use", &stats, || hash = Some(send(&acct, &session)));
     acct.wait(hash.expect("sent"), RECEIPT_TIMEOUT).expect("lands");
 
-    let batches: Vec<Batch> = (0..N)
-        .map(|i| Batch::new(acct.chain().chain_id, call.to_vec()).on_lane(LaneKey(2000 + i)))
-        .collect();
-    stats.reset();
-    let start = Instant::now();
-    let _ = send_batches(
-        &[ChainSigner { account: &acct, signer: &session }],
-        &batches,
-        RECEIPT_TIMEOUT,
-    );
-    println!(
-        "round trips: {:<32} {:>2} requests, {:>2} HTTP round trips incl. receipt polling, {:.2} s",
-        format!("{N} lanes at once (to receipts)"),
-        stats.requests(),
-        stats.round_trips(),
-        start.elapsed().as_secs_f64()
-    );
+    // N lanes sent at once, each on its own thread, counted until the bundler accepted
+    // all of them: first on lanes this client has never used, then on the same lanes
+    // again (their sequences known).
+    for name in [format!("{N} new lanes at once"), format!("{N} used lanes at once")] {
+        let mut hashes = Vec::new();
+        count(&name, &stats, || {
+            hashes = std::thread::scope(|s| {
+                let sends: Vec<_> = (0..N)
+                    .map(|i| {
+                        let (acct, session, call) = (&acct, &session, &call);
+                        s.spawn(move || send_on(acct, session, call, LaneKey(2000 + i)))
+                    })
+                    .collect();
+                sends.into_iter().map(|h| h.join().expect("send thread")).collect()
+            });
+        });
+        for h in hashes {
+            assert!(acct.wait(h, RECEIPT_TIMEOUT).expect("lands").success);
+        }
+    }
+}
+
+fn send_on(a: &SmartAccount, s: &dyn OperationSigner, call: &[Call], lane: LaneKey) -> B256 {
+    a.send(s, call, lane).expect("accepted").hash
 }
 
 fn main() {

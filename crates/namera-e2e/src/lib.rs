@@ -60,7 +60,8 @@ pub fn random_address() -> Address {
     PrivateKeySigner::random().address()
 }
 
-fn rand_u64() -> u64 {
+/// A random number, for account indexes that keep tests apart.
+pub fn rand_u64() -> u64 {
     let b = PrivateKeySigner::random().to_bytes();
     u64::from_be_bytes(b[..8].try_into().expect("8 bytes"))
 }

@@ -1,8 +1,17 @@
 //! The first UserOperation deploys the account through the meta factory and sends value.
 
+use std::sync::Arc;
+
 use alloy_primitives::{B256, U256, b256};
-use namera::kernel::{Call, LaneKey};
-use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, random_address};
+use alloy_signer_local::PrivateKeySigner;
+use namera::{
+    account::{ChainClient, OwnerSigner, SmartAccount},
+    kernel::{AccountConfig, Call, KernelVersion, LaneKey, RootValidator},
+    rpc::RpcStats,
+};
+use namera_e2e::{
+    RECEIPT_TIMEOUT, endpoints, ether, new_account, rand_u64, random_address, set_balance,
+};
 
 /// `AccountDeployed(bytes32 userOpHash, address sender, address factory, address paymaster)`.
 const ACCOUNT_DEPLOYED: B256 =
@@ -62,4 +71,71 @@ fn later_user_operations_use_the_deployed_account() {
     assert_eq!(sent.operation.factory, None, "no initCode once deployed");
     assert!(account.wait(sent.hash, RECEIPT_TIMEOUT).unwrap().success);
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(6));
+}
+
+/// (requests, HTTP round trips, sequential round trips) of `f`.
+fn counted(stats: &RpcStats, f: impl FnOnce()) -> (u64, u64, u64) {
+    stats.reset();
+    f();
+    (stats.requests(), stats.round_trips(), stats.sequential_round_trips())
+}
+
+#[test]
+fn a_warm_client_prepares_and_sends_in_two_round_trips() {
+    // Warm: the chain client knows the chain id and has a recent fee quote (as after any
+    // other account's operation on it); the account itself is new to it.
+    let stats = Arc::new(RpcStats::default());
+    let chain = ChainClient::connect(&endpoints(), stats.clone()).unwrap();
+    let owner = PrivateKeySigner::random();
+    let config = AccountConfig::new(
+        KernelVersion::V0_3_1,
+        RootValidator::Ecdsa { owner: owner.address() },
+        U256::from(rand_u64()),
+    );
+    let account = SmartAccount::new(config, chain.clone());
+    set_balance(account.address(), ether(1));
+    let signer = OwnerSigner::new(owner, account.config().root.validation_id());
+    let to = random_address();
+    let send = |lane: u16, wei: u64| {
+        chain.fees().unwrap();
+        let mut hash = None;
+        let counts = counted(&stats, || {
+            let sent = account.send(&signer, &[Call::transfer(to, U256::from(wei))], LaneKey(lane));
+            hash = Some(sent.unwrap().hash);
+        });
+        assert!(account.wait(hash.unwrap(), RECEIPT_TIMEOUT).unwrap().success);
+        counts
+    };
+
+    // The first operation deploys: the deployment state and the lane's sequence (one
+    // batch of two) go out with the estimate, made on the guess that a new account is
+    // undeployed; the reads confirm it, then the operation is sent.
+    assert_eq!(send(0, 1), (4, 3, 2), "first operation (deploys)");
+    // A lane this client has not used: its sequence is read while the estimate, made on
+    // the guess that it is unused, is out.
+    assert_eq!(send(9, 2), (3, 3, 2), "deployed account, new lane");
+    // Everything known: estimate, send.
+    assert_eq!(send(9, 3), (2, 2, 2), "deployed account, known lane");
+    assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(6));
+}
+
+#[test]
+fn a_wrong_guess_costs_a_round_trip_not_a_failure() {
+    // A second client of an account that the first client deployed: it guesses
+    // "undeployed", the read says otherwise, and it estimates again without the factory.
+    let (_owner, first, signer) = new_account(false, ether(1));
+    let to = random_address();
+    let call = [Call::transfer(to, U256::from(1))];
+    assert!(first.execute(&signer, &call, LaneKey::DEFAULT, RECEIPT_TIMEOUT).unwrap().success);
+    let stats = Arc::new(RpcStats::default());
+    let chain = ChainClient::connect(&endpoints(), stats.clone()).unwrap();
+    chain.fees().unwrap();
+    let second = SmartAccount::new(first.config().clone(), chain);
+    let mut sent = None;
+    let counts = counted(&stats, || sent = Some(second.send(&signer, &call, LaneKey::DEFAULT)));
+    let sent = sent.unwrap().unwrap();
+    assert_eq!(sent.operation.factory, None, "the read corrected the guess");
+    assert_eq!(counts, (5, 4, 3), "batched read + wasted estimate, estimate, send");
+    assert!(second.wait(sent.hash, RECEIPT_TIMEOUT).unwrap().success);
+    assert_eq!(first.chain().node.balance(to).unwrap(), U256::from(2));
 }

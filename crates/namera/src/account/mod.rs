@@ -33,6 +33,10 @@ use crate::{
 };
 
 /// The clients for one chain.
+///
+/// Clones share one fee quote cache: every account on a chain pays the same gas prices,
+/// so an account that sends its first operation on a client that has quoted fees in the
+/// last few seconds does not wait for a quote of its own.
 #[derive(Debug, Clone)]
 pub struct ChainClient {
     /// The chain id (read from the node once).
@@ -43,6 +47,7 @@ pub struct ChainClient {
     pub bundler: BundlerClient,
     /// The paymaster, when operations are sponsored.
     pub paymaster: Option<PaymasterClient>,
+    fees: std::sync::Arc<Mutex<Option<(Fees, Instant)>>>,
 }
 
 impl ChainClient {
@@ -64,7 +69,26 @@ impl ChainClient {
                 .paymaster
                 .as_ref()
                 .map(|p| PaymasterClient::new(RpcClient::new(p).with_stats(stats))),
+            fees: std::sync::Arc::default(),
         })
+    }
+
+    /// The bundler's fee quote if one younger than a few seconds is at hand.
+    pub fn recent_fees(&self) -> Option<Fees> {
+        let cached = *self.fees.lock().ok()?;
+        cached.filter(|(_, at)| at.elapsed() < FEES_TTL).map(|(f, _)| f)
+    }
+
+    /// The bundler's fee quote: the recent one, or a new one (which is then kept).
+    pub fn fees(&self) -> Result<Fees, RpcError> {
+        if let Some(f) = self.recent_fees() {
+            return Ok(f);
+        }
+        let fees = self.bundler.fees()?;
+        if let Ok(mut f) = self.fees.lock() {
+            *f = Some((fees, Instant::now()));
+        }
+        Ok(fees)
     }
 }
 
@@ -149,8 +173,10 @@ const FEES_TTL: Duration = Duration::from_secs(10);
 /// A Kernel account on one chain.
 ///
 /// It remembers what it has seen so that a warm client needs few round trips: that the
-/// account is deployed, each lane's next EntryPoint sequence (advanced by every operation
-/// it sends, forgotten when the bundler says the nonce is wrong), and a recent fee quote.
+/// account is deployed, and each lane's next EntryPoint sequence (advanced by every
+/// operation it sends, forgotten when the bundler says the nonce is wrong); its
+/// [`ChainClient`] keeps a recent fee quote. What it does not know yet it guesses and
+/// checks at once (see [`SmartAccount::prepare_call_data`]).
 #[derive(Debug)]
 pub struct SmartAccount {
     config: AccountConfig,
@@ -160,7 +186,6 @@ pub struct SmartAccount {
     sequences: Mutex<HashMap<NonceKey, u64>>,
     /// Keys whose next sequence must be read from the chain (after an AA25).
     unsure: Mutex<HashSet<NonceKey>>,
-    fees: Mutex<Option<(Fees, Instant)>>,
 }
 
 fn u128_of(v: U256, what: &'static str) -> Result<u128, AccountError> {
@@ -177,7 +202,6 @@ impl SmartAccount {
             deployed: AtomicBool::new(false),
             sequences: Mutex::default(),
             unsure: Mutex::default(),
-            fees: Mutex::default(),
         }
     }
 
@@ -224,9 +248,17 @@ impl SmartAccount {
 
     /// Build an unsigned, estimated UserOperation with raw call data.
     ///
-    /// Round trips: the deployment state and the lane's sequence (one batched node
-    /// request, skipped when both are known) go out together with the fee quote (skipped
-    /// while fresh); then the estimate.
+    /// Round trips: one for the estimate, when the account is known to be deployed, the
+    /// lane's sequence is known and the chain client has a recent fee quote. What is not
+    /// known is read (the deployment state and the sequence in one batched node request,
+    /// the fee quote from the bundler), and while those reads are out the estimate is
+    /// already asked for with the likeliest answer: an account not seen deployed is
+    /// taken to be undeployed (so every lane's sequence is 0), an unseen lane to be
+    /// unused. When the reads confirm the guess, which they do for a new account's first
+    /// operation and a new lane's first use, that estimate stands and the whole
+    /// preparation took one round trip; when they do not, the guess's estimate is dropped
+    /// and the operation estimated again with what was read. The guess needs fee figures
+    /// to estimate with, so without a recent quote the estimate waits for it.
     pub fn prepare_call_data(
         &self,
         signer: &dyn OperationSigner,
@@ -234,30 +266,66 @@ impl SmartAccount {
         lane: LaneKey,
     ) -> Result<UserOperation, AccountError> {
         let key = signer.nonce_key(lane);
-        let cached_fees = self
-            .fees
-            .lock()
-            .ok()
-            .and_then(|f| *f)
-            .filter(|(_, at)| at.elapsed() < FEES_TTL)
-            .map(|(f, _)| f);
-        let (state, fees) = std::thread::scope(|s| {
-            let quote = cached_fees.is_none().then(|| s.spawn(|| self.chain.bundler.fees()));
-            let state = self.deployment_and_sequence(key, signer.sequence_hint(key));
-            let fees = match quote {
-                // A panicking fee thread is a bug here; surface it.
-                Some(h) => h.join().expect("fee thread panicked"),
-                None => Ok(cached_fees.expect("checked above")),
-            };
-            (state, fees)
-        });
-        let (deployed, sequence) = state?;
-        let fees = fees?;
-        if cached_fees.is_none()
-            && let Ok(mut f) = self.fees.lock()
-        {
-            *f = Some((fees, Instant::now()));
+        let known = self.known_state(key, signer.sequence_hint(key));
+        let recent_fees = self.chain.recent_fees();
+        let estimate = |op: &UserOperation| {
+            self.chain.bundler.estimate(op).map_err(|e| self.refusal(e, signer))
+        };
+
+        let (op, estimated) = match (known, recent_fees) {
+            (Some(state), Some(fees)) => {
+                let op = self.unsigned(signer, call_data, key, state, fees)?;
+                let estimated = estimate(&op);
+                (op, estimated)
+            }
+            _ => {
+                let guess = known.unwrap_or_else(|| self.likely_state(key));
+                let guessed_op = recent_fees
+                    .map(|fees| self.unsigned(signer, call_data.clone(), key, guess, fees))
+                    .transpose()?;
+                let (state, fees, guessed) = std::thread::scope(|s| {
+                    let guessed = guessed_op.as_ref().map(|op| s.spawn(|| estimate(op)));
+                    let quote = recent_fees.is_none().then(|| s.spawn(|| self.chain.fees()));
+                    let state = match known {
+                        Some(state) => Ok(state),
+                        None => self.read_state(key),
+                    };
+                    // A panicking thread here is a bug in this crate; surface it.
+                    let fees = match quote {
+                        Some(h) => h.join().expect("fee quote thread panicked"),
+                        None => Ok(recent_fees.expect("a recent quote, checked above")),
+                    };
+                    (state, fees, guessed.map(|h| h.join().expect("estimate thread panicked")))
+                });
+                let (state, fees) = (state?, fees?);
+                match (guessed_op, guessed) {
+                    (Some(op), Some(estimated)) if state == guess => (op, estimated),
+                    _ => {
+                        let op = self.unsigned(signer, call_data, key, state, fees)?;
+                        let estimated = estimate(&op);
+                        (op, estimated)
+                    }
+                }
+            }
+        };
+        let mut op = op;
+        if let Err(e) = &estimated {
+            self.forget_stale_state(key, e);
         }
+        apply_estimate(&mut op, &estimated?)?;
+        Ok(op)
+    }
+
+    /// The operation before its gas estimate, for an account in `state` (deployed, next
+    /// sequence on `key`).
+    fn unsigned(
+        &self,
+        signer: &dyn OperationSigner,
+        call_data: Bytes,
+        key: NonceKey,
+        (deployed, sequence): (bool, u64),
+        fees: Fees,
+    ) -> Result<UserOperation, AccountError> {
         let mut op = UserOperation {
             sender: self.address,
             nonce: key.nonce(sequence),
@@ -274,50 +342,69 @@ impl SmartAccount {
             op.factory = Some(self.config.factory());
             op.factory_data = self.config.factory_data();
         }
-        let estimate = self.chain.bundler.estimate(&op).map_err(|e| self.refusal(e, signer));
-        if let Err(e) = &estimate {
-            self.forget_sequence_on_nonce_error(key, e);
-        }
-        apply_estimate(&mut op, &estimate?)?;
         Ok(op)
     }
 
-    /// Whether the account is deployed and the lane's next sequence, from the caches or
-    /// one batched node request.
-    fn deployment_and_sequence(
-        &self,
-        key: NonceKey,
-        hint: Option<u64>,
-    ) -> Result<(bool, u64), RpcError> {
-        let deployed = self.deployed.load(Ordering::Relaxed);
-        let unsure = self.unsure.lock().map(|mut u| u.remove(&key)).unwrap_or(true);
-        let cached = if unsure {
-            None
+    /// Whether the account is deployed and the lane's next sequence, when both are known
+    /// from what this client has seen (and the lane was not put in doubt by an AA25).
+    fn known_state(&self, key: NonceKey, hint: Option<u64>) -> Option<(bool, u64)> {
+        let unsure = self.unsure.lock().map(|u| u.contains(&key)).unwrap_or(true);
+        if unsure || !self.deployed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let cached = self.sequences.lock().ok().and_then(|m| m.get(&key).copied());
+        cached.or(hint).map(|seq| (true, seq))
+    }
+
+    /// The best guess at what [`Self::read_state`] will say: a deployed account's unseen
+    /// lane is unused; an account never seen deployed is new, and a new account's every
+    /// lane is at 0 (the EntryPoint counts only operations that ran, and the first one
+    /// deploys it).
+    fn likely_state(&self, key: NonceKey) -> (bool, u64) {
+        if !self.deployed.load(Ordering::Relaxed) {
+            return (false, 0);
+        }
+        let cached = self.sequences.lock().ok().and_then(|m| m.get(&key).copied());
+        (true, cached.unwrap_or(0))
+    }
+
+    /// Reads whether the account is deployed and the lane's next sequence (one batched
+    /// node request, or one call once the account is known to be deployed), and keeps
+    /// what it learnt.
+    fn read_state(&self, key: NonceKey) -> Result<(bool, u64), RpcError> {
+        let (deployed, sequence) = if self.deployed.load(Ordering::Relaxed) {
+            (true, self.chain.node.entry_point_sequence(self.address, key)?)
         } else {
-            self.sequences.lock().ok().and_then(|m| m.get(&key).copied()).or(hint)
+            let (code, sequence) = self.chain.node.code_and_sequence(self.address, key)?;
+            (!code.is_empty(), sequence)
         };
-        if let (true, Some(seq)) = (deployed, cached) {
-            return Ok((true, seq));
-        }
         if deployed {
-            return Ok((true, self.chain.node.entry_point_sequence(self.address, key)?));
+            self.deployed.store(true, Ordering::Relaxed);
         }
-        let (code, sequence) = self.chain.node.code_and_sequence(self.address, key)?;
-        let deployed = !code.is_empty();
-        self.deployed.store(deployed, Ordering::Relaxed);
+        if let Ok(mut u) = self.unsure.lock() {
+            u.remove(&key);
+        }
+        if let Ok(mut m) = self.sequences.lock() {
+            m.insert(key, sequence);
+        }
         Ok((deployed, sequence))
     }
 
-    /// After an AA25 (invalid nonce) the cached sequence is wrong: read it again next time.
-    fn forget_sequence_on_nonce_error(&self, key: NonceKey, e: &AccountError) {
-        if let AccountError::Refused { refusal, .. } = e
-            && refusal.aa_code.as_deref() == Some("AA25")
-            && let Ok(mut m) = self.sequences.lock()
-        {
+    /// After an AA25 (invalid nonce) the cached sequence is wrong, and after an AA10
+    /// (the account exists, so the factory must not run) the account was deployed by
+    /// someone else meanwhile: either way, read the lane's sequence again next time.
+    fn forget_stale_state(&self, key: NonceKey, e: &AccountError) {
+        let AccountError::Refused { refusal, .. } = e else { return };
+        match refusal.aa_code.as_deref() {
+            Some("AA10") => self.deployed.store(true, Ordering::Relaxed),
+            Some("AA25") => {}
+            _ => return,
+        }
+        if let Ok(mut m) = self.sequences.lock() {
             m.remove(&key);
-            if let Ok(mut u) = self.unsure.lock() {
-                u.insert(key);
-            }
+        }
+        if let Ok(mut u) = self.unsure.lock() {
+            u.insert(key);
         }
     }
 
@@ -337,7 +424,7 @@ impl SmartAccount {
                     m.insert(key, sequence + 1);
                 }
             }
-            Err(e) => self.forget_sequence_on_nonce_error(key, e),
+            Err(e) => self.forget_stale_state(key, e),
         }
         if let Ok(h) = &sent {
             debug_assert_eq!(h, &hash, "the bundler hashes as we do");
@@ -349,8 +436,9 @@ impl SmartAccount {
     /// Prepare, sign and send `calls` on `lane`.
     ///
     /// If the bundler says the nonce is wrong (AA25: another client used the lane since
-    /// this one cached its sequence), the sequence is read again and the operation is
-    /// prepared and sent once more.
+    /// this one cached its sequence) or that the account already exists (AA10: another
+    /// client deployed it since this one looked), the state is read again and the
+    /// operation is prepared and sent once more.
     pub fn send(
         &self,
         signer: &dyn OperationSigner,
@@ -361,7 +449,7 @@ impl SmartAccount {
             || self.prepare(signer, calls, lane).and_then(|op| self.sign_and_send(signer, op));
         match attempt() {
             Err(AccountError::Refused { refusal, .. })
-                if refusal.aa_code.as_deref() == Some("AA25") =>
+                if matches!(refusal.aa_code.as_deref(), Some("AA25" | "AA10")) =>
             {
                 attempt()
             }
