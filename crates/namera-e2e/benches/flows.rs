@@ -154,22 +154,46 @@ fn round_trips() {
 
     // N lanes sent at once, each on its own thread, counted until the bundler accepted
     // all of them: first on lanes this client has never used, then on the same lanes
-    // again (their sequences known).
-    for name in [format!("{N} new lanes at once"), format!("{N} used lanes at once")] {
-        let mut hashes = Vec::new();
-        count(&name, &stats, || {
-            hashes = std::thread::scope(|s| {
-                let sends: Vec<_> = (0..N)
-                    .map(|i| {
-                        let (acct, session, call) = (&acct, &session, &call);
-                        s.spawn(move || send_on(acct, session, call, LaneKey(2000 + i)))
-                    })
-                    .collect();
-                sends.into_iter().map(|h| h.join().expect("send thread")).collect()
-            });
+    // again (their sequences known). Each lane goes through its own (warm) view of the
+    // account, with its own counters, so that each lane's own chain of round trips can be
+    // told apart from the chain across all lanes.
+    let views: Vec<(Arc<RpcStats>, SmartAccount)> = (0..N)
+        .map(|_| {
+            let lane_stats = Arc::new(RpcStats::default());
+            let view = SmartAccount::new(acct.config().clone(), connect(&lane_stats));
+            assert!(view.is_deployed().expect("reads"), "warm: seen deployed");
+            (lane_stats, view)
+        })
+        .collect();
+    for name in ["new lanes", "used lanes"] {
+        for (lane_stats, view) in &views {
+            view.chain().fees().expect("warm: a recent fee quote");
+            lane_stats.reset();
+        }
+        let hashes: Vec<(B256, &SmartAccount)> = std::thread::scope(|s| {
+            let sends: Vec<_> = views
+                .iter()
+                .zip(0u16..)
+                .map(|((_, view), i)| {
+                    let (session, call) = (&session, &call);
+                    s.spawn(move || (send_on(view, session, call, LaneKey(2000 + i)), view))
+                })
+                .collect();
+            sends.into_iter().map(|h| h.join().expect("send thread")).collect()
         });
-        for h in hashes {
-            assert!(acct.wait(h, RECEIPT_TIMEOUT).expect("lands").success);
+        let sum = |f: fn(&RpcStats) -> u64| views.iter().map(|(st, _)| f(st)).sum::<u64>();
+        let per_lane =
+            views.iter().map(|(st, _)| st.sequential_round_trips()).max().unwrap_or_default();
+        let all = RpcStats::merged(views.iter().map(|(st, _)| st.as_ref()));
+        println!(
+            "round trips: {:<32} {:>2} requests, {:>2} HTTP round trips, {per_lane} sequential per lane ({} across all lanes)",
+            format!("{N} {name} at once"),
+            sum(RpcStats::requests),
+            sum(RpcStats::round_trips),
+            all.sequential_round_trips(),
+        );
+        for (h, view) in hashes {
+            assert!(view.wait(h, RECEIPT_TIMEOUT).expect("lands").success);
         }
     }
 }

@@ -53,6 +53,20 @@ impl RpcStats {
         count
     }
 
+    /// The counts of several clients together, as if one client had made every round
+    /// trip (to tell concurrent flows' combined chain from each one's own).
+    pub fn merged<'a>(all: impl IntoIterator<Item = &'a Self>) -> Self {
+        let merged = Self::default();
+        for stats in all {
+            merged.requests.fetch_add(stats.requests(), Ordering::Relaxed);
+            merged.round_trips.fetch_add(stats.round_trips(), Ordering::Relaxed);
+            if let (Ok(mut into), Ok(from)) = (merged.intervals.lock(), stats.intervals.lock()) {
+                into.extend(from.iter().copied());
+            }
+        }
+        merged
+    }
+
     /// Back to zero.
     pub fn reset(&self) {
         self.requests.store(0, Ordering::Relaxed);
