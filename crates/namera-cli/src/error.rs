@@ -160,6 +160,7 @@ impl CliError {
             RpcError::Timeout { .. } => "timeout",
             RpcError::Http { .. } => "http",
             RpcError::Rpc(_) => "rpc",
+            RpcError::Reverted { .. } => "reverted",
             _ => "bad-answer",
         };
         Self::new(ErrorKind::Network, code, e.to_string())

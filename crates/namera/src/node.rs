@@ -33,6 +33,12 @@ pub fn bytes_answer(method: &str, answer: &Result<Value, RpcError>) -> Result<By
     serde_json::from_value(answer.clone()?).map_err(|e| bad(method, e.to_string()))
 }
 
+/// The bytes an `eth_call` to `to` returned in a batch, or its decoded revert
+/// ([`RpcError::Reverted`]).
+pub fn call_answer(to: Address, answer: &Result<Value, RpcError>) -> Result<Bytes, RpcError> {
+    bytes_answer("eth_call", answer).map_err(|e| e.into_revert(to))
+}
+
 /// The timestamp of a block object as `eth_getBlockByNumber` returns it.
 pub fn block_timestamp(block: &Value) -> Option<u64> {
     let t = block.get("timestamp")?.as_str()?;
@@ -98,10 +104,19 @@ impl NodeClient {
         self.rpc.call("eth_getBalance", json!([address, "latest"]))
     }
 
-    /// `eth_call` at the latest block.
+    /// `eth_call` at the latest block. A revert comes back as [`RpcError::Reverted`],
+    /// its data decoded (Kernel's and the policies' errors by name).
     pub fn call(&self, to: Address, data: &[u8]) -> Result<Bytes, RpcError> {
         let (method, params) = eth_call_request(to, data);
-        self.rpc.call(method, params)
+        self.rpc.call(method, params).map_err(|e| e.into_revert(to))
+    }
+
+    /// `eth_call` at the latest block as if `from` made it (`msg.sender` = `from`): what
+    /// an ERC-1271 check answers depends on who asks. Reverts as [`Self::call`].
+    pub fn call_from(&self, from: Address, to: Address, data: &[u8]) -> Result<Bytes, RpcError> {
+        let params =
+            json!([{"from": from, "to": to, "data": Bytes::copy_from_slice(data)}, "latest"]);
+        self.rpc.call("eth_call", params).map_err(|e| e.into_revert(to))
     }
 
     /// Call a typed view function.
@@ -141,7 +156,7 @@ impl NodeClient {
         ])?;
         // `batch` answers every request, in order.
         let code = bytes_answer("eth_getCode", &answers[0])?;
-        let raw = bytes_answer("eth_call", &answers[1])?;
+        let raw = call_answer(ENTRY_POINT_V07, &answers[1])?;
         let nonce = IEntryPointNonce::getNonceCall::abi_decode_returns(&raw)
             .map_err(|e| bad("eth_call", format!("getNonce: {e}")))?;
         Ok((code, NonceKey::split(nonce).1))

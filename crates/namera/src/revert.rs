@@ -1,7 +1,13 @@
-//! Turn a bundler's refusal into words: which AA code, which policy, which rule.
+//! Turn a refusal into words: which AA code, which policy, which rule.
+//!
+//! One decoder for both ways the chain says no: a bundler refusing a UserOperation
+//! ([`Refusal`], read from its error message and data) and an `eth_call` that reverted
+//! ([`Revert`]: the revert data the node returns in the JSON-RPC error's `data`).
 
 use alloy_primitives::{Bytes, U256, keccak256};
 use serde_json::Value;
+
+use crate::rpc::ErrorObject;
 
 /// Custom errors Kernel and the policy contracts revert with.
 const KNOWN_ERRORS: &[(&str, &str)] = &[
@@ -37,6 +43,48 @@ pub struct Refusal {
     pub aa_code: Option<String>,
     /// Whether the call policy refused (its own errors say so).
     pub call_policy: bool,
+}
+
+/// An `eth_call` that reverted, with its revert data and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revert {
+    /// The raw revert data (empty for a bare `revert()`).
+    pub data: Bytes,
+    /// The decoded error: its name and meaning when it is one Kernel or a policy
+    /// contract raises, the refusing policy's index for `PolicyFailed(i)`.
+    pub decoded: Refusal,
+    /// The node's message.
+    pub message: String,
+}
+
+impl Revert {
+    /// The revert in a JSON-RPC error, when it is one: the node put revert data (hex) in
+    /// `data`, or said "revert" with none (a bare `revert()`).
+    pub(crate) fn from_error(obj: &ErrorObject) -> Option<Self> {
+        let hex = match obj.data.as_ref() {
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(Value::Object(o)) => o.get("data").and_then(Value::as_str),
+            _ => None,
+        };
+        let data = match hex {
+            Some(h) => h.parse::<Bytes>().ok()?,
+            None if obj.message.contains("revert") => Bytes::new(),
+            None => return None,
+        };
+        let decoded = parse("", Some(&Value::String(data.to_string())));
+        Some(Self { data, decoded, message: obj.message.clone() })
+    }
+}
+
+impl std::fmt::Display for Revert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.decoded.error, self.decoded.policy_index, self.decoded.meaning) {
+            (Some(e), Some(i), Some(m)) => write!(f, "{e}({i}): {m}"),
+            (Some(e), None, Some(m)) => write!(f, "{e}(): {m}"),
+            _ if self.data.is_empty() => write!(f, "no revert data ({})", self.message),
+            _ => write!(f, "unknown error {} ({})", self.data, self.message),
+        }
+    }
 }
 
 /// Read a bundler error message and its data.
@@ -115,6 +163,28 @@ mod tests {
         let msg = format!("AA23 reverted 0x{}", hex_sel("CallViolatesValueRule()"));
         let r = parse(&msg, None);
         assert_eq!((r.error, r.call_policy), (Some("CallViolatesValueRule"), true));
+    }
+
+    #[test]
+    fn decodes_an_eth_call_revert() {
+        let data = format!("0x{}{:064x}", hex_sel("PolicyFailed(uint256)"), 3);
+        let obj = ErrorObject {
+            method: "eth_call".into(),
+            code: 3,
+            message: "execution reverted".into(),
+            data: Some(Value::String(data.clone())),
+        };
+        let r = Revert::from_error(&obj).unwrap();
+        assert_eq!(r.data.to_string(), data);
+        assert_eq!((r.decoded.error, r.decoded.policy_index), (Some("PolicyFailed"), Some(3)));
+        assert_eq!(r.to_string(), "PolicyFailed(3): a policy refused the operation");
+        let bare = ErrorObject { data: None, ..obj.clone() };
+        assert_eq!(
+            Revert::from_error(&bare).unwrap().to_string(),
+            "no revert data (execution reverted)"
+        );
+        let not_a_revert = ErrorObject { message: "header not found".into(), data: None, ..obj };
+        assert_eq!(Revert::from_error(&not_a_revert), None);
     }
 
     fn hex_sel(sig: &str) -> String {

@@ -117,6 +117,16 @@ pub enum RpcError {
     /// The endpoint answered with a JSON-RPC error.
     #[error("{}: {} (code {})", .0.method, .0.message, .0.code)]
     Rpc(Box<ErrorObject>),
+    /// A call reverted (`eth_call`): the contract's revert data, decoded.
+    #[error("{method} to {to} reverted: {revert}")]
+    Reverted {
+        /// The method.
+        method: String,
+        /// The called contract.
+        to: alloy_primitives::Address,
+        /// The revert data and what it says.
+        revert: Box<crate::revert::Revert>,
+    },
     /// The answer was not what the method returns.
     #[error("{method}: unexpected answer: {reason}")]
     Decode {
@@ -128,8 +138,29 @@ pub enum RpcError {
 }
 
 impl RpcError {
+    /// The decoded revert, when a call reverted.
+    pub fn revert(&self) -> Option<&crate::revert::Revert> {
+        match self {
+            Self::Reverted { revert, .. } => Some(revert),
+            _ => None,
+        }
+    }
+
+    /// This error as a revert of a call to `to`, when the node's JSON-RPC error carries
+    /// one; otherwise unchanged.
+    pub(crate) fn into_revert(self, to: alloy_primitives::Address) -> Self {
+        match &self {
+            Self::Rpc(obj) => match crate::revert::Revert::from_error(obj) {
+                Some(r) => Self::Reverted { method: obj.method.clone(), to, revert: Box::new(r) },
+                None => self,
+            },
+            _ => self,
+        }
+    }
+
     /// Whether nothing was processed and trying again later may work.
     pub fn is_transient(&self) -> bool {
+        // (A revert is the contract's answer: asking again gets the same one.)
         match self {
             Self::Unreachable { .. } => true,
             Self::Http { status, .. } => matches!(status, 429 | 502 | 503 | 504),

@@ -1,17 +1,20 @@
 //! The explain function agrees with the chain for the stateful and time-bound policies:
 //! it reads the live budgets and the chain's time, and says "passes" exactly when the
-//! operation lands, naming the same policy when it does not.
+//! operation lands, naming the same policy when it does not. The agreement is checked by
+//! the one helper every policy case uses ([`super::policies::assert_explain_agrees`]).
 
 use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
-    account::{AccountError, SessionKeySigner, SmartAccount},
+    account::{SessionKeySigner, SmartAccount},
     kernel::{Call, LaneKey, UserOperation},
     permission::{Permission, PermissionSigner},
-    policy::{Policy, PolicyKind, Verdict},
+    policy::{Policy, PolicyKind, chain_refusal},
     session_key::{explain_operation, issue},
 };
 use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, random_address};
+
+use super::policies::{assert_explain_agrees, chain_verdict};
 
 fn key_with(policies: Vec<Policy>) -> (SmartAccount, Permission, SessionKeySigner) {
     let (owner, account, _) = new_account(false, ether(1));
@@ -21,11 +24,8 @@ fn key_with(policies: Vec<Policy>) -> (SmartAccount, Permission, SessionKeySigne
     (account, permission, signer)
 }
 
-fn refusing(verdicts: &[Verdict]) -> Option<&'static str> {
-    verdicts.iter().find(|v| !v.passes()).map(|v| v.policy)
-}
-
-/// Explain `op`, then send the same calls; both must agree.
+/// Explain `op`, then send the same calls; both must agree. Returns the policy explain
+/// names (the one the chain reports).
 fn agree(
     account: &SmartAccount,
     permission: &Permission,
@@ -33,19 +33,13 @@ fn agree(
     op: &UserOperation,
     calls: &[Call],
 ) -> Option<&'static str> {
-    let said = refusing(&explain_operation(account, permission, op).unwrap());
-    let chain = match account.execute(signer, calls, LaneKey::DEFAULT, RECEIPT_TIMEOUT) {
-        Ok(r) => {
-            assert!(r.success);
-            None
-        }
-        Err(e @ AccountError::Refused { .. }) => {
-            Some(e.refusing_policy().expect("the chain named a policy"))
-        }
-        Err(e) => panic!("neither landed nor refused: {e}"),
-    };
-    assert_eq!(said, chain, "explain and chain disagree");
-    said
+    let verdicts = explain_operation(account, permission, op).unwrap();
+    let result = account.execute(signer, calls, LaneKey::DEFAULT, RECEIPT_TIMEOUT);
+    if let Ok(r) = &result {
+        assert!(r.success, "{r:?}");
+    }
+    assert_explain_agrees("explain", &verdicts, chain_verdict(&result));
+    chain_refusal(&verdicts).map(|v| v.policy)
 }
 
 #[test]

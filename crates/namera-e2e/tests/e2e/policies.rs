@@ -1,5 +1,8 @@
 //! Every policy type enforced on chain: an allowed operation lands (and its effect is
 //! checked), a violating one is refused at estimation, naming the policy when the chain does.
+//! In every case the explain function, asked first with the chain's live state, must
+//! predict the chain's verdict (one helper, [`assert_explain_agrees`]): for UserOperations
+//! through [`run`], for ERC-1271 requests with `explain_signature`.
 //!
 //! The call-policy cases are a table: `(name, calls, expected)` run in order against one
 //! permission on one fresh account; the permission installs itself with the first
@@ -10,15 +13,24 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use namera::{
     account::{AccountError, SessionKeySigner, SmartAccount},
-    kernel::{Call, KernelVersion, LaneKey, abi::IKernel, addresses::GAS_POLICY},
+    kernel::{
+        Call, ExecType, KernelVersion, LaneKey, UserOperation, abi::IKernel, addresses::GAS_POLICY,
+        encode_calls,
+    },
     permission::{Permission, PermissionSigner, kernel_domain, sign_erc1271_with_permission},
-    policy::{ArgRule, ArgValue, CallPermission, CallPolicy, ParamCondition, Policy, PolicyKind},
-    session_key::{ChainNonce, KeyState, OwnerApproval, key_state, revoke_call},
+    policy::{
+        ArgRule, ArgValue, CallPermission, CallPolicy, ParamCondition, Policy, PolicyKind, Verdict,
+        chain_refusal, explain_signature,
+    },
+    session_key::{
+        ChainNonce, KeyState, OwnerApproval, SignatureCheckError, check_signature,
+        explain_operation, key_state, revoke_call,
+    },
 };
 use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, random_address};
 use serde_json::json;
@@ -29,9 +41,6 @@ sol! {
     function greet(string message);
     function gasPolicyConfig(bytes32 id, address account) external view returns (uint128 allowed, bool enforcePaymaster, address allowedPaymaster);
 }
-
-/// ERC-1271's "valid" answer.
-const MAGIC: [u8; 4] = [0x16, 0x26, 0xba, 0x7e];
 
 fn token_abi() -> serde_json::Value {
     let two = |name: &str, first: &str| {
@@ -49,7 +58,7 @@ fn token_abi() -> serde_json::Value {
 
 /// What a case expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
+pub(crate) enum Expect {
     /// The operation lands and every call's value arrives.
     Lands,
     /// Refused at estimation: the SDK names `policy`; `error` is the custom error read
@@ -120,7 +129,7 @@ fn enable_with_fresh_approval(
 }
 
 /// What actually happened, in the table's terms.
-fn outcome(result: &Result<namera::bundler::UserOperationReceipt, AccountError>) -> Expect {
+fn outcome<T: std::fmt::Debug>(result: &Result<T, AccountError>) -> Expect {
     match result {
         Ok(_) => Expect::Lands,
         Err(AccountError::Refused { refusal, policy: Some(_), .. })
@@ -135,18 +144,132 @@ fn outcome(result: &Result<namera::bundler::UserOperationReceipt, AccountError>)
     }
 }
 
-/// Run `calls` with `signer`; on success check the receipt and mark the key installed.
+/// A verdict as the chain gives it: the outcome and, for `PolicyFailed(i)`, the index.
+pub(crate) type ChainVerdict = (Expect, Option<u64>);
+
+/// The chain's verdict on a UserOperation.
+pub(crate) fn chain_verdict<T: std::fmt::Debug>(result: &Result<T, AccountError>) -> ChainVerdict {
+    let index = match result {
+        Err(AccountError::Refused { refusal, .. }) => refusal.policy_index,
+        _ => None,
+    };
+    (outcome(result), index)
+}
+
+/// The call policy's errors, as explain's refusals start with them.
+const CALL_ERRORS: [&str; 5] = [
+    "InvalidCallData",
+    "InvalidCallType",
+    "CallViolatesValueRule",
+    "CallViolatesParamRule",
+    "ParamTooShort",
+];
+
+/// What explain predicts the chain will say: [`chain_refusal`] picks the refusal the
+/// chain reports (the first outright failure, else a window).
+fn predicted(verdicts: &[Verdict]) -> ChainVerdict {
+    match chain_refusal(verdicts) {
+        None => (Expect::Lands, None),
+        Some(v) if v.outside_window => (Expect::OutsideWindow, None),
+        Some(v) if v.policy == "call" => {
+            let r = v.refusal.as_deref().unwrap_or_default();
+            let error = CALL_ERRORS.into_iter().find(|e| r.starts_with(&format!("{e}: ")));
+            assert!(error.is_some(), "explain's call refusal names no error: {r}");
+            (Expect::Refused { policy: Some("call"), error }, None)
+        }
+        Some(v) => (
+            Expect::Refused { policy: Some(v.policy), error: Some("PolicyFailed") },
+            Some(v.index as u64),
+        ),
+    }
+}
+
+/// THE agreement check, for every case of every policy: explain's verdict, taken before
+/// the chain was asked, is the chain's.
+#[track_caller]
+pub(crate) fn assert_explain_agrees(what: &str, verdicts: &[Verdict], chain: ChainVerdict) {
+    eprintln!("[policies] {what}: chain {chain:?}, explain {:?}", chain_refusal(verdicts));
+    assert_eq!(
+        predicted(verdicts),
+        chain,
+        "{what}: explain disagrees with the chain: {verdicts:#?}"
+    );
+}
+
+/// Explain `calls` for `signer`, then run them, and check both said the same. The
+/// operation explained is the one the chain judged: the estimated one when the bundler
+/// took it, or, when the bundler refused the estimate, the one it simulated for it
+/// ([`estimated_as`]). On success the receipt is checked, the key marked installed and
+/// the operation returned.
+#[track_caller]
 fn run(
     account: &SmartAccount,
     signer: &mut SessionKeySigner,
     calls: &[Call],
-) -> Result<namera::bundler::UserOperationReceipt, AccountError> {
-    let r = account.execute(signer, calls, LaneKey::DEFAULT, RECEIPT_TIMEOUT);
-    if let Ok(receipt) = &r {
-        assert!(receipt.success, "execution failed: {receipt:?}");
+) -> Result<UserOperation, AccountError> {
+    run_as("run", account, signer, calls)
+}
+
+/// [`run`], naming the case in a disagreement.
+#[track_caller]
+fn run_as(
+    what: &str,
+    account: &SmartAccount,
+    signer: &mut SessionKeySigner,
+    calls: &[Call],
+) -> Result<UserOperation, AccountError> {
+    let (verdicts, result) = match account.prepare(signer, calls, LaneKey::DEFAULT) {
+        Ok(op) => {
+            let verdicts = explain_operation(account, signer.permission(), &op).unwrap();
+            let landed = account.sign_and_send(signer, op).and_then(|sent| {
+                let receipt = account.wait(sent.hash, RECEIPT_TIMEOUT)?;
+                assert!(receipt.success, "execution failed: {receipt:?}");
+                Ok(sent.operation)
+            });
+            (verdicts, landed)
+        }
+        Err(e) => {
+            let call_data =
+                encode_calls(account.address(), calls, false, ExecType::Default).unwrap();
+            (
+                explain_operation(account, signer.permission(), &estimated_as(account, call_data))
+                    .unwrap(),
+                Err(e),
+            )
+        }
+    };
+    assert_explain_agrees(what, &verdicts, chain_verdict(&result));
+    if result.is_ok() {
         signer.mark_installed();
     }
-    r
+    result
+}
+
+/// The operation the bundler judged when it refused an estimate: Alto simulates the
+/// estimate with its own gas figures (maxFeePerGas 1 wei, preVerificationGas 0, 10 M
+/// verification and call gas: its defaults, which the devnet keeps), so the gas policy
+/// is charged 20 M wei there, not the operation's real cost.
+fn estimated_as(account: &SmartAccount, call_data: alloy_primitives::Bytes) -> UserOperation {
+    UserOperation {
+        sender: account.address(),
+        call_data,
+        max_fee_per_gas: 1,
+        max_priority_fee_per_gas: 1,
+        pre_verification_gas: U256::ZERO,
+        verification_gas_limit: 10_000_000,
+        call_gas_limit: 10_000_000,
+        ..Default::default()
+    }
+}
+
+/// Run without explaining, for a permission the owner revoked: explain judges the
+/// policies, not whether the permission is still installed.
+fn run_revoked(
+    account: &SmartAccount,
+    signer: &SessionKeySigner,
+    calls: &[Call],
+) -> Result<namera::bundler::UserOperationReceipt, AccountError> {
+    account.execute(signer, calls, LaneKey::DEFAULT, RECEIPT_TIMEOUT)
 }
 
 /// Run a table of cases in order on one fresh account with one permission. Balances of
@@ -170,13 +293,9 @@ fn run_table_on(
         for call in &c.calls {
             expected.entry(call.to).or_insert_with(|| node.balance(call.to).unwrap());
         }
-        let verdicts = explain_stateless(account, signer, &c.calls);
         let started = Instant::now();
-        let result = run(account, signer, &c.calls);
+        let result = run_as(&format!("{test} / {}", c.name), account, signer, &c.calls);
         let got = outcome(&result);
-        if let Some(verdicts) = verdicts {
-            assert_explain_agrees(test, c.name, &verdicts, &got);
-        }
         eprintln!(
             "[policies] {test} / {}: {got:?} in {} ms{}",
             c.name,
@@ -192,52 +311,6 @@ fn run_table_on(
         for (a, want) in &expected {
             assert_eq!(node.balance(*a).unwrap(), *want, "{test} / {}: balance of {a}", c.name);
         }
-    }
-}
-
-/// The explain function's verdict, when the permission has only stateless policies
-/// (call, sudo) whose verdict needs no chain state.
-fn explain_stateless(
-    account: &SmartAccount,
-    signer: &SessionKeySigner,
-    calls: &[Call],
-) -> Option<Vec<namera::policy::Verdict>> {
-    let policies = &signer.permission().policies;
-    if !policies.iter().all(|p| matches!(p.kind, PolicyKind::Call(_) | PolicyKind::Sudo)) {
-        return None;
-    }
-    let call_data = namera::kernel::encode_calls(
-        account.address(),
-        calls,
-        false,
-        namera::kernel::ExecType::Default,
-    )
-    .ok()?;
-    let op = namera::policy::Operation {
-        call_data: &call_data,
-        max_cost: U256::ZERO,
-        paymaster: None,
-        now: 0,
-    };
-    Some(namera::policy::explain(policies, &op, &[]))
-}
-
-/// Explain must say what the chain said: pass exactly when it landed, and when the call
-/// policy refused, name the same error.
-fn assert_explain_agrees(
-    test: &str,
-    case: &str,
-    verdicts: &[namera::policy::Verdict],
-    got: &Expect,
-) {
-    let refusal = verdicts.iter().find_map(|v| v.refusal.as_deref());
-    match (got, refusal) {
-        (Expect::Lands, None) => {}
-        (Expect::Refused { error: Some(e), .. }, Some(r)) => {
-            assert!(r.starts_with(e), "{test} / {case}: chain said {e}, explain said {r}");
-        }
-        (Expect::Refused { .. }, Some(_)) => {}
-        (got, r) => panic!("{test} / {case}: chain {got:?}, explain {r:?}"),
     }
 }
 
@@ -286,10 +359,7 @@ fn sleep_until(t: u64) {
     }
 }
 
-fn expect_refused(
-    result: Result<namera::bundler::UserOperationReceipt, AccountError>,
-    what: &str,
-) -> AccountError {
+fn expect_refused<T: std::fmt::Debug>(result: Result<T, AccountError>, what: &str) -> AccountError {
     match result {
         Ok(r) => panic!("{what}: landed but should have been refused: {r:?}"),
         Err(e) => {
@@ -602,11 +672,7 @@ fn gas_policy_budget_covers_one_operation_not_two() {
     let allowed = probe_cost + probe_cost / 10;
 
     let mut signer = issue(&owner, &account, vec![gas(allowed)]);
-    let sent = account.send(&signer, &calls, LaneKey::DEFAULT).unwrap();
-    let charged: u128 = sent.operation.max_cost().to();
-    let receipt = account.wait(sent.hash, RECEIPT_TIMEOUT).unwrap();
-    assert!(receipt.success, "{receipt:?}");
-    signer.mark_installed();
+    let charged: u128 = run(&account, &mut signer, &calls).unwrap().max_cost().to();
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(11));
     // The policy charged exactly the operation's maximum cost.
     let remaining = gas_remaining(&account, signer.permission());
@@ -614,6 +680,10 @@ fn gas_policy_budget_covers_one_operation_not_two() {
         "[policies] gas: allowed {allowed}, first op charged {charged}, remaining {remaining}"
     );
     assert_eq!(remaining, allowed - charged);
+    // Explain reads the same budget.
+    let left =
+        &explain_operation(&account, signer.permission(), &UserOperation::default()).unwrap()[0];
+    assert_eq!(left.budget, Some(format!("{remaining} wei of gas budget left")));
 
     let e = expect_refused(run(&account, &mut signer, &calls), "gas: second operation");
     assert_eq!(e.refusing_policy(), Some("gas"), "{e:?}");
@@ -670,7 +740,7 @@ fn timestamp_policy_window_in_the_future_lands_once_open() {
 // 4. Rate-limit policy
 
 fn rate_limit(interval: u64, count: u64, start_at: u64) -> Policy {
-    Policy::new(PolicyKind::RateLimit { interval, count, start_at })
+    Policy::rate_limit(interval, count, start_at)
 }
 
 #[test]
@@ -682,6 +752,13 @@ fn rate_limit_policy_spaces_uses_and_stops_after_count() {
     let start = chain_now(&account).min(wall_now());
     let mut signer = issue(&owner, &account, vec![rate_limit(3, 2, start)]);
     run(&account, &mut signer, &pay(1)).unwrap();
+    let budget = &explain_operation(&account, signer.permission(), &UserOperation::default())
+        .unwrap()[0]
+        .budget;
+    assert_eq!(
+        budget.as_deref(),
+        Some(format!("1 uses left, next allowed from {} (then every 3 s)", start + 3).as_str())
+    );
     let e = expect_refused(run(&account, &mut signer, &pay(2)), "rate-limit: immediate second use");
     assert_outside_window(&e, "rate-limit");
     wait_until(&account, start + 3);
@@ -699,44 +776,113 @@ fn rate_limit_policy_spaces_uses_and_stops_after_count() {
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(5));
 }
 
+/// `Policy::rate_limit_from_now` starts at the chain's time, read from the latest block:
+/// the first use lands at once, the next one is not due before `interval` has passed
+/// (with `startAt` = 0 it would land too).
+#[test]
+fn rate_limit_from_now_starts_at_the_chains_time() {
+    let (owner, account, _) = new_account(false, ether(1));
+    let node = &account.chain().node;
+    let to = random_address();
+    let pay = |v: u64| [Call::transfer(to, U256::from(v))];
+    let latest = || {
+        let b: serde_json::Value =
+            node.rpc().call("eth_getBlockByNumber", json!(["latest", false])).unwrap();
+        (b["number"].as_str().unwrap().to_owned(), namera::node::block_timestamp(&b).unwrap())
+    };
+    chain_now(&account);
+    // Other tests mine blocks meanwhile: retry until no block came between the reads.
+    let (policy, block_time) = (0..10)
+        .find_map(|_| {
+            let before = latest();
+            let policy = Policy::rate_limit_from_now(node, 60, 2).unwrap();
+            (latest() == before).then_some((policy, before.1))
+        })
+        .expect("a quiet moment on the devnet");
+    assert_eq!(policy, rate_limit(60, 2, block_time), "start = the latest block's timestamp");
+    // Alto judges validAfter by the wall clock; a devnet that travelled in time (another
+    // test moves it past a window's end) runs ahead of it, and the start with it.
+    let ahead = block_time.saturating_sub(wall_now());
+    assert!(ahead <= 15, "the devnet is {ahead} s ahead of the wall clock");
+    std::thread::sleep(Duration::from_secs(ahead));
+    let mut signer = issue(&owner, &account, vec![policy]);
+    run(&account, &mut signer, &pay(1)).unwrap();
+    let e = expect_refused(run(&account, &mut signer, &pay(2)), "rate-limit from now: second use");
+    assert_outside_window(&e, "rate-limit");
+    assert_eq!(node.balance(to).unwrap(), U256::from(1));
+}
+
 // ---------------------------------------------------------------------------------------
 // 5. Signature-caller policy
 
 #[test]
 fn signature_caller_policy_only_answers_the_allowed_caller() {
     let (owner, account, _) = new_account(false, ether(1));
+    let to = random_address();
     let allowed = random_address();
     let key = PrivateKeySigner::random();
+    // The signature-caller policy second, so that the chain's index must be mapped.
     let permission = Permission::new(
         PermissionSigner::Ecdsa(key.address()),
-        vec![Policy::new(PolicyKind::SignatureCaller { allowed_callers: vec![allowed] })],
+        vec![
+            call_policy(vec![CallPermission::transfer(to, U256::from(1000))]),
+            Policy::new(PolicyKind::SignatureCaller { allowed_callers: vec![allowed] }),
+        ],
     )
     .unwrap();
     let mut signer = enable_with_fresh_approval(&owner, &account, key.clone(), permission.clone());
     // UserOperations pass this policy: one installs the permission.
-    let to = random_address();
     run(&account, &mut signer, &[Call::transfer(to, U256::from(3))]).unwrap();
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(3));
 
     let hash = alloy_primitives::keccak256(random_address());
     let domain = kernel_domain(KernelVersion::V0_3_1, account.chain().chain_id, account.address());
     let signature = sign_erc1271_with_permission(&key, permission.id(), &domain, hash).unwrap();
-    let data: Bytes = IKernel::isValidSignatureCall { hash, signature }.abi_encode().into();
-    let ask = |caller: Address| -> Result<Bytes, namera::rpc::RpcError> {
-        account.chain().node.rpc().call(
-            "eth_call",
-            json!([{"from": caller, "to": account.address(), "data": data}, "latest"]),
-        )
-    };
-    let ok = ask(allowed).unwrap();
-    assert_eq!(&ok[..4], &MAGIC, "allowed caller: {ok}");
-    // Another caller: Kernel reverts PolicyFailed(0) (the signature-caller policy is #0).
-    let other = ask(random_address()).unwrap_err();
-    let namera::rpc::RpcError::Rpc(obj) = &other else { panic!("not a revert: {other:?}") };
-    let data: Bytes = obj.data.as_ref().and_then(|d| d.as_str()).unwrap().parse().unwrap();
+    let ask =
+        |caller: Address| check_signature(&account, &permission, caller, hash, signature.clone());
+    // The chain's verdict is the account's answer through eth_call from each caller;
+    // explain_signature must predict it.
+    let stranger = random_address();
+    for caller in [allowed, stranger] {
+        let chain = match ask(caller) {
+            Ok(true) => (Expect::Lands, None),
+            Err(SignatureCheckError::PolicyRefused { policy, index, revert }) => {
+                (Expect::Refused { policy: Some(policy), error: revert.decoded.error }, Some(index))
+            }
+            other => panic!("caller {caller}: neither valid nor refused by a policy: {other:?}"),
+        };
+        let what = if caller == allowed { "allowed caller" } else { "another caller" };
+        assert_explain_agrees(what, &explain_signature(&permission.policies, caller), chain);
+    }
+    // The refusal, exactly: Kernel reverts PolicyFailed(1), the signature-caller policy.
     let mut want = alloy_primitives::keccak256("PolicyFailed(uint256)")[..4].to_vec();
-    want.extend_from_slice(&[0u8; 32]);
-    assert_eq!(data.as_ref(), want.as_slice(), "{other:?}");
+    want.extend_from_slice(&U256::from(1).to_be_bytes::<32>());
+    match ask(stranger) {
+        Err(SignatureCheckError::PolicyRefused {
+            policy: "signature-caller",
+            index: 1,
+            revert,
+        }) => {
+            assert_eq!(revert.data.as_ref(), want.as_slice());
+            assert_eq!(
+                (revert.decoded.error, revert.decoded.policy_index),
+                (Some("PolicyFailed"), Some(1))
+            );
+            assert_eq!(revert.to_string(), "PolicyFailed(1): a policy refused the operation");
+        }
+        other => panic!("expected the signature-caller policy's refusal, got {other:?}"),
+    }
+    // A plain eth_call (no caller given: the zero address asks) reverts the same way, as
+    // a typed, decoded revert of the node client.
+    let data = IKernel::isValidSignatureCall { hash, signature: signature.clone() }.abi_encode();
+    match account.chain().node.call(account.address(), &data) {
+        Err(namera::rpc::RpcError::Reverted { method, to, revert }) => {
+            assert_eq!((method.as_str(), to), ("eth_call", account.address()));
+            assert_eq!(revert.data.as_ref(), want.as_slice());
+            assert_eq!(revert.decoded.error, Some("PolicyFailed"));
+        }
+        other => panic!("expected a decoded revert, got {other:?}"),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -833,6 +979,39 @@ fn composed_key_time_windows_alone_refuse() {
     );
 }
 
+/// The same policies with the windows first: when a window excludes now and a later
+/// policy fails outright, the chain reports the failure (Kernel reverts at it; the
+/// EntryPoint judges windows only after every policy passed), and so must explain.
+#[test]
+fn composed_key_reports_an_outright_failure_before_a_window() {
+    let to = random_address();
+    let pay = |v: u64| vec![Call::transfer(to, U256::from(v))];
+    let now = wall_now();
+    let windows_first = |gas_allowed| {
+        let [call, gas, timestamp, rate_limit] = <[Policy; 4]>::try_from(composed(
+            to,
+            gas_allowed,
+            (now - 100, now - 50),
+            (1, 5, now + 60),
+        ))
+        .unwrap();
+        vec![timestamp, rate_limit, call, gas]
+    };
+    run_table(
+        "composed, windows first: call",
+        windows_first(AMPLE_GAS),
+        vec![
+            case("call violated, both windows closed", pay(1001), call("CallViolatesValueRule")),
+            case("only the windows closed", pay(1), Expect::OutsideWindow),
+        ],
+    );
+    run_table(
+        "composed, windows first: gas",
+        windows_first(1),
+        vec![case("gas budget of 1 wei, both windows closed", pay(1), failed("gas"))],
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Install / uninstall
 
@@ -866,7 +1045,7 @@ fn revoked_permission_is_refused_and_cannot_be_enabled_again() {
 
     // The revoked permission's signer is gone: validation reverts with empty data (AA23,
     // `0x`); the SDK reads the key's state and says it was revoked.
-    match run(&account, &mut signer, &pay(4)) {
+    match run_revoked(&account, &signer, &pay(4)) {
         Err(AccountError::KeyRevoked { state: KeyState::Uninstalled }) => {}
         other => panic!("revoked key: expected KeyRevoked(Uninstalled), got {other:?}"),
     }
@@ -874,10 +1053,10 @@ fn revoked_permission_is_refused_and_cannot_be_enabled_again() {
     // Enabling it again with a fresh approval at the current kernel nonce: Kernel 0.3.1
     // refuses the install itself (the validation's stored nonce is the current one).
     let kernel_nonce = account.kernel_nonce().unwrap();
-    let mut again = enable_with_fresh_approval(&owner, &account, key.clone(), permission.clone());
+    let again = enable_with_fresh_approval(&owner, &account, key.clone(), permission.clone());
     // Kernel reverts InvalidNonce (the validation's stored nonce is the current one); the
     // SDK reads the key's state and reports it revoked.
-    match run(&account, &mut again, &pay(8)) {
+    match run_revoked(&account, &again, &pay(8)) {
         Err(AccountError::KeyRevoked { state: KeyState::Uninstalled }) => {}
         other => panic!("re-enabling a revoked permission: expected KeyRevoked, got {other:?}"),
     }
@@ -886,13 +1065,14 @@ fn revoked_permission_is_refused_and_cannot_be_enabled_again() {
     let chain = ChainNonce { chain_id: account.chain().chain_id, kernel_nonce: kernel_nonce + 1 };
     let approval =
         OwnerApproval::sign_single_chain(&owner, account.config(), &permission, chain).unwrap();
-    let mut next = SessionKeySigner::enabling(
+    let next = SessionKeySigner::enabling(
         key,
         permission,
         kernel_nonce + 1,
         approval.chains[0].enable_signature.clone(),
     );
-    let e = expect_refused(run(&account, &mut next, &pay(16)), "re-enabling at kernel nonce + 1");
+    let e =
+        expect_refused(run_revoked(&account, &next, &pay(16)), "re-enabling at kernel nonce + 1");
     let r = refusal_of(&e);
     assert_eq!(
         (r.aa_code.as_deref(), r.error, e.refusing_policy()),

@@ -4,6 +4,32 @@
 //! The chain state the answer depends on (gas budget left, rate-limit uses left and the
 //! next allowed time, the current time) comes in as [`LiveState`]; reading it is the
 //! caller's job (the SDK's session-key client does it in one batched round trip).
+//!
+//! Every policy gets a [`Verdict`]; which refusal the chain *reports* when several
+//! policies refuse follows Kernel's order of checks, and [`chain_refusal`] picks it:
+//! Kernel runs the policies in installation order and reverts at the first one that
+//! fails (`PolicyFailed(i)`, or the call policy's own error), while a validity window
+//! (timestamp, rate-limit spacing) that excludes now is only judged by the EntryPoint
+//! after every policy has passed (`AA22`, naming no policy).
+//!
+//! ERC-1271 signatures made with a session key pass the same policies through another
+//! entry point (`checkSignaturePolicy`); [`explain_signature`] judges a request by its
+//! caller.
+//!
+//! ```
+//! use alloy_primitives::U256;
+//! use namera::policy::{LiveState, Operation, Policy, PolicyKind, chain_refusal, explain};
+//! let policies = [
+//!     Policy::new(PolicyKind::Timestamp { valid_after: 0, valid_until: 100 }),
+//!     Policy::new(PolicyKind::RateLimit { interval: 60, count: 1, start_at: 0 }),
+//! ];
+//! let op = Operation { call_data: &[], max_cost: U256::ZERO, paymaster: None, now: 200 };
+//! let spent = LiveState::RateLimit { uses_left: 0, next_at: 60 };
+//! let verdicts = explain(&policies, &op, &[LiveState::Install, spent]);
+//! // Both refuse; the chain reports the rate limit (#1 fails outright), not the window (#0).
+//! assert!(verdicts[0].outside_window && !verdicts[1].outside_window);
+//! assert_eq!(chain_refusal(&verdicts).map(|v| v.index), Some(1));
+//! ```
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::SolValue;
@@ -56,6 +82,11 @@ pub struct Verdict {
     pub refusal: Option<String>,
     /// What is left of its budget, in words, for stateful policies.
     pub budget: Option<String>,
+    /// Whether the refusal is a validity window that excludes now (the timestamp window,
+    /// the rate limit's next allowed time). The chain judges those after every policy has
+    /// run (the EntryPoint's `AA22`), so any policy that fails outright is reported
+    /// first, whatever its position.
+    pub outside_window: bool,
 }
 
 impl Verdict {
@@ -63,6 +94,50 @@ impl Verdict {
     pub const fn passes(&self) -> bool {
         self.refusal.is_none()
     }
+}
+
+/// The refusal the chain reports among `verdicts` (as [`explain`] or
+/// [`explain_signature`] return them): the first policy, in installation order, that fails
+/// outright (Kernel reverts there), or, when none does, the first validity window that
+/// excludes now. `None` when every policy passes.
+pub fn chain_refusal(verdicts: &[Verdict]) -> Option<&Verdict> {
+    verdicts
+        .iter()
+        .find(|v| !v.passes() && !v.outside_window)
+        .or_else(|| verdicts.iter().find(|v| !v.passes()))
+}
+
+/// Judge an ERC-1271 signature request from `caller` against every policy, as the
+/// policies' `checkSignaturePolicy` does: only the signature-caller policy looks at the
+/// request (its caller); the others, time windows and budgets included, let signatures
+/// through. Policies that skip signatures pass. A refusal makes the account revert with
+/// `PolicyFailed(i)` (the first refusing policy's index).
+pub fn explain_signature(policies: &[Policy], caller: Address) -> Vec<Verdict> {
+    policies
+        .iter()
+        .enumerate()
+        .map(|(index, p)| {
+            let mut v = Verdict {
+                index,
+                policy: p.type_name(),
+                refusal: None,
+                budget: None,
+                outside_window: false,
+            };
+            if p.flag.0 & 0x0002 != 0 {
+                return v;
+            }
+            if let PolicyKind::SignatureCaller { allowed_callers } = &p.kind
+                && !allowed_callers.contains(&caller)
+            {
+                v.refusal = Some(format!(
+                    "{caller} may not ask for signature validation (allowed: {})",
+                    allowed_callers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            v
+        })
+        .collect()
 }
 
 /// Judge `op` against every policy. `state[i]` is policy `i`'s live state (missing
@@ -73,7 +148,13 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
         .enumerate()
         .map(|(index, p)| {
             let live = state.get(index).copied().unwrap_or(LiveState::Install);
-            let mut v = Verdict { index, policy: p.type_name(), refusal: None, budget: None };
+            let mut v = Verdict {
+                index,
+                policy: p.type_name(),
+                refusal: None,
+                budget: None,
+                outside_window: false,
+            };
             if p.flag.0 & 0x0001 != 0 {
                 return v;
             }
@@ -81,6 +162,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                 PolicyKind::Sudo | PolicyKind::SignatureCaller { .. } => {}
                 PolicyKind::Timestamp { valid_after, valid_until } => {
                     v.refusal = window(op.now, *valid_after, *valid_until);
+                    v.outside_window = v.refusal.is_some();
                 }
                 PolicyKind::Gas { allowed, enforce_paymaster, allowed_paymaster } => {
                     let left = match live {
@@ -115,6 +197,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                     v.refusal = if uses_left == 0 {
                         Some("every allowed use has been spent".into())
                     } else if op.now < next_at {
+                        v.outside_window = true;
                         Some(format!("the next use is allowed from {next_at}, {} s from now", next_at - op.now))
                     } else {
                         None
@@ -368,5 +451,63 @@ mod tests {
         let p = [Policy::new(PolicyKind::Timestamp { valid_after: 100, valid_until: 0 })
             .with_flag(crate::policy::PolicyFlag::SKIP_USER_OP)];
         assert!(explain(&p, &op(&transfer_data(1), 0, 0), &[])[0].passes());
+    }
+
+    #[test]
+    fn the_chain_reports_the_first_outright_failure_before_any_window() {
+        let to = address!("0x923ab44bef75e86f4ea1ee2d84dd27831d32958a");
+        let p = [
+            Policy::new(PolicyKind::Timestamp { valid_after: 0, valid_until: 50 }),
+            Policy::new(PolicyKind::RateLimit { interval: 10, count: 3, start_at: 500 }),
+            Policy::new(PolicyKind::Call(CallPolicy {
+                permissions: vec![CallPermission::transfer(to, U256::from(10))],
+                ..CallPolicy::default()
+            })),
+            Policy::new(PolicyKind::Gas {
+                allowed: 5,
+                enforce_paymaster: false,
+                allowed_paymaster: Address::ZERO,
+            }),
+        ];
+        let pick = |value: u64, cost: u64, now: u64| {
+            let d = transfer_data(value);
+            let v = explain(&p, &op(&d, cost, now), &[]);
+            chain_refusal(&v).map(|v| (v.index, v.outside_window))
+        };
+        // Everything refuses: the call policy (#2) is the first outright failure.
+        assert_eq!(pick(11, 6, 100), Some((2, false)));
+        // Only the windows and gas: gas (#3), though both windows come first.
+        assert_eq!(pick(10, 6, 100), Some((3, false)));
+        // Only the windows: the first window, the timestamp (#0).
+        assert_eq!(pick(10, 5, 100), Some((0, true)));
+        // Inside the timestamp window, before the rate limit's start.
+        assert_eq!(pick(10, 5, 40), Some((1, true)));
+        assert_eq!(chain_refusal(&explain(&p[3..], &op(&transfer_data(1), 5, 0), &[])), None);
+    }
+
+    #[test]
+    fn signatures_are_judged_by_their_caller_only() {
+        let allowed = address!("0x1111111111111111111111111111111111111111");
+        let other = address!("0x2222222222222222222222222222222222222222");
+        let p = [
+            Policy::new(PolicyKind::Timestamp { valid_after: 0, valid_until: 1 }),
+            Policy::new(PolicyKind::SignatureCaller { allowed_callers: vec![allowed] }),
+        ];
+        assert_eq!(chain_refusal(&explain_signature(&p, allowed)), None, "windows do not apply");
+        let refused = explain_signature(&p, other);
+        let first = chain_refusal(&refused).unwrap();
+        assert_eq!(
+            (first.index, first.policy, first.outside_window),
+            (1, "signature-caller", false)
+        );
+        assert_eq!(
+            first.refusal.as_deref(),
+            Some(
+                "0x2222222222222222222222222222222222222222 may not ask for signature validation \
+                 (allowed: 0x1111111111111111111111111111111111111111)"
+            )
+        );
+        let skipping = [p[1].clone().with_flag(crate::policy::PolicyFlag::SKIP_SIGNATURE)];
+        assert_eq!(chain_refusal(&explain_signature(&skipping, other)), None);
     }
 }

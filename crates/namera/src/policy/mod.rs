@@ -26,7 +26,7 @@ pub use call::{
     ParamRule, PermissionCallType,
 };
 pub use describe::{utc, wei_in_words};
-pub use explain::{LiveState, Operation, Verdict, explain};
+pub use explain::{LiveState, Operation, Verdict, chain_refusal, explain, explain_signature};
 
 use crate::kernel::addresses::{
     GAS_POLICY, RATE_LIMIT_POLICY, SIGNATURE_CALLER_POLICY, SUDO_POLICY, TIMESTAMP_POLICY,
@@ -184,6 +184,43 @@ impl Policy {
     /// The sudo policy.
     pub const fn sudo() -> Self {
         Self::new(PolicyKind::Sudo)
+    }
+
+    /// At most `count` uses, each at least `interval` seconds after the previous one, the
+    /// first allowed from `start_at` (seconds since the epoch).
+    ///
+    /// `start_at` is what makes "per interval" hold: with 0 (the TypeScript SDK's
+    /// default) every allowed start lies in 1970, so uses are never spaced and only
+    /// `count` limits. [`Self::rate_limit_from_now`] starts at the chain's current time.
+    ///
+    /// ```
+    /// use namera::policy::{Policy, PolicyKind};
+    /// let p = Policy::rate_limit(3600, 24, 1_800_000_000);
+    /// assert_eq!(p.kind, PolicyKind::RateLimit { interval: 3600, count: 24, start_at: 1_800_000_000 });
+    /// ```
+    pub const fn rate_limit(interval: u64, count: u64, start_at: u64) -> Self {
+        Self::new(PolicyKind::RateLimit { interval, count, start_at })
+    }
+
+    /// A rate limit (see [`Self::rate_limit`]) whose first use is allowed from the chain's
+    /// current time: the latest block's timestamp as `node` reports it. Not the local
+    /// clock: the policy's start is compared with block time, and a chain's clock can
+    /// run apart from this machine's (a devnet that travelled in time, for one).
+    ///
+    /// ```no_run
+    /// use namera::{node::NodeClient, policy::Policy, rpc::RpcClient};
+    /// let node = NodeClient::new(RpcClient::new("http://127.0.0.1:8545"));
+    /// // One use per hour, 24 in all, the first one right away.
+    /// let hourly = Policy::rate_limit_from_now(&node, 3600, 24)?;
+    /// # Ok::<(), namera::rpc::RpcError>(())
+    /// ```
+    #[cfg(feature = "client")]
+    pub fn rate_limit_from_now(
+        node: &crate::node::NodeClient,
+        interval: u64,
+        count: u64,
+    ) -> Result<Self, crate::rpc::RpcError> {
+        Ok(Self::rate_limit(interval, count, node.timestamp()?))
     }
 
     /// The type name used in JSON (`"call"`, `"gas"`, …).

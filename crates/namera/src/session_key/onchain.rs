@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::{
     account::SmartAccount,
     kernel::{Call, ValidationId, abi::IKernel},
-    node::{block_timestamp, bytes_answer, eth_call_request},
+    node::{block_timestamp, call_answer, eth_call_request},
     permission::Permission,
     rpc::RpcError,
 };
@@ -79,7 +79,7 @@ pub fn key_state(
         ),
         eth_call_request(to, &IKernel::validNonceFromCall {}.abi_encode()),
     ])?;
-    let raw = |i: usize| bytes_answer("eth_call", &answers[i]);
+    let raw = |i: usize| call_answer(to, &answers[i]);
     let config = raw(0)?;
     if config.is_empty() {
         // No code: the account is not deployed, so nothing is installed yet.
@@ -185,23 +185,28 @@ pub fn explain_operation(
     let bad = |reason: String| RpcError::Decode { method: "explain".into(), reason };
     let now =
         block_timestamp(&answers[0].clone()?).ok_or_else(|| bad("no block timestamp".into()))?;
-    let bytes_of = |i: usize| bytes_answer("eth_call", &answers[i]);
-    let installed = IKernel::validationConfigCall::abi_decode_returns(&bytes_of(1)?)
-        .map(|c| c.hook != Address::ZERO)
-        .unwrap_or(false);
+    let bytes_of = |i: usize, to: Address| call_answer(to, &answers[i]);
+    let installed =
+        IKernel::validationConfigCall::abi_decode_returns(&bytes_of(1, account.address())?)
+            .map(|c| c.hook != Address::ZERO)
+            .unwrap_or(false);
     let mut state = Vec::with_capacity(permission.policies.len());
     for (i, p) in permission.policies.iter().enumerate() {
         let live = match (&p.kind, installed) {
             (PolicyKind::Gas { .. }, true) => {
-                let r =
-                    IStatefulPolicies::gasPolicyConfigCall::abi_decode_returns(&bytes_of(i + 2)?)
-                        .map_err(|e| bad(e.to_string()))?;
+                let r = IStatefulPolicies::gasPolicyConfigCall::abi_decode_returns(&bytes_of(
+                    i + 2,
+                    p.address(),
+                )?)
+                .map_err(|e| bad(e.to_string()))?;
                 LiveState::Gas { left: r.allowed }
             }
             (PolicyKind::RateLimit { .. }, true) => {
-                let r =
-                    IStatefulPolicies::rateLimitConfigsCall::abi_decode_returns(&bytes_of(i + 2)?)
-                        .map_err(|e| bad(e.to_string()))?;
+                let r = IStatefulPolicies::rateLimitConfigsCall::abi_decode_returns(&bytes_of(
+                    i + 2,
+                    p.address(),
+                )?)
+                .map_err(|e| bad(e.to_string()))?;
                 LiveState::RateLimit {
                     uses_left: r.count.to::<u64>(),
                     next_at: r.startAt.to::<u64>(),
@@ -218,4 +223,57 @@ pub fn explain_operation(
         now,
     };
     Ok(explain(&permission.policies, &facts, &state))
+}
+
+/// An ERC-1271 signature request the account refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignatureCheckError {
+    /// A policy of the permission refused the request: the account reverted with
+    /// `PolicyFailed(index)`.
+    #[error("the {policy} policy (#{index}) refused the signature request: {revert}")]
+    PolicyRefused {
+        /// The refusing policy's type (`"signature-caller"`, …).
+        policy: &'static str,
+        /// Its position in the permission.
+        index: u64,
+        /// The revert, decoded.
+        revert: Box<crate::revert::Revert>,
+    },
+    /// The node call failed, or reverted for another reason (its decoded revert is in
+    /// [`RpcError::Reverted`]).
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+}
+
+/// Whether `account` accepts `signature` (made with a session key of `permission`, as
+/// [`crate::permission::sign_erc1271_with_permission`] makes it) for `hash` when `caller`
+/// asks: ERC-1271 `isValidSignature` through `eth_call` from `caller`. `Ok(true)` is the
+/// magic value, `Ok(false)` any other answer; a policy that refuses the caller makes the
+/// account revert, returned as [`SignatureCheckError::PolicyRefused`] naming it. The
+/// offline prediction is [`crate::policy::explain_signature`].
+pub fn check_signature(
+    account: &SmartAccount,
+    permission: &Permission,
+    caller: Address,
+    hash: alloy_primitives::B256,
+    signature: Bytes,
+) -> Result<bool, SignatureCheckError> {
+    const MAGIC: [u8; 4] = [0x16, 0x26, 0xba, 0x7e];
+    let data = IKernel::isValidSignatureCall { hash, signature }.abi_encode();
+    match account.chain().node.call_from(caller, account.address(), &data) {
+        Ok(out) => Ok(out.len() >= 4 && out[..4] == MAGIC),
+        Err(RpcError::Reverted { revert, method, to }) => {
+            let refusing = revert
+                .decoded
+                .policy_index
+                .and_then(|i| Some((i, permission.policies.get(usize::try_from(i).ok()?)?)));
+            match (revert.decoded.error, refusing) {
+                (Some("PolicyFailed"), Some((index, p))) => {
+                    Err(SignatureCheckError::PolicyRefused { policy: p.type_name(), index, revert })
+                }
+                _ => Err(RpcError::Reverted { method, to, revert }.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
