@@ -76,7 +76,7 @@ impl JsonSchema for PolicyArg {
                         "type": { "const": "rate-limit" }, "policyFlag": flag, "policyAddress": address,
                         "interval": { "type": "integer", "minimum": 0 },
                         "count": { "type": "integer", "minimum": 1 },
-                        "startAt": { "type": "integer", "minimum": 0 }
+                        "startAt": { "type": "integer", "minimum": 0, "description": "When the first use is allowed (seconds since the epoch). Default: the chains' current time." }
                     }
                 },
                 {

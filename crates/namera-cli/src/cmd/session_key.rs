@@ -12,7 +12,7 @@ use namera::{
     account::{SessionKey, SmartAccount},
     chain::ChainInfo,
     permission::{Permission, PermissionSigner},
-    policy::Policy,
+    policy::{Policy, PolicyKind},
     session_key::{
         KeyState, SerializedSessionKey, SessionPrivateKey, issue, issue_with_passkey_owner,
         key_state, nonces, revoke_all_call, revoke_call,
@@ -105,7 +105,8 @@ pub(crate) struct Create {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) chains: Vec<String>,
     /// A policy as JSON (ZeroDev's `policyParams` form; repeat for several). Every
-    /// policy must pass for an operation to be valid.
+    /// policy must pass for an operation to be valid. A `rate-limit` without `startAt`
+    /// starts at the chains' current time (so uses are spaced from now).
     #[arg(long = "policy", value_name = "JSON")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) policies: Vec<PolicyArg>,
@@ -401,6 +402,28 @@ impl KeyView {
     }
 }
 
+/// Where a rate limit given without a start begins: the latest block time of the chain
+/// whose clock is furthest behind (read from every chain at once), or this machine's
+/// clock if that is earlier. Then the first use is allowed at once on every chain, and
+/// by every bundler: bundlers judge an operation's earliest time by their own clock, and
+/// a devnet's block time can run ahead of it.
+///
+/// Without a start (or with ZeroDev's default of 0) a rate limit's allowed times all lie
+/// in 1970 and it never spaces uses; see `Policy::rate_limit`.
+fn rate_limit_start(accounts: &[SmartAccount]) -> Result<u64, CliError> {
+    let times: Vec<_> = std::thread::scope(|s| {
+        let reads: Vec<_> =
+            accounts.iter().map(|a| s.spawn(move || a.chain().node.timestamp())).collect();
+        // A panicking read thread is a bug here; surface it.
+        reads.into_iter().map(|h| h.join().expect("timestamp read panicked")).collect()
+    });
+    let mut earliest = now();
+    for t in times {
+        earliest = earliest.min(t?);
+    }
+    Ok(earliest)
+}
+
 fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     let alias = ctx.alias(a.alias.as_deref())?;
     ctx.ensure_free(ctx.home().session_keys(), &alias)?;
@@ -414,7 +437,7 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     if a.policies.is_empty() && ctx.shell().interactive() {
         a.policies = crate::prompt::build_policies(ctx)?;
     }
-    let policies: Vec<Policy> = a
+    let mut policies: Vec<Policy> = a
         .policies
         .iter()
         .enumerate()
@@ -424,6 +447,14 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
             })
         })
         .collect::<Result<_, _>>()?;
+    // Rate limits given without `startAt` start at the chains' time, read below.
+    let start_now: Vec<usize> = a
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.0["type"] == "rate-limit" && p.0.get("startAt").is_none())
+        .map(|(i, _)| i)
+        .collect();
     if policies.is_empty() {
         return Err(CliError::new(
             ErrorKind::Usage,
@@ -456,8 +487,6 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
         }
     };
     let permission_signer = key.permission_signer();
-    let permission = Permission::new(permission_signer.clone(), policies.clone())
-        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-policy", e.to_string()))?;
     let session_password = match &crypto_key {
         Some(_) => {
             let (args, flag) = a.session_password.as_password();
@@ -469,6 +498,16 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     // Every chain must answer before anything is signed or written: a key approved on
     // four chains of five would be a half-made key.
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    if !start_now.is_empty() {
+        let start = rate_limit_start(&accounts)?;
+        for &i in &start_now {
+            if let PolicyKind::RateLimit { start_at, .. } = &mut policies[i].kind {
+                *start_at = start;
+            }
+        }
+    }
+    let permission = Permission::new(permission_signer.clone(), policies.clone())
+        .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-policy", e.to_string()))?;
     let approvals = match &owner {
         wallet::Owner::Key(owner) => {
             let refs: Vec<&SmartAccount> = accounts.iter().collect();

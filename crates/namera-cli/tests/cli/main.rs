@@ -6,6 +6,7 @@ mod devnet;
 mod mcp;
 mod passkey;
 mod prompt;
+mod rate_limit;
 mod schema;
 mod storage;
 mod support;
