@@ -128,12 +128,15 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
     };
     let stand_in = wallet::session_signer(stand_in_key, &on, &account)?;
     let lane = a.batch.lane();
-    let (op, simulation) = match account.prepare(&stand_in, &calls, lane) {
-        Ok(op) => (op, "passes".to_owned()),
+    // When the bundler refuses to estimate, the operation's gas is unknown and explain
+    // judges it with none: budgets then look untouched. The simulation's refusal (and the
+    // policy it names) is what counts then.
+    let (op, simulation, simulation_policy) = match account.prepare(&stand_in, &calls, lane) {
+        Ok(op) => (op, "passes".to_owned(), None),
         Err(e @ AccountError::Refused { .. }) => {
             let call_data = encode_calls(account.address(), &calls, false, ExecType::Default)?;
             let op = UserOperation { sender: account.address(), call_data, ..Default::default() };
-            (op, format!("refused: {}", e.refusal().unwrap_or_default()))
+            (op, format!("refused: {}", e.refusal().unwrap_or_default()), e.refusing_policy())
         }
         Err(e) => return Err(e.into()),
     };
@@ -174,16 +177,20 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
     if passes {
         return Ok(());
     }
-    let first = view.policies.iter().find(|v| !v.passes);
-    let message = match first {
-        Some(v) => format!(
-            "policy {} ({}) would refuse: {}",
-            v.index + 1,
-            v.policy,
-            v.refusal.as_deref().unwrap_or("refused")
+    // The refusal the chain would report: the first outright failure in installation
+    // order, else the first closed time window.
+    let first = namera::policy::chain_refusal(&verdicts);
+    let (message, policy) = match first {
+        Some(v) => (
+            format!(
+                "policy {} ({}) would refuse: {}",
+                v.index + 1,
+                v.policy,
+                v.refusal.as_deref().unwrap_or("refused")
+            ),
+            Some(v.policy),
         ),
-        None => format!("the bundler's simulation {}", view.simulation),
+        None => (format!("the bundler's simulation {}", view.simulation), simulation_policy),
     };
-    Err(CliError::new(ErrorKind::Policy, "policy-refused", message)
-        .with_policy(first.map(|v| v.policy)))
+    Err(CliError::new(ErrorKind::Policy, "policy-refused", message).with_policy(policy))
 }

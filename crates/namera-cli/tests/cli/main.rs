@@ -5,6 +5,7 @@ mod agent;
 mod devnet;
 mod mcp;
 mod passkey;
+mod policy_check;
 mod prompt;
 mod rate_limit;
 mod schema;
