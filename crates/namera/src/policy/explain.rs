@@ -90,6 +90,17 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Policy `index` (`policy`) passes, until a rule says otherwise.
+    fn passing(index: usize, policy: &Policy) -> Self {
+        Self {
+            index,
+            policy: policy.type_name(),
+            refusal: None,
+            budget: None,
+            outside_window: false,
+        }
+    }
+
     /// Whether the policy would pass.
     pub const fn passes(&self) -> bool {
         self.refusal.is_none()
@@ -117,13 +128,7 @@ pub fn explain_signature(policies: &[Policy], caller: Address) -> Vec<Verdict> {
         .iter()
         .enumerate()
         .map(|(index, p)| {
-            let mut v = Verdict {
-                index,
-                policy: p.type_name(),
-                refusal: None,
-                budget: None,
-                outside_window: false,
-            };
+            let mut v = Verdict::passing(index, p);
             if p.flag.0 & 0x0002 != 0 {
                 return v;
             }
@@ -148,13 +153,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
         .enumerate()
         .map(|(index, p)| {
             let live = state.get(index).copied().unwrap_or(LiveState::Install);
-            let mut v = Verdict {
-                index,
-                policy: p.type_name(),
-                refusal: None,
-                budget: None,
-                outside_window: false,
-            };
+            let mut v = Verdict::passing(index, p);
             if p.flag.0 & 0x0001 != 0 {
                 return v;
             }
