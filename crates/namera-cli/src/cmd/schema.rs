@@ -109,6 +109,14 @@ impl SchemaArgs {
     /// Runs the command.
     pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
         let a = ctx.input(&self)?;
+        if a.command.is_empty() && a.result {
+            // clap says so for the flag; `--params '{"result":true}'` needs saying here.
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "missing-input",
+                "schema --result needs the command whose result it describes",
+            ));
+        }
         if a.command.is_empty() {
             let names: Vec<&str> = COMMANDS.iter().map(|e| e.name).collect();
             return ctx

@@ -115,6 +115,25 @@ fn schemas_say_what_is_required_and_describe_fields() {
     for ty in ["sudo", "timestamp", "gas", "rate-limit", "signature-caller", "call"] {
         assert!(text.contains(&format!("\"const\":\"{ty}\"")), "{ty}");
     }
+
+    // The result's schema: closed, every field described; a list is an array of items.
+    let out = home.run(&["schema", "tx", "send", "--result", "-o", "json"], &[]);
+    assert_exit(&out, 0);
+    let result = json(&out.stdout);
+    assert_eq!(result["additionalProperties"], false, "{result}");
+    let fields = result["properties"].as_object().unwrap();
+    assert!(fields.contains_key("user_op_hash") && fields.contains_key("error"), "{result}");
+    for (name, field) in fields {
+        assert!(field["description"].is_string(), "tx.send result field {name} undescribed");
+    }
+    let out = home.run(&["schema", "tx.batch", "--result", "-o", "json"], &[]);
+    let list = json(&out.stdout);
+    assert_eq!(list["type"], "array");
+    assert_eq!(list["items"]["$ref"], "#/$defs/BatchResult");
+    // --result names the command it describes, by flag or in --params.
+    assert_exit(&home.run(&["schema", "--result"], &[]), 2);
+    let out = home.run(&["schema", "--params", r#"{"result":true}"#, "-o", "json"], &[]);
+    assert_exit(&out, 2);
 }
 
 /// The result schemas are not vacuous: a real output passes and the same output, broken
