@@ -18,7 +18,7 @@ pub(crate) struct Config {
 }
 
 /// One chain's endpoints; any may be absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChainEndpoints {
     /// The node's JSON-RPC URL.

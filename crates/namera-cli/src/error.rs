@@ -49,13 +49,17 @@ impl ErrorKind {
 ///
 /// Serializes as the `error` member of the JSON error envelope:
 /// `{"code": "<kebab-case>", "message": "…", "hint": "…"}` (`hint` only when there is one).
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, thiserror::Error)]
 #[error("{message}")]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CliError {
     #[serde(skip)]
     kind: ErrorKind,
+    /// What went wrong, as a stable kebab-case code (`policy-refused`, `missing-input`…).
     code: String,
+    /// What went wrong, in words.
     message: String,
+    /// What to do about it, when there is something to say.
     #[serde(skip_serializing_if = "Option::is_none")]
     hint: Option<String>,
     /// The policy type that refused (`call`, `gas`, …), for exit 6.

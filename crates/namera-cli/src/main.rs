@@ -15,6 +15,7 @@ mod cmd;
 mod config;
 mod context;
 mod error;
+mod foreign;
 mod opts;
 mod output;
 mod params;

@@ -57,7 +57,8 @@ pub(crate) enum Command {
     /// Check a batch against a session key's policies without sending it.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
-    /// Print the JSON Schema of a command's --params (or list the commands).
+    /// Print the JSON Schema of a command's --params, or with --result of what it prints
+    /// (or list the commands).
     #[command(after_help = help_example::<cmd::schema::SchemaArgs>())]
     Schema(cmd::schema::SchemaArgs),
     /// Serve the account to AI agents over MCP, through session keys only.

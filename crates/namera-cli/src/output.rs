@@ -10,9 +10,20 @@ use std::{
 };
 
 use clap::ValueEnum;
+use schemars::json_schema;
 use serde::Serialize;
 
 use crate::error::CliError;
+
+crate::values::schema_type!(
+    /// The result of a command that prints nothing on stdout (`mcp start`, whose stdout
+    /// in stdio mode carries the MCP protocol itself).
+    NoResult,
+    |_| json_schema!({
+        "not": {},
+        "description": "Nothing: this command prints no result on stdout."
+    })
+);
 
 /// A spinner that disappears when dropped.
 #[derive(Debug)]

@@ -7,6 +7,9 @@
 //! Fields are optional at the clap level so that either source can supply them; which
 //! ones are required is said once, in [`CommandInput::REQUIRED`], and enforced after the
 //! two sources are merged (and written into the schema's `required`).
+//!
+//! Each command also names its result type, [`CommandInput::Output`]: what `-o json`
+//! prints, whose schema `namera schema <command> --result` prints ([`output_schema_of`]).
 
 use std::{io::Read, path::Path};
 
@@ -26,6 +29,10 @@ pub(crate) trait CommandInput:
     const REQUIRED: &'static [&'static str] = &[];
     /// An example `--params` document; it must validate against the schema (tested).
     const EXAMPLE: &'static str = "{}";
+    /// What the command prints in `-o json`: a document, or a `Vec` of items for a list
+    /// (written one item per line in `-o ndjson`). Its doc comments are the published
+    /// output schema's descriptions.
+    type Output: JsonSchema;
 }
 
 /// The `Example:` paragraph every command's `--help` ends with; the schema tests check
@@ -244,6 +251,37 @@ pub(crate) fn schema_of<T: CommandInput>() -> Schema {
     schema
 }
 
+/// The JSON Schema (draft 2020-12) of what `T` prints in `-o json`.
+///
+/// The convention for lists: the schema is the `-o json` document, `{"type": "array",
+/// "items": <item>}`, and each `-o ndjson` line is one `items` document. Any other
+/// result is one document, on one line in `-o ndjson`.
+pub(crate) fn output_schema_of<T: CommandInput>() -> Schema {
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T::Output>();
+    let command = format!("namera {}", T::NAME.replace('.', " "));
+    schema.insert("title".into(), format!("{command} (result)").into());
+    let is_list = schema.get("type").and_then(Value::as_str) == Some("array");
+    // A list's root has no doc of its own: its item's says what each element is.
+    let item_doc = schema
+        .get("items")
+        .and_then(|i| i.get("$ref"))
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .and_then(|name| schema.get("$defs")?.get(name)?.get("description")?.as_str());
+    let doc = schema.get("description").and_then(Value::as_str).or(item_doc).unwrap_or_default();
+    let description = if is_list {
+        format!(
+            "What `{command} -o json` prints: an array, one item per line in -o ndjson. Each item: {doc}"
+        )
+    } else {
+        format!("What `{command} -o json` prints (one line in -o ndjson): {doc}")
+    };
+    schema.insert("description".into(), description.into());
+    schema
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -261,6 +299,7 @@ mod tests {
     }
 
     impl CommandInput for Demo {
+        type Output = ();
         const NAME: &'static str = "demo.run";
         const REQUIRED: &'static [&'static str] = &["alias"];
         const EXAMPLE: &'static str = r#"{"alias":"a","count":1}"#;

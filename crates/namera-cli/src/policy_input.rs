@@ -32,9 +32,10 @@ impl JsonSchema for PolicyArg {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let uint = json_schema!({
-            "type": ["string", "integer"], "pattern": "^([0-9]+|0x[0-9a-fA-F]+)$", "minimum": 0
+            "type": ["string", "integer"], "pattern": crate::values::uint_pattern(true), "minimum": 0
         });
-        let address = json_schema!({ "type": "string", "pattern": "^0x[0-9a-fA-F]{40}$" });
+        let address =
+            json_schema!({ "type": "string", "pattern": crate::values::hex_pattern(Some(20)) });
         let flag = json_schema!({
             "type": "string", "enum": ["0x0000", "0x0001", "0x0002"],
             "description": "0x0000 checks UserOperations and ERC-1271 signatures; 0x0001 skips UserOperations; 0x0002 skips signatures."
@@ -106,7 +107,7 @@ impl JsonSchema for PolicyArg {
                                     "callType": { "type": ["string", "integer"], "description": "CALL, BATCH_CALL or DELEGATE_CALL" },
                                     "abi": { "type": "array", "description": "The contract's ABI (JSON), to find the function and argument types." },
                                     "functionName": { "type": "string" },
-                                    "selector": { "type": "string", "pattern": "^0x[0-9a-fA-F]{8}$" },
+                                    "selector": { "type": "string", "pattern": crate::values::hex_pattern(Some(4)) },
                                     "args": {
                                         "type": "array",
                                         "description": "One entry per function argument: null (unconstrained) or a condition.",

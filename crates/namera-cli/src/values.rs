@@ -96,25 +96,63 @@ impl FromStr for AmountArg {
     }
 }
 
-/// Serializes an address in EIP-55 checksummed form, as every output of the CLI writes
-/// addresses (alloy's own serializer writes lowercase).
-pub(crate) fn checksummed<S: Serializer>(
-    a: &alloy_primitives::Address,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&a.to_checksum(None))
-}
-
-/// [`checksummed`] for an optional address.
-pub(crate) fn checksummed_opt<S: Serializer>(
-    a: &Option<alloy_primitives::Address>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match a {
-        Some(a) => checksummed(a, s),
-        None => s.serialize_none(),
+/// The one place hex patterns are written: `0x` and exactly `bytes` bytes of hex, or any
+/// whole number of bytes when `None`.
+pub(crate) fn hex_pattern(bytes: Option<usize>) -> String {
+    match bytes {
+        Some(n) => format!("^0x[0-9a-fA-F]{{{}}}$", 2 * n),
+        None => "^0x([0-9a-fA-F]{2})*$".to_owned(),
     }
 }
+
+/// The pattern of an unsigned integer written as text: decimal, or `0x` hex when
+/// `hex_too` (inputs accept both; outputs always write decimal).
+pub(crate) fn uint_pattern(hex_too: bool) -> &'static str {
+    if hex_too { "^([0-9]+|0x[0-9a-fA-F]+)$" } else { "^[0-9]+$" }
+}
+
+/// Declares a type that exists only for its JSON Schema: a result's field written as
+/// text (`#[schemars(with = "values::Hash32")]` on a `String`), or a result no Rust type
+/// describes. `$schema` builds the schema, given the generator.
+macro_rules! schema_type {
+    ($(#[$doc:meta])* $name:ident, $schema:expr) => {
+        $(#[$doc])*
+        pub(crate) struct $name;
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let build: fn(&mut schemars::SchemaGenerator) -> schemars::Schema = $schema;
+                build(g)
+            }
+        }
+    };
+}
+pub(crate) use schema_type;
+
+schema_type!(
+    /// 32 bytes as `0x` and 64 hex digits: a hash, a P-256 coordinate, a private key.
+    Hash32,
+    |_| json_schema!({
+        "type": "string",
+        "pattern": hex_pattern(Some(32)),
+        "description": "32 bytes as 0x-prefixed hex (a hash, a key or a coordinate)."
+    })
+);
+
+schema_type!(
+    /// An unsigned integer as a decimal string (it may exceed what a JSON number holds
+    /// exactly).
+    Decimal,
+    |_| json_schema!({
+        "type": "string",
+        "pattern": uint_pattern(false),
+        "description": "An unsigned integer as a decimal string."
+    })
+);
 
 macro_rules! text_value {
     ($ty:ident, $display:expr, $schema:expr) => {
@@ -165,7 +203,7 @@ text_value!(
     |v, f| write!(f, "{}", v.0.to_checksum(None)),
     json_schema!({
         "type": "string",
-        "pattern": "^0x[0-9a-fA-F]{40}$",
+        "pattern": hex_pattern(Some(20)),
         "description": "A 20-byte address, 0x-prefixed (EIP-55 checksum checked when mixed-case).",
         "examples": ["0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A"]
     })
@@ -175,7 +213,7 @@ text_value!(
     |v, f| write!(f, "{}", v.0),
     json_schema!({
         "type": "string",
-        "pattern": "^0x([0-9a-fA-F]{2})*$",
+        "pattern": hex_pattern(None),
         "description": "Bytes as 0x-prefixed hex.",
         "examples": ["0xa9059cbb"]
     })
@@ -185,7 +223,7 @@ text_value!(
     |v, f| write!(f, "{}", v.0),
     json_schema!({
         "type": ["string", "integer"],
-        "pattern": "^([0-9]+|0x[0-9a-fA-F]+)$",
+        "pattern": uint_pattern(true),
         "minimum": 0,
         "description": "An unsigned 256-bit integer: a JSON number, or a decimal or 0x-hex string.",
         "examples": ["0", 42]

@@ -42,6 +42,7 @@ impl ConfigCommand {
 pub(crate) struct Chains {}
 
 impl CommandInput for Chains {
+    type Output = Vec<ChainRow>;
     const NAME: &'static str = "config.chains";
 }
 
@@ -67,6 +68,7 @@ pub(crate) struct Set {
 }
 
 impl CommandInput for Set {
+    type Output = SetResult;
     const NAME: &'static str = "config.set";
     const REQUIRED: &'static [&'static str] = &["chain"];
     const EXAMPLE: &'static str = r#"{"chain":"base-sepolia","rpc_url":"https://sepolia.base.org","bundler_url":"https://bundler.example/base-sepolia"}"#;
@@ -82,20 +84,47 @@ pub(crate) struct Unset {
 }
 
 impl CommandInput for Unset {
+    type Output = UnsetResult;
     const NAME: &'static str = "config.unset";
     const REQUIRED: &'static [&'static str] = &["chain"];
     const EXAMPLE: &'static str = r#"{"chain":"base-sepolia"}"#;
 }
 
-/// One row of `config chains`.
-#[derive(Debug, Serialize)]
-struct ChainRow {
+/// A known chain, and where its endpoints come from.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChainRow {
+    /// The chain's alias.
     alias: &'static str,
+    /// Its chain id.
     chain_id: u64,
+    /// Whether it is a test network.
     testnet: bool,
+    /// Whether it has the RIP-7212 P-256 precompile (cheaper passkey signatures).
     p256_precompile: bool,
-    /// `env`, `config`, `devnet` or `none`.
+    /// Where its endpoints come from: `env`, `config`, `devnet` or `none`.
+    #[schemars(regex(pattern = "^(env|config|devnet|none)$"))]
     endpoints: &'static str,
+}
+
+/// A chain's endpoints after `config set`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetResult {
+    /// The chain's alias.
+    chain: &'static str,
+    /// Its endpoints in config.json now.
+    endpoints: ChainEndpoints,
+}
+
+/// What `config unset` did.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnsetResult {
+    /// The chain's alias.
+    chain: &'static str,
+    /// Whether config.json had endpoints for it (now removed).
+    removed: bool,
 }
 
 fn chains(ctx: &Context, _: &Chains) -> Result<(), CliError> {
@@ -183,7 +212,8 @@ fn set(ctx: &Context, a: &Set) -> Result<(), CliError> {
     }
     let now = entry.clone();
     config.save(ctx.home())?;
-    let view = serde_json::json!({ "chain": chain.alias, "endpoints": now });
+    let view = SetResult { chain: chain.alias, endpoints: now };
+    let now = &view.endpoints;
     ctx.shell().emit(&view, |out| {
         writeln!(out, "{chain}")?;
         for (name, v) in [
@@ -206,7 +236,7 @@ fn unset(ctx: &Context, a: &Unset) -> Result<(), CliError> {
     if removed {
         config.save(ctx.home())?;
     }
-    let view = serde_json::json!({ "chain": chain.alias, "removed": removed });
+    let view = UnsetResult { chain: chain.alias, removed };
     ctx.shell().emit(&view, |out| {
         if removed {
             writeln!(out, "removed the endpoints of {chain}")

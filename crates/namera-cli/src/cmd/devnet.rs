@@ -63,7 +63,7 @@ impl Select {
 }
 
 macro_rules! devnet_input {
-    ($ty:ident, $name:literal) => {
+    ($ty:ident, $name:literal, $output:ty) => {
         #[doc = concat!("`", $name, "`.")]
         #[derive(Debug, Clone, Default, Args, Serialize, Deserialize, JsonSchema)]
         pub(crate) struct $ty {
@@ -73,16 +73,17 @@ macro_rules! devnet_input {
         }
 
         impl CommandInput for $ty {
+            type Output = $output;
             const NAME: &'static str = $name;
             const EXAMPLE: &'static str = r#"{"chain_id":31337}"#;
         }
     };
 }
 
-devnet_input!(Up, "devnet.up");
-devnet_input!(Down, "devnet.down");
-devnet_input!(Status, "devnet.status");
-devnet_input!(Env, "devnet.env");
+devnet_input!(Up, "devnet.up", crate::foreign::DevnetState);
+devnet_input!(Down, "devnet.down", crate::foreign::DownReport);
+devnet_input!(Status, "devnet.status", crate::foreign::DevnetStatus);
+devnet_input!(Env, "devnet.env", EnvVars<'static>);
 
 impl DevnetCommand {
     /// Runs the subcommand.
@@ -188,12 +189,15 @@ fn write_status(out: &mut dyn Write, s: &DevnetStatus) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `namera devnet env` in the JSON modes.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-struct EnvVars<'a> {
+/// The devnet's endpoints as the environment variables the CLI reads for `local`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE", deny_unknown_fields)]
+pub(crate) struct EnvVars<'a> {
+    /// anvil's JSON-RPC URL.
     local_rpc_url: &'a str,
+    /// Alto's JSON-RPC URL.
     local_bundler_url: &'a str,
+    /// The devnet's chain id.
     local_chain_id: u64,
 }
 

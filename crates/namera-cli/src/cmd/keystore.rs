@@ -3,7 +3,6 @@
 
 use std::io::Write;
 
-use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use schemars::JsonSchema;
@@ -17,6 +16,7 @@ use crate::{
     error::{CliError, ErrorKind},
     params::{CommandInput, help_example},
     secret::{PasswordArgs, Purpose},
+    values::AddressArg,
 };
 
 /// The `keystore` subcommands.
@@ -74,6 +74,7 @@ pub(crate) struct Create {
 }
 
 impl CommandInput for Create {
+    type Output = KeystoreView;
     const NAME: &'static str = "keystore.create";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"owner","password_env":"OWNER_PASSWORD"}"#;
@@ -109,6 +110,7 @@ pub(crate) struct Import {
 }
 
 impl CommandInput for Import {
+    type Output = KeystoreView;
     const NAME: &'static str = "keystore.import";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str =
@@ -120,6 +122,7 @@ impl CommandInput for Import {
 pub(crate) struct List {}
 
 impl CommandInput for List {
+    type Output = Vec<KeystoreView>;
     const NAME: &'static str = "keystore.list";
 }
 
@@ -133,6 +136,7 @@ pub(crate) struct Info {
 }
 
 impl CommandInput for Info {
+    type Output = KeystoreView;
     const NAME: &'static str = "keystore.info";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"owner"}"#;
@@ -156,6 +160,7 @@ pub(crate) struct Export {
 }
 
 impl CommandInput for Export {
+    type Output = ExportResult<'static>;
     const NAME: &'static str = "keystore.export";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"owner"}"#;
@@ -175,19 +180,25 @@ pub(crate) struct Remove {
 }
 
 impl CommandInput for Remove {
+    type Output = RemovedKeystore;
     const NAME: &'static str = "keystore.remove";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"old-owner","yes":true}"#;
 }
 
-/// What `create`, `import` and `info` print.
-#[derive(Debug, Serialize)]
-struct KeystoreView {
+/// A keystore: its alias, address, file and key derivation.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeystoreView {
+    /// The keystore's alias.
     alias: String,
-    /// Absent for files written without one (old foundry keystores).
-    #[serde(serialize_with = "crate::values::checksummed_opt")]
-    address: Option<Address>,
+    /// The owner key's address (EIP-55); null for files written without one (old
+    /// foundry keystores).
+    address: Option<AddressArg>,
+    /// The keystore file.
     path: String,
+    /// The key derivation and its parameters (`scrypt n=262144 r=8 p=1`, or
+    /// `pbkdf2-hmac-sha256 c=…`).
     kdf: String,
 }
 
@@ -199,7 +210,7 @@ impl KeystoreView {
     ) -> Self {
         Self {
             alias: alias.to_string(),
-            address: ks.address(),
+            address: ks.address().map(AddressArg),
             path: ctx.home().keystores().path(alias).display().to_string(),
             kdf: match ks.crypto().kdf() {
                 Kdf::Scrypt(p) => format!("scrypt n={} r={} p={}", p.n, p.r, p.p),
@@ -375,20 +386,44 @@ fn info(ctx: &Context, a: &Info) -> Result<(), CliError> {
     ctx.shell().emit(&view, |out| view.write(out, ""))
 }
 
-/// `export --private-key` in the JSON modes.
-#[derive(Serialize)]
-struct ExportedKey {
+/// What `export` prints: the keystore file as it is, or with `--private-key` the key.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum ExportResult<'a> {
+    /// The V3 keystore file (without `--private-key`).
+    File(#[schemars(with = "crate::foreign::V3Keystore")] &'a Keystore),
+    /// The decrypted key (with `--private-key`).
+    PrivateKey(ExportedKey),
+}
+
+/// A decrypted owner key.
+#[derive(Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedKey {
+    /// The keystore's alias.
     alias: String,
-    #[serde(serialize_with = "crate::values::checksummed")]
-    address: Address,
+    /// The key's address (EIP-55).
+    address: AddressArg,
+    /// The private key: `0x` and 64 hex digits.
+    #[schemars(with = "crate::values::Hash32")]
     private_key: String,
+}
+
+/// A removed keystore.
+#[derive(Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemovedKeystore {
+    /// The alias removed.
+    removed: String,
+    /// The keystore's address (EIP-55); null when its file did not record one.
+    address: Option<AddressArg>,
 }
 
 fn export(ctx: &Context, a: &Export) -> Result<(), CliError> {
     let alias = ctx.alias(a.alias.as_deref())?;
     let ks = ctx.home().keystores().get(&alias)?;
     if !a.private_key {
-        return ctx.shell().emit(&ks, |out| {
+        return ctx.shell().emit(&ExportResult::File(&ks), |out| {
             serde_json::to_writer_pretty(&mut *out, &ks)?;
             writeln!(out)
         });
@@ -396,15 +431,19 @@ fn export(ctx: &Context, a: &Export) -> Result<(), CliError> {
     let password =
         a.password.read(ctx.shell(), "keystore password", "--password", Purpose::Unlock)?;
     let key = ks.decrypt(password.as_bytes())?;
-    let shown = ExportedKey {
+    let shown = ExportResult::PrivateKey(ExportedKey {
         alias: alias.to_string(),
-        address: key.address(),
+        address: AddressArg(key.address()),
         private_key: format!("0x{}", alloy_primitives::hex::encode(key.secret())),
-    };
-    let result = ctx.shell().emit(&shown, |out| writeln!(out, "{}", shown.private_key));
+    });
+    let result = ctx.shell().emit(&shown, |out| match &shown {
+        ExportResult::PrivateKey(k) => writeln!(out, "{}", k.private_key),
+        ExportResult::File(_) => Ok(()),
+    });
     // The caller asked for the key on stdout; our copy of it is wiped.
-    let mut shown = shown;
-    zeroize::Zeroize::zeroize(&mut shown.private_key);
+    if let ExportResult::PrivateKey(mut k) = shown {
+        zeroize::Zeroize::zeroize(&mut k.private_key);
+    }
     result
 }
 
@@ -429,6 +468,7 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
     };
     ctx.confirm(a.yes, &question)?;
     ctx.home().keystores().remove(&alias)?;
-    let view = serde_json::json!({ "removed": alias.to_string(), "address": ks.address().map(|a| a.to_checksum(None)) });
+    let view =
+        RemovedKeystore { removed: alias.to_string(), address: ks.address().map(AddressArg) };
     ctx.shell().emit(&view, |out| writeln!(out, "removed keystore {alias}"))
 }

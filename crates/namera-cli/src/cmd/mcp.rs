@@ -109,6 +109,7 @@ pub(crate) struct Start {
 }
 
 impl CommandInput for Start {
+    type Output = crate::output::NoResult;
     const NAME: &'static str = "mcp.start";
     const REQUIRED: &'static [&'static str] = &["smart_account", "session_keys"];
     const EXAMPLE: &'static str = r#"{"smart_account":"treasury","session_keys":["agent"],"transport":"http","port":8787,"token_env":"MCP_TOKEN","session_password_env":"AGENT_PASSWORD"}"#;

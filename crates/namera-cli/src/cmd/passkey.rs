@@ -120,6 +120,7 @@ pub(crate) struct Register {
 }
 
 impl CommandInput for Register {
+    type Output = PasskeyView;
     const NAME: &'static str = "passkey.register";
     const REQUIRED: &'static [&'static str] = &["alias", "authenticator"];
     const EXAMPLE: &'static str =
@@ -131,6 +132,7 @@ impl CommandInput for Register {
 pub(crate) struct List {}
 
 impl CommandInput for List {
+    type Output = Vec<PasskeyView>;
     const NAME: &'static str = "passkey.list";
 }
 
@@ -144,6 +146,7 @@ pub(crate) struct Info {
 }
 
 impl CommandInput for Info {
+    type Output = PasskeyView;
     const NAME: &'static str = "passkey.info";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"laptop"}"#;
@@ -163,23 +166,46 @@ pub(crate) struct Remove {
 }
 
 impl CommandInput for Remove {
+    type Output = RemovedPasskey;
     const NAME: &'static str = "passkey.remove";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"old-laptop","yes":true}"#;
 }
 
-/// What `register` and `info` print.
-#[derive(Debug, Serialize)]
-struct PasskeyView {
+/// A passkey: its credential, public key and authenticator.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeyView {
+    /// The passkey's alias.
     alias: String,
+    /// Where its private key lives: `browser` (an authenticator) or `software` (here,
+    /// encrypted).
+    #[schemars(with = "crate::foreign::Authenticator")]
     authenticator: Authenticator,
+    /// The WebAuthn relying-party id.
     rp_id: String,
+    /// The credential id, base64url.
     credential_id: String,
-    /// The P-256 public key, `0x` hex of x and y (32 bytes each).
+    /// The P-256 public key's x coordinate.
+    #[schemars(with = "crate::values::Hash32")]
     public_key_x: String,
+    /// The P-256 public key's y coordinate.
+    #[schemars(with = "crate::values::Hash32")]
     public_key_y: String,
+    /// The passkey's record file.
     path: String,
+    /// When it was registered (seconds since the Unix epoch).
     created_at: u64,
+}
+
+/// A removed passkey.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemovedPasskey {
+    /// The alias removed.
+    removed: String,
+    /// Its credential id, base64url.
+    credential_id: String,
 }
 
 impl PasskeyView {
@@ -385,7 +411,6 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
     };
     ctx.confirm(a.yes, &question)?;
     ctx.home().passkeys().remove(&alias)?;
-    let view =
-        serde_json::json!({ "removed": alias.to_string(), "credential_id": record.credential_id });
+    let view = RemovedPasskey { removed: alias.to_string(), credential_id: record.credential_id };
     ctx.shell().emit(&view, |out| writeln!(out, "removed passkey {alias}"))
 }

@@ -61,18 +61,25 @@ pub(crate) struct Check {
 }
 
 impl CommandInput for Check {
+    type Output = CheckView;
     const NAME: &'static str = "policy.check";
     const REQUIRED: &'static [&'static str] = &["session_key"];
     const EXAMPLE: &'static str = r#"{"session_key":"agent","chain":"local","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"1000"}]}"#;
 }
 
 /// One policy's verdict.
-#[derive(Debug, Serialize)]
-struct VerdictView {
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerdictView {
+    /// The policy's position among the key's policies (0-based).
     index: usize,
+    /// The policy's type (`call`, `gas`, `timestamp`…).
     policy: &'static str,
+    /// Whether it lets the batch through.
     passes: bool,
+    /// Why it refuses, in words; null when it passes.
     refusal: Option<String>,
+    /// What is left of its budget, in words, for policies that have one.
     budget: Option<String>,
 }
 
@@ -88,12 +95,18 @@ impl From<&Verdict> for VerdictView {
     }
 }
 
-/// The answer.
-#[derive(Debug, Serialize)]
-struct CheckView {
+/// Whether a batch would pass a session key's policies, policy by policy (also printed,
+/// with exit 6, when it would not).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckView {
+    /// The session key's alias.
     session_key: String,
+    /// The chain (alias).
     chain: String,
+    /// Whether every policy and the bundler's simulation pass.
     passes: bool,
+    /// Each policy's verdict, in the key's order.
     policies: Vec<VerdictView>,
     /// What the bundler's simulation said (`passes`, or the refusal in words).
     simulation: String,

@@ -46,16 +46,23 @@ pub(crate) struct Quickstart {
 }
 
 impl CommandInput for Quickstart {
+    type Output = Vec<Step>;
     const NAME: &'static str = "quickstart";
     const EXAMPLE: &'static str = r#"{"chain":"local"}"#;
 }
 
-/// One step and its evidence.
-#[derive(Debug, Serialize)]
-struct Step {
+/// One step of the walk and its evidence (`-o ndjson` prints each as it happens).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Step {
+    /// The step: `devnet`, `owner key`, `account`, `funded`, `session key`, `allowed`,
+    /// `forbidden`, `revoke`, `refused`, `evidence` (and `fund me` off the devnet).
     step: &'static str,
+    /// What happened, in words.
     said: String,
+    /// The step's transaction, when it sent one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::values::Hash32>")]
     transaction: Option<String>,
 }
 

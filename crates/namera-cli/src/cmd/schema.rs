@@ -1,5 +1,9 @@
 //! `namera schema [COMMAND]`: the JSON Schema (draft 2020-12) of a command's `--params`,
-//! generated from the very types the command parses, so the two cannot disagree.
+//! generated from the very types the command parses, so the two cannot disagree; with
+//! `--result`, the schema of what the command prints in `-o json`, from the type it
+//! prints ([`CommandInput::Output`]).
+//!
+//! Schemas are built only when asked: the table holds functions, not schemas.
 
 use clap::Args;
 use schemars::{JsonSchema, Schema};
@@ -9,19 +13,21 @@ use super::{config, devnet, keystore, passkey, policy, session_key, smart_accoun
 use crate::{
     context::Context,
     error::{CliError, ErrorKind},
-    params::{CommandInput, schema_of},
+    params::{CommandInput, output_schema_of, schema_of},
 };
 
 /// One documented command.
 pub(crate) struct Entry {
     /// Dotted name.
     pub(crate) name: &'static str,
-    /// Its schema.
+    /// Its input's schema.
     pub(crate) schema: fn() -> Schema,
+    /// Its result's schema.
+    pub(crate) output: fn() -> Schema,
 }
 
 const fn entry<T: CommandInput>() -> Entry {
-    Entry { name: T::NAME, schema: schema_of::<T> }
+    Entry { name: T::NAME, schema: schema_of::<T>, output: output_schema_of::<T> }
 }
 
 /// Every command that takes `--params`, in the order `--help` lists them.
@@ -74,17 +80,43 @@ pub(crate) struct SchemaArgs {
     #[arg(value_name = "COMMAND", num_args = 0..=2)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) command: Vec<String>,
+    /// Print the schema of the command's result (what `-o json` prints) instead of its
+    /// input. (`--output` is taken: it is the global output format.)
+    #[arg(long, requires = "command")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) result: bool,
 }
 
 impl CommandInput for SchemaArgs {
+    type Output = SchemaResult;
     const NAME: &'static str = "schema";
     const EXAMPLE: &'static str = r#"{"command":["session-key.create"]}"#;
 }
+
+crate::values::schema_type!(
+    /// What `schema` prints: a list of names, or a [`Schema`].
+    SchemaResult,
+    |_| schemars::json_schema!({
+        "description": "Without a command, the dotted command names (one per line in -o ndjson); with one, a JSON Schema (draft 2020-12) of its input, or with --result of its result.",
+        "anyOf": [
+            { "type": "array", "items": { "type": "string", "pattern": "^[a-z-]+(\\.[a-z-]+)?$" } },
+            { "type": "object", "required": ["$schema"] }
+        ]
+    })
+);
 
 impl SchemaArgs {
     /// Runs the command.
     pub(crate) fn run(self, ctx: &Context) -> Result<(), CliError> {
         let a = ctx.input(&self)?;
+        if a.command.is_empty() && a.result {
+            // clap says so for the flag; `--params '{"result":true}'` needs saying here.
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "missing-input",
+                "schema --result needs the command whose result it describes",
+            ));
+        }
         if a.command.is_empty() {
             let names: Vec<&str> = COMMANDS.iter().map(|e| e.name).collect();
             return ctx
@@ -96,22 +128,28 @@ impl SchemaArgs {
             CliError::new(ErrorKind::NotFound, "unknown-command", format!("no command {wanted:?}"))
                 .with_hint("`namera schema` lists the commands")
         })?;
-        let mut schema = (found.schema)();
-        // The description is the command's own help, from the one place it is written.
-        let tree = <crate::opts::Cli as clap::CommandFactory>::command();
-        let about = found
-            .name
-            .split('.')
-            .try_fold(&tree, |cmd, part| cmd.find_subcommand(part))
-            .and_then(|cmd| cmd.get_long_about().or(cmd.get_about()))
-            .map(|a| a.to_string());
-        if let Some(about) = about {
-            schema.insert("description".into(), about.into());
-        }
+        let schema = if a.result { (found.output)() } else { input_schema(found) };
         // The schema is JSON in every output format; pretty mode indents it.
         ctx.shell().emit(&schema, |out| {
             serde_json::to_writer_pretty(&mut *out, &schema)?;
             writeln!(out)
         })
     }
+}
+
+/// A command's input schema, described by the command's own help (the one place it is
+/// written).
+fn input_schema(found: &Entry) -> Schema {
+    let mut schema = (found.schema)();
+    let tree = <crate::opts::Cli as clap::CommandFactory>::command();
+    let about = found
+        .name
+        .split('.')
+        .try_fold(&tree, |cmd, part| cmd.find_subcommand(part))
+        .and_then(|cmd| cmd.get_long_about().or(cmd.get_about()))
+        .map(|a| a.to_string());
+    if let Some(about) = about {
+        schema.insert("description".into(), about.into());
+    }
+    schema
 }

@@ -5,7 +5,7 @@
 
 use std::{io::Write, time::Duration};
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::B256;
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use namera::{
@@ -34,6 +34,7 @@ use crate::{
     params::{CommandInput, help_example},
     policy_input::{PolicyArg, describe_policy},
     secret::{PasswordArgs, Purpose, SessionPasswordArgs},
+    values::AddressArg,
     wallet,
 };
 
@@ -135,6 +136,7 @@ pub(crate) struct Create {
 }
 
 impl CommandInput for Create {
+    type Output = KeyView;
     const NAME: &'static str = "session-key.create";
     const REQUIRED: &'static [&'static str] = &["alias", "smart_account", "policies"];
     const EXAMPLE: &'static str = r#"{"alias":"agent","smart_account":"treasury","chains":["local"],"policies":[{"type":"call","permissions":[{"target":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","valueLimit":"1000000000000000"}]},{"type":"timestamp","validUntil":1893456000}],"password_env":"OWNER_PASSWORD","session_password_env":"AGENT_PASSWORD"}"#;
@@ -186,6 +188,7 @@ pub(crate) struct Import {
 }
 
 impl CommandInput for Import {
+    type Output = KeyView;
     const NAME: &'static str = "session-key.import";
     const REQUIRED: &'static [&'static str] = &["alias", "smart_account", "keys"];
     const EXAMPLE: &'static str = r#"{"alias":"agent","smart_account":"treasury","keys":[{"chain":"local","serialized":"eyJwb2xpY2llcyI6W119"}],"session_password_env":"AGENT_PASSWORD"}"#;
@@ -212,6 +215,7 @@ pub(crate) struct Export {
 }
 
 impl CommandInput for Export {
+    type Output = Vec<ExportedKey>;
     const NAME: &'static str = "session-key.export";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str =
@@ -228,6 +232,7 @@ pub(crate) struct List {
 }
 
 impl CommandInput for List {
+    type Output = Vec<KeyView>;
     const NAME: &'static str = "session-key.list";
 }
 
@@ -241,6 +246,7 @@ pub(crate) struct Info {
 }
 
 impl CommandInput for Info {
+    type Output = KeyView;
     const NAME: &'static str = "session-key.info";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"agent"}"#;
@@ -260,6 +266,7 @@ pub(crate) struct StatusArgs {
 }
 
 impl CommandInput for StatusArgs {
+    type Output = KeyStatus;
     const NAME: &'static str = "session-key.status";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"agent"}"#;
@@ -283,6 +290,7 @@ pub(crate) struct Revoke {
 }
 
 impl CommandInput for Revoke {
+    type Output = Revoked;
     const NAME: &'static str = "session-key.revoke";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"agent","password_env":"OWNER_PASSWORD"}"#;
@@ -310,6 +318,7 @@ pub(crate) struct RevokeAll {
 }
 
 impl CommandInput for RevokeAll {
+    type Output = RevokedAll;
     const NAME: &'static str = "session-key.revoke-all";
     const REQUIRED: &'static [&'static str] = &["smart_account"];
     const EXAMPLE: &'static str =
@@ -330,48 +339,71 @@ pub(crate) struct Remove {
 }
 
 impl CommandInput for Remove {
+    type Output = RemovedKey;
     const NAME: &'static str = "session-key.remove";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"agent","yes":true}"#;
 }
 
-/// A key as the commands print it.
-#[derive(Debug, Serialize)]
-struct KeyView {
+/// A session key: whom it acts for, what signs for it, where it is approved, and its
+/// policies.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeyView {
+    /// The key's alias.
     alias: String,
+    /// The alias of the smart account it acts for.
     smart_account: String,
-    #[serde(serialize_with = "crate::values::checksummed")]
-    account: Address,
-    #[serde(serialize_with = "crate::values::checksummed")]
-    key_address: Address,
+    /// That account's address (EIP-55).
+    account: AddressArg,
+    /// The key's address: its secp256k1 address, or its passkey's stand-in (EIP-55).
+    key_address: AddressArg,
     /// What signs: `ecdsa`, or `passkey:<alias>`.
+    #[schemars(regex(pattern = "^(ecdsa|passkey:.+)$"))]
     signer: String,
+    /// The permission id Kernel knows it by: `0x` and 8 hex digits.
+    #[schemars(with = "PermissionId")]
     permission_id: String,
+    /// The chains it is approved on (aliases).
     chains: Vec<String>,
-    policies: Vec<serde_json::Value>,
+    /// Its policies, in ZeroDev's policyParams JSON; every one must pass.
+    policies: Vec<PolicyArg>,
+    /// Its policies in words, in the same order.
     policies_in_words: Vec<String>,
+    /// A note for people: what the key is for.
     label: Option<String>,
+    /// When it was made here (seconds since the Unix epoch).
     created_at: u64,
 }
 
+crate::values::schema_type!(
+    /// A Kernel permission id: 4 bytes.
+    PermissionId,
+    |_| schemars::json_schema!({
+        "type": "string",
+        "pattern": crate::values::hex_pattern(Some(4)),
+        "description": "A Kernel permission id: 4 bytes as 0x-prefixed hex."
+    })
+);
+
 impl KeyView {
     fn of(alias: &str, r: &SessionKeyRecord) -> Self {
-        let policies: Vec<serde_json::Value> = match &r.policies {
-            serde_json::Value::Array(items) => items.clone(),
-            other => vec![other.clone()],
+        let policies: Vec<PolicyArg> = match &r.policies {
+            serde_json::Value::Array(items) => items.iter().cloned().map(PolicyArg).collect(),
+            other => vec![PolicyArg(other.clone())],
         };
         let words = policies
             .iter()
             .map(|p| {
-                Policy::from_json(p)
+                Policy::from_json(&p.0)
                     .map_or_else(|e| format!("unreadable policy: {e}"), |p| describe_policy(&p))
             })
             .collect();
         Self {
             alias: alias.to_owned(),
             smart_account: r.smart_account.to_string(),
-            account: r.account,
-            key_address: r.key_address,
+            account: AddressArg(r.account),
+            key_address: AddressArg(r.key_address),
             signer: match &r.signer {
                 SignerRef::Ecdsa => "ecdsa".to_owned(),
                 SignerRef::Passkey { alias } => format!("passkey:{alias}"),
@@ -760,10 +792,14 @@ fn key_record(
     Ok((alias, record))
 }
 
-/// One exported chain key.
-#[derive(Debug, Serialize)]
-struct ExportedKey {
+/// One chain's serialized key.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportedKey {
+    /// The chain it is approved on (alias).
     chain: String,
+    /// The key in ZeroDev's serialized form (base64), with its private key unless
+    /// `--public`.
     serialized: String,
 }
 
@@ -853,13 +889,31 @@ fn info(ctx: &Context, a: &Info) -> Result<(), CliError> {
     ctx.shell().emit(&view, |out| view.write(out, ""))
 }
 
-/// One chain's state of a key.
-#[derive(Debug, Serialize)]
-struct ChainState {
+/// A key's state on each of its chains.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeyStatus {
+    /// The key's alias.
+    alias: String,
+    /// One entry per chain asked about.
+    chains: Vec<ChainState>,
+}
+
+/// One chain's state of a key: `state` and the fields that state has.
+#[derive(Debug, Serialize, JsonSchema)]
+// Closed, though `additionalProperties` cannot say so next to the flattened state's
+// `oneOf`: `unevaluatedProperties` sees the properties of the branch that matched.
+#[schemars(extend("unevaluatedProperties" = false))]
+pub(crate) struct ChainState {
+    /// The chain (alias).
     chain: String,
+    /// Where the key stands.
     #[serde(flatten)]
+    #[schemars(with = "crate::foreign::KeyState")]
     state: KeyState,
+    /// Whether operations signed by it can pass now.
     usable: bool,
+    /// The state in words.
     in_words: String,
 }
 
@@ -915,23 +969,74 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
             })
             .collect::<Result<_, _>>()
     })?;
-    let json = serde_json::json!({ "alias": alias.as_str(), "chains": &states });
+    let json = KeyStatus { alias: alias.to_string(), chains: states };
     ctx.shell().emit(&json, |out| {
         writeln!(out, "session key {alias} ({})", record.key_address)?;
         let rows: Vec<Vec<String>> =
-            states.iter().map(|s| vec![s.chain.clone(), s.in_words.clone()]).collect();
+            json.chains.iter().map(|s| vec![s.chain.clone(), s.in_words.clone()]).collect();
         write_table(out, &rows)
     })
 }
 
+/// A key's revocation on each of its chains.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Revoked {
+    /// The key's alias.
+    alias: String,
+    /// One entry per chain.
+    chains: Vec<Revocation>,
+}
+
 /// One chain's revocation.
-#[derive(Debug, Serialize)]
-struct Revocation {
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Revocation {
+    /// The chain (alias).
     chain: String,
-    /// `revoked`, `already-revoked` or `not-installed`.
+    /// `revoked` (uninstalled now) or `already-revoked`.
+    #[schemars(regex(pattern = "^(revoked|already-revoked|not-installed)$"))]
     outcome: &'static str,
+    /// The owner's UserOperation hash; null when nothing was sent.
+    #[schemars(with = "Option<crate::values::Hash32>")]
     user_op_hash: Option<String>,
+    /// The transaction that uninstalled it; null when nothing was sent.
+    #[schemars(with = "Option<crate::values::Hash32>")]
     transaction: Option<String>,
+}
+
+/// Every key of an account invalidated, per chain.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RevokedAll {
+    /// The smart account's alias.
+    smart_account: String,
+    /// One entry per chain.
+    chains: Vec<Invalidation>,
+}
+
+/// One chain's `invalidateNonce`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Invalidation {
+    /// The chain (alias).
+    chain: String,
+    /// The owner's UserOperation hash.
+    #[schemars(with = "crate::values::Hash32")]
+    user_op_hash: String,
+    /// The transaction that invalidated the keys.
+    #[schemars(with = "crate::values::Hash32")]
+    transaction: String,
+}
+
+/// A forgotten session key.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemovedKey {
+    /// The alias removed.
+    removed: String,
+    /// The key's address (EIP-55); the key stays valid on chain until revoked.
+    key_address: AddressArg,
 }
 
 fn owner_batches(
@@ -1025,9 +1130,9 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
         results[i].user_op_hash = Some(format!("{:#x}", receipt.user_op_hash));
         results[i].transaction = Some(format!("{:#x}", receipt.receipt.transaction_hash));
     }
-    let json = serde_json::json!({ "alias": alias.as_str(), "chains": &results });
+    let json = Revoked { alias: alias.to_string(), chains: results };
     ctx.shell().emit(&json, |out| {
-        for r in &results {
+        for r in &json.chains {
             match &r.transaction {
                 Some(tx) => writeln!(out, "revoked {alias} on {} (tx {tx})", r.chain)?,
                 None => writeln!(out, "{alias} was already revoked on {}", r.chain)?,
@@ -1060,17 +1165,15 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
         ));
     }
     let receipts = owner_batches(ctx, &config, &accounts, &chains, &owner, work)?;
-    let rows: Vec<serde_json::Value> = receipts
+    let rows: Vec<Invalidation> = receipts
         .iter()
-        .map(|(i, r)| {
-            serde_json::json!({
-                "chain": chains[*i].alias,
-                "user_op_hash": format!("{:#x}", r.user_op_hash),
-                "transaction": format!("{:#x}", r.receipt.transaction_hash),
-            })
+        .map(|(i, r)| Invalidation {
+            chain: chains[*i].alias.to_owned(),
+            user_op_hash: format!("{:#x}", r.user_op_hash),
+            transaction: format!("{:#x}", r.receipt.transaction_hash),
         })
         .collect();
-    let json = serde_json::json!({ "smart_account": alias.as_str(), "chains": rows });
+    let json = RevokedAll { smart_account: alias.to_string(), chains: rows };
     ctx.shell().emit(&json, |out| {
         for (i, r) in &receipts {
             writeln!(
@@ -1093,7 +1196,8 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
         ),
     )?;
     ctx.home().session_keys().remove(&alias)?;
-    let json = serde_json::json!({ "removed": alias.as_str(), "key_address": record.key_address.to_checksum(None) });
+    let json =
+        RemovedKey { removed: alias.to_string(), key_address: AddressArg(record.key_address) };
     ctx.shell()
         .emit(&json, |out| writeln!(out, "removed session key {alias} (nothing changed on chain)"))
 }

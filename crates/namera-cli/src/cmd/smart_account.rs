@@ -106,6 +106,7 @@ pub(crate) struct Create {
 }
 
 impl CommandInput for Create {
+    type Output = Created;
     const NAME: &'static str = "smart-account.create";
     // One of `keystore` and `owner_passkey` is required too; `new_record` says so.
     const REQUIRED: &'static [&'static str] = &["alias", "chains"];
@@ -143,6 +144,7 @@ pub(crate) struct Import {
 }
 
 impl CommandInput for Import {
+    type Output = AccountView;
     const NAME: &'static str = "smart-account.import";
     const REQUIRED: &'static [&'static str] = &["alias", "address", "keystore", "chains"];
     const EXAMPLE: &'static str = r#"{"alias":"treasury","address":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","keystore":"owner","chains":["base-sepolia"]}"#;
@@ -153,6 +155,7 @@ impl CommandInput for Import {
 pub(crate) struct List {}
 
 impl CommandInput for List {
+    type Output = Vec<AccountView>;
     const NAME: &'static str = "smart-account.list";
 }
 
@@ -166,6 +169,7 @@ pub(crate) struct Info {
 }
 
 impl CommandInput for Info {
+    type Output = AccountView;
     const NAME: &'static str = "smart-account.info";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"treasury"}"#;
@@ -185,6 +189,7 @@ pub(crate) struct Status {
 }
 
 impl CommandInput for Status {
+    type Output = AccountStatus;
     const NAME: &'static str = "smart-account.status";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"treasury","chains":["local"]}"#;
@@ -204,24 +209,32 @@ pub(crate) struct Remove {
 }
 
 impl CommandInput for Remove {
+    type Output = RemovedAccount;
     const NAME: &'static str = "smart-account.remove";
     const REQUIRED: &'static [&'static str] = &["alias"];
     const EXAMPLE: &'static str = r#"{"alias":"treasury","yes":true}"#;
 }
 
-/// An account as the commands print it.
-#[derive(Debug, Serialize)]
+/// A smart account: its address, owner, index, Kernel version and chains.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct AccountView {
+    /// The account's alias.
     alias: String,
-    #[serde(serialize_with = "crate::values::checksummed")]
-    address: Address,
-    #[serde(serialize_with = "crate::values::checksummed_opt")]
-    owner: Option<Address>,
+    /// The account's address, the same on every chain (EIP-55).
+    address: AddressArg,
+    /// The owner key's address; null for a passkey-owned account.
+    owner: Option<AddressArg>,
+    /// The owner keystore's alias; null when the owner is a passkey or not held here.
     owner_keystore: Option<String>,
     /// The owner passkey's alias, for a passkey-owned account (`owner` is then null).
     owner_passkey: Option<String>,
+    /// The account index (one owner can have many accounts).
+    #[schemars(with = "crate::values::Decimal")]
     index: String,
+    /// The Kernel version (`0.3.1`).
     kernel_version: String,
+    /// The chains it is used on (aliases).
     chains: Vec<String>,
 }
 
@@ -237,8 +250,8 @@ impl AccountView {
         };
         Self {
             alias: alias.to_owned(),
-            address: r.address,
-            owner: wallet::owner_address(r),
+            address: AddressArg(r.address),
+            owner: wallet::owner_address(r).map(AddressArg),
             owner_keystore,
             owner_passkey,
             index: r.index.to_string(),
@@ -356,24 +369,50 @@ fn create(ctx: &Context, a: &Create) -> Result<(), CliError> {
     let deployed = if a.deploy { Some(deploy(ctx, &record, &a.password)?) } else { None };
     ctx.home().smart_accounts().create(&alias, &record)?;
     let view = AccountView::of(alias.as_str(), &record);
-    let json = serde_json::json!({ "account": &view, "deployments": &deployed });
-    ctx.shell().emit(&json, |out| {
-        view.write(out, "created ")?;
-        for d in deployed.iter().flatten() {
+    let created = Created { account: view, deployments: deployed };
+    ctx.shell().emit(&created, |out| {
+        created.account.write(out, "created ")?;
+        for d in created.deployments.iter().flatten() {
             writeln!(out, "  deployed on {} in tx {}", d.chain, d.transaction)?;
         }
         Ok(())
     })
 }
 
+/// A new account, and its deployments when `--deploy` was given.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Created {
+    /// The account recorded.
+    account: AccountView,
+    /// One entry per chain with `--deploy`; null without it.
+    deployments: Option<Vec<Deployment>>,
+}
+
 /// One chain's deployment.
-#[derive(Debug, Serialize)]
-struct Deployment {
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Deployment {
+    /// The chain (alias).
     chain: String,
+    /// The deploying UserOperation's hash; empty when it was already deployed.
+    #[schemars(with = "HashOrEmpty")]
     user_op_hash: String,
+    /// The transaction that deployed it; empty when it was already deployed.
+    #[schemars(with = "HashOrEmpty")]
     transaction: String,
+    /// Whether it was deployed before this command (nothing was sent).
     already_deployed: bool,
 }
+
+crate::values::schema_type!(
+    /// A 32-byte hash, or empty when there is none.
+    HashOrEmpty,
+    |g| {
+        let hash = g.subschema_for::<crate::values::Hash32>();
+        schemars::json_schema!({ "anyOf": [hash, { "const": "" }] })
+    }
+);
 
 fn deploy(
     ctx: &Context,
@@ -480,14 +519,44 @@ fn info(ctx: &Context, a: &Info) -> Result<(), CliError> {
     ctx.shell().emit(&view, |out| view.write(out, ""))
 }
 
+/// An account as its chains see it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountStatus {
+    /// The account's alias.
+    alias: String,
+    /// Its address (EIP-55).
+    address: AddressArg,
+    /// One entry per chain asked about.
+    chains: Vec<ChainStatus>,
+}
+
 /// One chain's view of the account.
-#[derive(Debug, Serialize)]
-struct ChainStatus {
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChainStatus {
+    /// The chain (alias).
     chain: String,
+    /// Its chain id.
     chain_id: u64,
+    /// Whether the account has code there.
     deployed: bool,
+    /// Its native balance, in wei.
+    #[schemars(with = "crate::values::Decimal")]
     balance_wei: String,
+    /// Its deposit at the EntryPoint (what pays for gas), in wei.
+    #[schemars(with = "crate::values::Decimal")]
     entry_point_deposit_wei: String,
+}
+
+/// A forgotten account.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemovedAccount {
+    /// The alias removed.
+    removed: String,
+    /// The account's address (EIP-55); it still exists on chain.
+    address: AddressArg,
 }
 
 fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
@@ -521,7 +590,12 @@ fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
             })
             .collect::<Result<_, _>>()
     })?;
-    let json = serde_json::json!({ "alias": alias.as_str(), "address": record.address.to_checksum(None), "chains": &rows });
+    let json = AccountStatus {
+        alias: alias.to_string(),
+        address: AddressArg(record.address),
+        chains: rows,
+    };
+    let rows = &json.chains;
     ctx.shell().emit(&json, |out| {
         writeln!(out, "smart account {alias} {}", record.address)?;
         let mut table = vec![vec![
@@ -564,7 +638,7 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
     }
     ctx.confirm(a.yes, &format!("Forget smart account {alias} ({})?", record.address))?;
     ctx.home().smart_accounts().remove(&alias)?;
-    let json = serde_json::json!({ "removed": alias.as_str(), "address": record.address.to_checksum(None) });
+    let json = RemovedAccount { removed: alias.to_string(), address: AddressArg(record.address) };
     ctx.shell().emit(&json, |out| {
         writeln!(out, "removed smart account {alias} (nothing changed on chain)")
     })

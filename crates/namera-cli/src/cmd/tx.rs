@@ -192,6 +192,7 @@ pub(crate) struct Send {
 }
 
 impl CommandInput for Send {
+    type Output = BatchResult;
     const NAME: &'static str = "tx.send";
     const REQUIRED: &'static [&'static str] = &["smart_account"];
     const EXAMPLE: &'static str = r#"{"smart_account":"treasury","session_key":"agent","chain":"local","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"0.0001ether"}],"password_env":"AGENT_PASSWORD"}"#;
@@ -232,23 +233,38 @@ pub(crate) struct BatchArgs {
 }
 
 impl CommandInput for BatchArgs {
+    type Output = Vec<BatchResult>;
     const NAME: &'static str = "tx.batch";
     const REQUIRED: &'static [&'static str] = &["smart_account", "batches"];
     const EXAMPLE: &'static str = r#"{"smart_account":"treasury","batches":[{"chain":"local","lane":"payroll","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"1000"}]},{"chain":"local","lane":"fees","calls":[{"to":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","value":"2000"}]}],"password_env":"OWNER_PASSWORD"}"#;
 }
 
-/// One batch's result.
-#[derive(Debug, Serialize)]
+/// One batch's result: its receipt when it landed, its error when it did not.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct BatchResult {
+    /// The batch's position in the input (0 for `tx send`).
     index: usize,
+    /// The chain (alias).
     chain: String,
+    /// The lane's 16-bit nonce key.
     lane: u16,
+    /// The UserOperation's hash; null when it was never sent.
+    #[schemars(with = "Option<crate::values::Hash32>")]
     user_op_hash: Option<String>,
+    /// The transaction that included it; null when it did not land.
+    #[schemars(with = "Option<crate::values::Hash32>")]
     transaction: Option<String>,
+    /// The block number it landed in.
+    #[schemars(with = "Option<crate::values::Decimal>")]
     block: Option<String>,
+    /// Whether its calls succeeded (false: landed but reverted, the gas paid).
     success: Option<bool>,
+    /// What the account paid for gas, in wei.
+    #[schemars(with = "Option<crate::values::Decimal>")]
     actual_gas_cost_wei: Option<String>,
-    error: Option<serde_json::Value>,
+    /// Why it did not land; null when it did.
+    error: Option<CliError>,
 }
 
 impl BatchResult {
@@ -266,7 +282,7 @@ impl BatchResult {
             block: receipt.map(|r| r.receipt.block_number.to_string()),
             success: receipt.map(|r| r.success),
             actual_gas_cost_wei: receipt.map(|r| r.actual_gas_cost.to_string()),
-            error: error.as_ref().map(|e| serde_json::to_value(e).unwrap_or_default()),
+            error: error.clone(),
         };
         (result, error)
     }
@@ -290,7 +306,7 @@ impl BatchResult {
                 )
             }
             (None, Some(e)) => {
-                let msg = e["message"].as_str().unwrap_or("failed");
+                let msg = e.message();
                 writeln!(out, "batch {} on {} lane {}: {msg}", self.index, self.chain, self.lane)
             }
             (None, None) => writeln!(out, "batch {}: no result", self.index),

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, U256};
 use namera::{node::NodeClient, rpc::RpcClient};
 use serde_json::{Value, json};
 
-use crate::support::{Home, assert_exit, error_of, json as parse};
+use crate::support::{Home, assert_exit, assert_result_valid, error_of, json as parse};
 
 pub(crate) struct Agent {
     pub(crate) home: Home,
@@ -30,13 +30,24 @@ impl Agent {
         }
     }
 
-    /// `namera <command> --params <params> -o json`.
+    /// `namera <command> --params <params> -o json`; whatever it prints on stdout (also
+    /// when it fails, as `policy check` does) must conform to the command's published
+    /// result schema.
     pub(crate) fn run(&self, command: &[&str], params: &Value) -> std::process::Output {
         let params = params.to_string();
         let mut args = command.to_vec();
         args.extend(["--params", &params, "-o", "json"]);
         let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.home.run(&args, &env)
+        let out = self.home.run(&args, &env);
+        if !out.stdout.is_empty() {
+            // `schema` and `quickstart` are commands of one word; the rest are two.
+            let name = match command {
+                [one @ ("schema" | "quickstart"), ..] => (*one).to_owned(),
+                words => words[..2].join("."),
+            };
+            assert_result_valid(&name, "json", &out.stdout);
+        }
+        out
     }
 
     pub(crate) fn ok(&self, command: &[&str], params: &Value) -> Value {

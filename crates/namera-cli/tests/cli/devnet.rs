@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use namera_devnet::{DevnetState, DownReport, Status, canonical_contracts};
 
-use crate::support::{assert_exit, json, text};
+use crate::support::{assert_exit, assert_result_valid, json, text};
 
 fn namera(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_namera"))
@@ -43,6 +43,7 @@ fn devnet_up_status_env_down_across_processes() {
     let out =
         namera(&[&["devnet", "up", "--chain-id", "4242", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
+    assert_result_valid("devnet.up", "json", &out.stdout);
     let state: DevnetState = serde_json::from_value(json(&out.stdout)).unwrap();
     assert_eq!(state.name, name);
     assert_eq!(state.chain_id, 4242);
@@ -57,6 +58,7 @@ fn devnet_up_status_env_down_across_processes() {
 
     let out = namera(&[&["devnet", "status", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
+    assert_result_valid("devnet.status", "json", &out.stdout);
     let raw = json(&out.stdout);
     assert_eq!(raw["rpc_url"], state.rpc_url.as_str());
     assert_eq!(raw["bundler_url"], state.bundler_url.as_str());
@@ -84,12 +86,14 @@ fn devnet_up_status_env_down_across_processes() {
     assert!(env.contains(&format!("LOCAL_BUNDLER_URL={}\n", state.bundler_url)), "{env}");
     let out = namera(&[&["devnet", "env", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
+    assert_result_valid("devnet.env", "json", &out.stdout);
     let vars = json(&out.stdout);
     assert_eq!(vars["LOCAL_RPC_URL"], state.rpc_url.as_str());
     assert_eq!(vars["LOCAL_BUNDLER_URL"], state.bundler_url.as_str());
 
     let out = namera(&[&["devnet", "down", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
+    assert_result_valid("devnet.down", "json", &out.stdout);
     let report: DownReport = serde_json::from_value(json(&out.stdout)).unwrap();
     assert!(report.stopped.contains(&state.anvil.pid), "{report:?}");
     assert!(report.stopped.contains(&state.bundler.pid), "{report:?}");

@@ -2,7 +2,7 @@
 //! the example each command's `--help` shows validates against it — checked by Python's
 //! `jsonschema`, an implementation that is not ours.
 
-use crate::support::{Home, assert_exit, json, py, text};
+use crate::support::{Home, assert_exit, assert_result_valid, json, py, result_violations, text};
 
 /// The `--params '…'` example at the end of a command's help.
 fn help_example(home: &Home, command: &str) -> serde_json::Value {
@@ -51,7 +51,15 @@ fn every_schema_is_valid_and_its_help_example_validates() {
         args.extend(&spaced);
         args.extend(["-o", "json"]);
         assert_eq!(json(&home.run(&args, &[]).stdout), schema, "{name}");
-        cases.push(serde_json::json!({ "name": name, "schema": schema, "example": help_example(&home, name) }));
+        // The result's schema: published for every command, described, closed where
+        // the result is.
+        let out = home.run(&["schema", name, "--result", "-o", "json"], &[]);
+        assert_exit(&out, 0);
+        let result = json(&out.stdout);
+        assert_eq!(result["$schema"], "https://json-schema.org/draft/2020-12/schema", "{name}");
+        cases.push(serde_json::json!({
+            "name": name, "schema": schema, "example": help_example(&home, name), "result": result
+        }));
     }
     let file = home.path.join("cases.json");
     std::fs::write(&file, serde_json::to_vec(&cases).unwrap()).unwrap();
@@ -75,6 +83,12 @@ for case in json.load(open(sys.argv[1])):
         bad.append(f"{case['name']}: accepts an unknown field")
     if not case["schema"].get("description"):
         bad.append(f"{case['name']}: no description")
+    try:
+        Draft202012Validator.check_schema(case["result"])
+    except Exception as e:
+        bad.append(f"{case['name']}: invalid result schema: {e}")
+    if not case["result"].get("description"):
+        bad.append(f"{case['name']}: result schema has no description")
     print(case["name"], "ok")
 print("BAD" if bad else "ALL OK")
 for b in bad: print(b)
@@ -101,4 +115,60 @@ fn schemas_say_what_is_required_and_describe_fields() {
     for ty in ["sudo", "timestamp", "gas", "rate-limit", "signature-caller", "call"] {
         assert!(text.contains(&format!("\"const\":\"{ty}\"")), "{ty}");
     }
+
+    // The result's schema: closed, every field described; a list is an array of items.
+    let out = home.run(&["schema", "tx", "send", "--result", "-o", "json"], &[]);
+    assert_exit(&out, 0);
+    let result = json(&out.stdout);
+    assert_eq!(result["additionalProperties"], false, "{result}");
+    let fields = result["properties"].as_object().unwrap();
+    assert!(fields.contains_key("user_op_hash") && fields.contains_key("error"), "{result}");
+    for (name, field) in fields {
+        assert!(field["description"].is_string(), "tx.send result field {name} undescribed");
+    }
+    let out = home.run(&["schema", "tx.batch", "--result", "-o", "json"], &[]);
+    let list = json(&out.stdout);
+    assert_eq!(list["type"], "array");
+    assert_eq!(list["items"]["$ref"], "#/$defs/BatchResult");
+    // --result names the command it describes, by flag or in --params.
+    assert_exit(&home.run(&["schema", "--result"], &[]), 2);
+    let out = home.run(&["schema", "--params", r#"{"result":true}"#, "-o", "json"], &[]);
+    assert_exit(&out, 2);
+}
+
+/// The result schemas are not vacuous: a real output passes and the same output, broken
+/// in each way an agent could be misled, does not (else every check above would pass).
+#[test]
+fn result_schemas_reject_wrong_documents() {
+    let home = Home::new("schema3");
+    let out = home.run(
+        &["keystore", "create", "--alias", "o", "--light-kdf", "--password-env", "P", "-o", "json"],
+        &[("P", "pw")],
+    );
+    assert_exit(&out, 0);
+    assert_result_valid("keystore.create", "json", &out.stdout);
+    let good = json(&out.stdout);
+    let mut broken = Vec::new();
+    for (field, value) in [
+        ("address", serde_json::json!("0x1234")),
+        ("alias", serde_json::json!(7)),
+        ("not_a_field", serde_json::json!(1)),
+    ] {
+        let mut doc = good.clone();
+        doc[field] = value;
+        broken.push((field, doc));
+    }
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("kdf");
+    broken.push(("kdf (missing)", missing));
+    for (what, doc) in broken {
+        let violations = result_violations("keystore.create", "json", doc.to_string().as_bytes());
+        assert!(!violations.is_empty(), "{what}: a wrong document was accepted: {doc}");
+    }
+    // In NDJSON a list is one item per line, anything else one line.
+    let line = good.to_string();
+    let two = format!("{line}\n{line}\n");
+    assert!(result_violations("keystore.list", "ndjson", two.as_bytes()).is_empty());
+    assert!(!result_violations("keystore.info", "ndjson", two.as_bytes()).is_empty());
+    assert!(!result_violations("keystore.list", "ndjson", b"{\"alias\":1}\n").is_empty());
 }

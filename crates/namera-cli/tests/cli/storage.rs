@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{Home, assert_exit, error_of, json, text};
+use crate::support::{Home, assert_exit, assert_result_valid, error_of, json, text};
 
 const PW: (&str, &str) = ("TEST_PASSWORD", "correct horse battery staple");
 
@@ -23,6 +23,7 @@ fn create_keystore(home: &Home, alias: &str) -> serde_json::Value {
         &[PW],
     );
     assert_exit(&out, 0);
+    assert_result_valid("keystore.create", "json", &out.stdout);
     json(&out.stdout)
 }
 
@@ -47,18 +48,22 @@ fn keystore_lifecycle() {
     // list (json, ndjson, pretty), info.
     let out = home.run(&["keystore", "list", "-o", "json"], &[]);
     assert_exit(&out, 0);
+    assert_result_valid("keystore.list", "json", &out.stdout);
     assert_eq!(json(&out.stdout)[0]["alias"], "owner");
     let out = home.run(&["ks", "ls", "-o", "ndjson"], &[]);
     assert_eq!(text(&out.stdout).lines().count(), 1);
+    assert_result_valid("keystore.list", "ndjson", &out.stdout);
     let out = home.run(&["keystore", "list"], &[]);
     assert!(text(&out.stdout).contains(&address), "{}", text(&out.stdout));
     let out = home.run(&["keystore", "info", "owner", "-o", "json"], &[]);
     assert_exit(&out, 0);
+    assert_result_valid("keystore.info", "json", &out.stdout);
     assert_eq!(json(&out.stdout)["address"], address.as_str());
 
     // export: the file as is, or the key when asked for exactly that.
     let out = home.run(&["keystore", "export", "owner", "-o", "json"], &[]);
     assert_exit(&out, 0);
+    assert_result_valid("keystore.export", "json", &out.stdout);
     assert_eq!(json(&out.stdout), v3);
     let out = home.run(
         &[
@@ -74,6 +79,7 @@ fn keystore_lifecycle() {
         &[PW],
     );
     assert_exit(&out, 0);
+    assert_result_valid("keystore.export", "json", &out.stdout);
     let key = json(&out.stdout)["private_key"].as_str().unwrap().to_owned();
     assert_eq!(key.len(), 66);
 
@@ -95,6 +101,7 @@ fn keystore_lifecycle() {
         &[PW, ("KEY", &key)],
     );
     assert_exit(&out, 0);
+    assert_result_valid("keystore.import", "json", &out.stdout);
     assert_eq!(json(&out.stdout)["address"], address.as_str());
 
     // remove needs --yes without a terminal.
@@ -102,8 +109,9 @@ fn keystore_lifecycle() {
     assert_exit(&out, 2);
     assert_eq!(error_of(&out)["code"], "confirmation-needed");
     assert!(home.path.join("keystores/copy.json").exists());
-    let out = home.run(&["keystore", "remove", "copy", "--yes"], &[]);
+    let out = home.run(&["keystore", "remove", "copy", "--yes", "-o", "ndjson"], &[]);
     assert_exit(&out, 0);
+    assert_result_valid("keystore.remove", "ndjson", &out.stdout);
     assert!(!home.path.join("keystores/copy.json").exists());
 }
 
@@ -524,9 +532,11 @@ fn config_endpoints_round_trip() {
         &[],
     );
     assert_exit(&out, 0);
+    assert_result_valid("config.set", "json", &out.stdout);
     let file = home.path.join("config.json");
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     let out = home.run(&["config", "chains", "-o", "json"], &[]);
+    assert_result_valid("config.chains", "json", &out.stdout);
     let rows = json(&out.stdout);
     let base = rows.as_array().unwrap().iter().find(|r| r["alias"] == "base-sepolia").unwrap();
     assert_eq!(base["endpoints"], "config");
@@ -539,7 +549,10 @@ fn config_endpoints_round_trip() {
         "env"
     );
     let out = home.run(&["config", "unset", "base-sepolia", "-o", "json"], &[]);
+    assert_result_valid("config.unset", "json", &out.stdout);
     assert_eq!(json(&out.stdout)["removed"], true);
+    let out = home.run(&["config", "chains", "-o", "ndjson"], &[]);
+    assert_result_valid("config.chains", "ndjson", &out.stdout);
     assert!(json(&std::fs::read(&file).unwrap())["chains"].as_object().unwrap().is_empty());
 }
 

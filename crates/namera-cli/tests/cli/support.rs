@@ -174,3 +174,79 @@ pub(crate) fn py_file(script: &str, args: &[&str]) -> String {
     assert!(out.status.success(), "python failed: {}\n{}", text(&out.stderr), text(&out.stdout));
     text(&out.stdout)
 }
+
+/// The published schema of `command`'s result (`namera schema <command> --result`),
+/// fetched once per command and test process.
+fn result_schema(command: &str) -> Value {
+    static SCHEMAS: OnceLock<std::sync::Mutex<BTreeMap<String, Value>>> = OnceLock::new();
+    let cache = SCHEMAS.get_or_init(Default::default);
+    if let Some(schema) = cache.lock().unwrap().get(command) {
+        return schema.clone();
+    }
+    let home = Home::new("result-schema");
+    let out = home.run(&["schema", command, "--result", "-o", "json"], &[]);
+    assert_exit(&out, 0);
+    let schema = json(&out.stdout);
+    cache.lock().unwrap().insert(command.to_owned(), schema.clone());
+    schema
+}
+
+/// Where `stdout`, what `command` (dotted) printed with `-o <format>`, breaks the result
+/// schema the CLI publishes for it; empty when it conforms. Checked by Python's
+/// `jsonschema` (draft 2020-12), not by our own code.
+///
+/// `-o json` is one document. In `-o ndjson` a list is one item per line and anything
+/// else is one line: the lines conform when the one line is a valid document, or when
+/// the lines, as an array, are.
+pub(crate) fn result_violations(command: &str, format: &str, stdout: &[u8]) -> Vec<String> {
+    let candidates: Vec<Value> = match format {
+        "json" => vec![json(stdout)],
+        "ndjson" => {
+            let lines: Vec<Value> = text(stdout)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+                .collect();
+            match lines.as_slice() {
+                [one] => vec![one.clone(), Value::Array(lines.clone())],
+                _ => vec![Value::Array(lines)],
+            }
+        }
+        other => panic!("{other} is not a JSON output format"),
+    };
+    let input = serde_json::json!({ "schema": result_schema(command), "candidates": candidates });
+    let mut child = Command::new(python())
+        .arg("-c")
+        .arg(
+            r#"
+import json, sys
+from jsonschema import Draft202012Validator
+case = json.load(sys.stdin)
+validator = Draft202012Validator(case["schema"])
+errors = [[f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(c)] for c in case["candidates"]]
+if not any(not e for e in errors):
+    for e in errors[-1]: print(e)
+"#,
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python failed: {}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+/// Asserts `stdout` conforms to `command`'s published result schema (see
+/// [`result_violations`]).
+#[track_caller]
+pub(crate) fn assert_result_valid(command: &str, format: &str, stdout: &[u8]) {
+    let violations = result_violations(command, format, stdout);
+    assert!(
+        violations.is_empty(),
+        "{command} -o {format} breaks its published result schema:\n{}\n--- output:\n{}",
+        violations.join("\n"),
+        text(stdout)
+    );
+}
