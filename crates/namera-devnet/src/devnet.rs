@@ -72,6 +72,16 @@ pub struct DevnetState {
     pub anvil: ProcessInfo,
     /// The Alto process.
     pub bundler: ProcessInfo,
+    /// The mock ERC-7677 paymaster's URL (loopback only); `None` in state files written
+    /// before the devnet had one.
+    #[serde(default)]
+    pub paymaster_url: Option<String>,
+    /// The paymaster contract it sponsors with (Pimlico's singleton paymaster for v0.7).
+    #[serde(default)]
+    pub paymaster_address: Option<Address>,
+    /// The paymaster server's process.
+    #[serde(default)]
+    pub paymaster: Option<ProcessInfo>,
     /// The watchdog that stops the devnet when its owning process exits, if any.
     pub watchdog_pid: Option<u32>,
     /// The cache folder.
@@ -167,10 +177,21 @@ impl Devnet {
         &self.bundler
     }
 
-    /// Whether both processes are alive and answer with the right chain id.
+    /// The mock ERC-7677 paymaster's URL (`pm_getPaymasterStubData`, `pm_getPaymasterData`).
+    pub fn paymaster_url(&self) -> Option<&str> {
+        self.state.paymaster_url.as_deref()
+    }
+
+    /// The paymaster contract that sponsors operations sent through [`Self::paymaster_url`].
+    pub const fn paymaster_address(&self) -> Option<Address> {
+        self.state.paymaster_address
+    }
+
+    /// Whether the processes are alive and anvil and Alto answer with the right chain id.
     pub fn is_healthy(&self) -> bool {
         process::is_ours(self.state.anvil.pid, "anvil")
             && process::is_ours(self.state.bundler.pid, "alto")
+            && self.state.paymaster.as_ref().is_some_and(|p| process::is_ours(p.pid, "paymaster"))
             && self.rpc.chain_id().is_ok_and(|id| id == self.state.chain_id)
             && chain_id_of(self.bundler.rpc()).is_ok_and(|id| id == self.state.chain_id)
     }
@@ -296,6 +317,9 @@ fn stop_state(state: &DevnetState, path: &Path) -> DownReport {
     let mut targets = Vec::new();
     if let Some(pid) = state.watchdog_pid {
         targets.push((pid, "namera-devnet-watchdog"));
+    }
+    if let Some(p) = &state.paymaster {
+        targets.push((p.pid, "paymaster"));
     }
     targets.push((state.bundler.pid, "alto"));
     targets.push((state.anvil.pid, "anvil"));
@@ -455,9 +479,23 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
         let (mut alto, bundler_info) = start_alto(config, &tools, &rpc, &log_dir)?;
         children.push(bundler_info.pid);
         let bundler_url = format!("http://127.0.0.1:{}", bundler_info.port);
+        // The paymaster starts while Alto does (it needs only the chain to answer ERC-7677
+        // calls; it forwards other methods to Alto), which keeps `up` about as quick as
+        // before it had one.
+        let (mut pm, paymaster_info) = start_paymaster(&tools, &rpc, &bundler_url, &log_dir)?;
+        children.push(paymaster_info.pid);
         let bundler = RpcClient::with_timeout(&bundler_url, CALL_TIMEOUT);
         wait_ready(&bundler, &mut alto, "bundler", &bundler_info.log, config.timeout, |b| {
             BundlerClient::new(b.clone()).supported_entry_points().map(drop)
+        })?;
+
+        let paymaster_url = format!("http://127.0.0.1:{}", paymaster_info.port);
+        let pm_rpc = RpcClient::with_timeout(&paymaster_url, CALL_TIMEOUT);
+        let paymaster_address = std::cell::Cell::new(None);
+        wait_ready(&pm_rpc, &mut pm, "paymaster", &paymaster_info.log, config.timeout, |p| {
+            let stub = paymaster_probe(p, config.chain_id)?;
+            paymaster_address.set(Some(stub.paymaster));
+            Ok(())
         })?;
 
         let watchdog_pid = match config.tie_to_pid {
@@ -481,6 +519,9 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
             bundler_url,
             anvil: anvil_info.clone(),
             bundler: bundler_info,
+            paymaster_url: Some(paymaster_url),
+            paymaster_address: paymaster_address.get(),
+            paymaster: Some(paymaster_info),
             watchdog_pid,
             home: config.home.clone(),
             tools: tools.clone(),
@@ -620,6 +661,45 @@ fn start_alto(
     Ok((child, info))
 }
 
+fn start_paymaster(
+    tools: &Tools,
+    rpc: &NodeClient,
+    bundler_url: &str,
+    log_dir: &Path,
+) -> Result<(Child, ProcessInfo)> {
+    if !tools.paymaster.is_file() {
+        return Err(DevnetError::BadArtifact {
+            path: tools.paymaster.clone(),
+            reason: "the paymaster runner is not installed".into(),
+        });
+    }
+    let port = pick_port("127.0.0.1", None)?;
+    let log = log_dir.join("paymaster.log");
+    let args = vec![
+        tools.paymaster.to_string_lossy().into_owned(),
+        rpc.rpc().url().to_owned(),
+        bundler_url.to_owned(),
+        port.to_string(),
+    ];
+    let child = process::spawn(&tools.node, &args, &log)?;
+    let info = ProcessInfo { pid: child.id(), port, log };
+    Ok((child, info))
+}
+
+/// Asks the paymaster for stub data for a blank operation: it answers once it has placed
+/// and funded its contract, and the answer names that contract.
+fn paymaster_probe(
+    rpc: &RpcClient,
+    chain_id: u64,
+) -> Result<namera::bundler::PaymasterData, namera::rpc::RpcError> {
+    let op = namera::kernel::UserOperation::default();
+    namera::bundler::PaymasterClient::new(rpc.clone()).stub_data(
+        &op,
+        chain_id,
+        &serde_json::Value::Null,
+    )
+}
+
 /// Polls `probe` until it succeeds, the child exits, or `timeout` passes.
 fn wait_ready(
     client: &RpcClient,
@@ -629,7 +709,11 @@ fn wait_ready(
     timeout: Duration,
     probe: impl Fn(&RpcClient) -> Result<(), namera::rpc::RpcError>,
 ) -> Result<()> {
-    let process = if service == "anvil" { "anvil" } else { "alto" };
+    let process = match service {
+        "anvil" => "anvil",
+        "paymaster" => "paymaster",
+        _ => "alto",
+    };
     let deadline = Instant::now() + timeout;
     // Polled every 100 ms already: a probe must fail fast, not retry.
     let quick = RpcClient::with_timeout(client.url(), Duration::from_secs(2)).with_retries(0);

@@ -1,7 +1,8 @@
 //! Installing the devnet's tools into a cache folder, once.
 //!
 //! Everything comes from the npm registry, pinned: anvil (unless a recent one is on PATH),
-//! the Alto bundler, EntryPoint v0.7's artifact, and Kernel 0.3.1's creation code, which
+//! the Alto bundler, Pimlico's mock ERC-7677 paymaster (`@pimlico/mock-paymaster`),
+//! EntryPoint v0.7's artifact, and Kernel 0.3.1's creation code, which
 //! `@rhinestone/modulekit` ships as hex constants in a Solidity file. modulekit is fetched
 //! with `npm pack` and unpacked, never `npm install`ed: its dependencies point at git hosts
 //! that cannot be reached here.
@@ -31,6 +32,15 @@ pub const ALTO_VERSION: &str = "0.0.20";
 pub const ACCOUNT_ABSTRACTION_VERSION: &str = "0.7.0";
 /// The pinned version of `@rhinestone/modulekit` (source of Kernel 0.3.1's bytecode).
 pub const MODULEKIT_VERSION: &str = "0.5.9";
+/// The pinned version of `@pimlico/mock-paymaster` (an ERC-7677 verifying paymaster).
+pub const MOCK_PAYMASTER_VERSION: &str = "0.0.7";
+/// The pinned version of `viem`, the mock paymaster's peer dependency.
+pub const PAYMASTER_VIEM_VERSION: &str = "2.57.20";
+/// The pinned version of `prool`, the mock paymaster's other peer dependency.
+pub const PAYMASTER_PROOL_VERSION: &str = "0.0.25";
+
+/// The script that serves the mock paymaster (see its header for why it exists).
+const PAYMASTER_RUNNER: &str = include_str!("paymaster.mjs");
 
 /// Where the tools are, once installed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -45,6 +55,10 @@ pub struct Tools {
     pub entry_point_artifact: PathBuf,
     /// The JSON file holding Kernel 0.3.1's and KernelFactory's creation code.
     pub kernel_bytecode: PathBuf,
+    /// The script that starts `@pimlico/mock-paymaster` (run with [`Tools::node`]); empty
+    /// in state files written before the devnet had a paymaster.
+    #[serde(default)]
+    pub paymaster: PathBuf,
 }
 
 /// Kernel 0.3.1's creation code, without constructor arguments.
@@ -119,7 +133,35 @@ pub fn install(cache_dir: &Path) -> Result<Tools> {
     }
 
     let kernel_bytecode = modulekit_kernel(cache_dir)?;
-    Ok(Tools { anvil, node, alto, entry_point_artifact, kernel_bytecode })
+    let paymaster = install_paymaster(cache_dir)?;
+    Ok(Tools { anvil, node, alto, entry_point_artifact, kernel_bytecode, paymaster })
+}
+
+/// Installs `@pimlico/mock-paymaster` with its peer dependencies and puts the runner script
+/// next to it; returns the script's path.
+fn install_paymaster(cache_dir: &Path) -> Result<PathBuf> {
+    let dir = npm_install(
+        cache_dir,
+        &format!("mock-paymaster-{MOCK_PAYMASTER_VERSION}_viem-{PAYMASTER_VIEM_VERSION}"),
+        &[
+            format!("@pimlico/mock-paymaster@{MOCK_PAYMASTER_VERSION}"),
+            format!("viem@{PAYMASTER_VIEM_VERSION}"),
+            format!("prool@{PAYMASTER_PROOL_VERSION}"),
+        ],
+    )?;
+    let relay = dir.join("node_modules/@pimlico/mock-paymaster/_esm/relay.js");
+    if !relay.is_file() {
+        return Err(DevnetError::BadArtifact { path: relay, reason: "not installed".into() });
+    }
+    // The script is part of this crate, not of the package: (re)written whenever it differs,
+    // through a temporary file so a concurrent reader never sees half of it.
+    let script = dir.join("namera-paymaster.mjs");
+    if fs::read_to_string(&script).ok().as_deref() != Some(PAYMASTER_RUNNER) {
+        let tmp = dir.join(format!(".namera-paymaster.mjs.tmp{}", std::process::id()));
+        fs::write(&tmp, PAYMASTER_RUNNER).map_err(|e| DevnetError::io("writing", &tmp, e))?;
+        fs::rename(&tmp, &script).map_err(|e| DevnetError::io("writing", &script, e))?;
+    }
+    Ok(script)
 }
 
 /// The first `name` on PATH.

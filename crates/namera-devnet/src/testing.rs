@@ -5,11 +5,17 @@
 //! it goes away when the binary exits, whether its tests passed, panicked or it was killed;
 //! nothing needs to be dropped. When `LOCAL_RPC_URL` and `LOCAL_BUNDLER_URL` are set, the
 //! tests attach to that devnet instead (started with `namera devnet up`, say) and start
-//! nothing.
+//! nothing; its paymaster is then `LOCAL_PAYMASTER_URL`, if set.
 
 use std::{sync::OnceLock, time::Duration};
 
-use namera::{bundler::BundlerClient, node::NodeClient, rpc::RpcClient};
+use alloy_primitives::Address;
+use namera::{
+    bundler::{BundlerClient, PaymasterClient},
+    kernel::UserOperation,
+    node::NodeClient,
+    rpc::RpcClient,
+};
 
 use crate::{
     config::{DEFAULT_CHAIN_ID, DevnetConfig},
@@ -25,6 +31,10 @@ pub struct TestDevnet {
     pub bundler_url: String,
     /// The chain id.
     pub chain_id: u64,
+    /// The mock ERC-7677 paymaster's URL, when there is one.
+    pub paymaster_url: Option<String>,
+    /// The paymaster contract that sponsors operations through [`Self::paymaster_url`].
+    pub paymaster_address: Option<Address>,
     /// The devnet, when this process started it (`None` when attached by env vars).
     pub devnet: Option<Devnet>,
 }
@@ -68,7 +78,24 @@ fn start() -> Result<TestDevnet, String> {
         let chain_id = NodeClient::new(RpcClient::with_timeout(&rpc_url, Duration::from_secs(10)))
             .chain_id()
             .map_err(|e| format!("LOCAL_RPC_URL is set but does not answer: {e}"))?;
-        return Ok(TestDevnet { rpc_url, bundler_url, chain_id, devnet: None });
+        let paymaster_url = std::env::var("LOCAL_PAYMASTER_URL").ok().filter(|v| !v.is_empty());
+        let paymaster_address = match &paymaster_url {
+            Some(url) => Some(
+                PaymasterClient::new(RpcClient::with_timeout(url, Duration::from_secs(10)))
+                    .stub_data(&UserOperation::default(), chain_id, &serde_json::Value::Null)
+                    .map_err(|e| format!("LOCAL_PAYMASTER_URL is set but does not answer: {e}"))?
+                    .paymaster,
+            ),
+            None => None,
+        };
+        return Ok(TestDevnet {
+            rpc_url,
+            bundler_url,
+            chain_id,
+            paymaster_url,
+            paymaster_address,
+            devnet: None,
+        });
     }
     let chain_id = std::env::var("NAMERA_DEVNET_CHAIN_ID")
         .ok()
@@ -83,6 +110,8 @@ fn start() -> Result<TestDevnet, String> {
         rpc_url: devnet.rpc_url().to_owned(),
         bundler_url: devnet.bundler_url().to_owned(),
         chain_id,
+        paymaster_url: devnet.paymaster_url().map(str::to_owned),
+        paymaster_address: devnet.paymaster_address(),
         devnet: Some(devnet),
     })
 }

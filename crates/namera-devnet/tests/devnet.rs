@@ -125,6 +125,31 @@ fn bundler_answers() {
 }
 
 #[test]
+fn paymaster_is_placed_funded_and_answers() {
+    alloy_sol_types::sol! {
+        function balanceOf(address account) external view returns (uint256);
+    }
+    let devnet = testing::shared();
+    let Some(url) = &devnet.paymaster_url else {
+        eprintln!("attached to a devnet without LOCAL_PAYMASTER_URL: no paymaster to check");
+        return;
+    };
+    let paymaster = devnet.paymaster_address.expect("known with the URL");
+    let rpc = devnet.rpc();
+    assert!(!rpc.code(paymaster).unwrap().is_empty(), "no code at the paymaster {paymaster}");
+    // The runner deposits 50 ETH; sponsored tests may have spent a little of it.
+    let deposit = rpc.view(ENTRY_POINT, &balanceOfCall { account: paymaster }).unwrap();
+    assert!(deposit > U256::from(40u64) * U256::from(10u64).pow(U256::from(18)), "{deposit}");
+    // ERC-7677: stub data for EntryPoint v0.7 names the same contract.
+    let client = namera::bundler::PaymasterClient::new(RpcClient::new(url));
+    let stub = client
+        .stub_data(&namera::kernel::UserOperation::default(), devnet.chain_id, &json!({}))
+        .unwrap();
+    assert_eq!(stub.paymaster, paymaster);
+    assert!(stub.paymaster_verification_gas_limit.is_some(), "{stub:?}");
+}
+
+#[test]
 fn p256_precompile_is_present() {
     // hash ‖ r ‖ s ‖ x ‖ y: a secp256r1 signature made with Python's `cryptography`.
     let input = alloy_primitives::hex!(
@@ -195,8 +220,11 @@ fn two_devnets_side_by_side_then_down() {
         assert!(report.still_running.is_empty(), "{report:?}");
         assert!(report.stopped.contains(&state.anvil.pid), "{report:?}");
         assert!(report.stopped.contains(&state.bundler.pid), "{report:?}");
+        let paymaster = state.paymaster.as_ref().expect("a paymaster was started").pid;
+        assert!(report.stopped.contains(&paymaster), "{report:?}");
         assert!(!pid_alive(state.anvil.pid));
         assert!(!pid_alive(state.bundler.pid));
+        assert!(!pid_alive(paymaster));
         assert!(!config.state_file().exists());
         let gone = RpcClient::with_timeout(&state.rpc_url, Duration::from_secs(2)).with_retries(0);
         assert!(NodeClient::new(gone).chain_id().is_err());

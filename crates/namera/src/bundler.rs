@@ -48,7 +48,11 @@ pub struct UserOperationReceipt {
     pub sender: Address,
     /// Whether the execution succeeded (validation passed either way: it was included).
     pub success: bool,
-    /// What the account paid.
+    /// The paymaster that paid, when one sponsored the operation (zero or absent
+    /// otherwise).
+    #[serde(default)]
+    pub paymaster: Option<Address>,
+    /// What the account (or its paymaster) paid.
     pub actual_gas_cost: U256,
     /// Gas used.
     pub actual_gas_used: U256,

@@ -116,6 +116,11 @@ fn write_state(out: &mut dyn Write, s: &DevnetState) -> std::io::Result<()> {
     writeln!(out, "  bundler  {}   (Alto listens on all interfaces)", s.bundler_url)?;
     writeln!(out, "  anvil    pid {:<8} log {}", s.anvil.pid, s.anvil.log.display())?;
     writeln!(out, "  alto     pid {:<8} log {}", s.bundler.pid, s.bundler.log.display())?;
+    if let (Some(url), Some(p)) = (&s.paymaster_url, &s.paymaster) {
+        let contract = s.paymaster_address.map(|a| a.to_string()).unwrap_or_default();
+        writeln!(out, "  paymaster {url}   (ERC-7677; sponsors from {contract})")?;
+        writeln!(out, "  paymaster pid {:<8} log {}", p.pid, p.log.display())?;
+    }
     if let Some(pid) = s.watchdog_pid {
         writeln!(out, "  watchdog pid {pid}")?;
     }

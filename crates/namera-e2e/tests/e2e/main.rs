@@ -6,6 +6,7 @@ mod lanes;
 mod multi_chain;
 mod passkey;
 mod passkey_browser;
+mod paymaster;
 mod policies;
 mod session_key;
 mod webauthn;

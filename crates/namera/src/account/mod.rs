@@ -313,7 +313,53 @@ impl SmartAccount {
             self.forget_stale_state(key, e);
         }
         apply_estimate(&mut op, &estimated?)?;
+        self.paymaster_final(&mut op)?;
         Ok(op)
+    }
+
+    /// With a paymaster: its ERC-7677 stub data (`pm_getPaymasterStubData`), so that the
+    /// bundler estimates the operation as it will run, paymaster validation included.
+    fn paymaster_stub(&self, op: &mut UserOperation) -> Result<(), AccountError> {
+        let Some(pm) = &self.chain.paymaster else { return Ok(()) };
+        let stub = pm.stub_data(op, self.chain.chain_id, &serde_json::json!({}))?;
+        op.paymaster = Some(crate::kernel::Paymaster {
+            paymaster: stub.paymaster,
+            paymaster_verification_gas_limit: stub
+                .paymaster_verification_gas_limit
+                .map(|v| u128_of(v, "paymasterVerificationGasLimit"))
+                .transpose()?
+                .unwrap_or_default(),
+            paymaster_post_op_gas_limit: stub
+                .paymaster_post_op_gas_limit
+                .map(|v| u128_of(v, "paymasterPostOpGasLimit"))
+                .transpose()?
+                .unwrap_or_default(),
+            paymaster_data: stub.paymaster_data,
+        });
+        Ok(())
+    }
+
+    /// With a paymaster: once every gas figure is final, its signed data
+    /// (`pm_getPaymasterData`) for exactly this operation, which the paymaster's signature
+    /// covers; the operation hash is taken after this. Asked even when the stub said it
+    /// was final (ERC-7677 allows it), so there is one path.
+    fn paymaster_final(&self, op: &mut UserOperation) -> Result<(), AccountError> {
+        let (Some(pm), Some(current)) = (&self.chain.paymaster, op.paymaster.as_ref()) else {
+            return Ok(());
+        };
+        let data = pm.data(op, self.chain.chain_id, &serde_json::json!({}))?;
+        let mut paymaster = current.clone();
+        paymaster.paymaster = data.paymaster;
+        paymaster.paymaster_data = data.paymaster_data;
+        if let Some(v) = data.paymaster_verification_gas_limit {
+            paymaster.paymaster_verification_gas_limit =
+                u128_of(v, "paymasterVerificationGasLimit")?;
+        }
+        if let Some(v) = data.paymaster_post_op_gas_limit {
+            paymaster.paymaster_post_op_gas_limit = u128_of(v, "paymasterPostOpGasLimit")?;
+        }
+        op.paymaster = Some(paymaster);
+        Ok(())
     }
 
     /// The operation before its gas estimate, for an account in `state` (deployed, next
@@ -342,6 +388,7 @@ impl SmartAccount {
             op.factory = Some(self.config.factory());
             op.factory_data = self.config.factory_data();
         }
+        self.paymaster_stub(&mut op)?;
         Ok(op)
     }
 
