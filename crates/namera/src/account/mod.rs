@@ -259,6 +259,9 @@ impl SmartAccount {
     /// preparation took one round trip; when they do not, the guess's estimate is dropped
     /// and the operation estimated again with what was read. The guess needs fee figures
     /// to estimate with, so without a recent quote the estimate waits for it.
+    ///
+    /// With a paymaster, its stub data comes before the estimate and its signed data after
+    /// it (ERC-7677): two round trips more, since each depends on the one before.
     pub fn prepare_call_data(
         &self,
         signer: &dyn OperationSigner,
