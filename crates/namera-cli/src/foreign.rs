@@ -110,6 +110,13 @@ pub(crate) struct DevnetState {
     anvil: ProcessInfo,
     /// The Alto process.
     bundler: ProcessInfo,
+    /// The ERC-7677 paymaster's URL (loopback only); absent in state files written before
+    /// the devnet had one.
+    paymaster_url: Option<String>,
+    /// The paymaster contract it sponsors with (Pimlico's singleton paymaster for v0.7).
+    paymaster_address: Option<AddressArg>,
+    /// The paymaster server's process.
+    paymaster: Option<ProcessInfo>,
     /// The watchdog that stops the devnet when its owning process exits, if any.
     watchdog_pid: Option<u32>,
     /// The cache folder.
@@ -154,6 +161,8 @@ struct Tools {
     entry_point_artifact: PathBuf,
     /// Kernel's and KernelFactory's creation code.
     kernel_bytecode: PathBuf,
+    /// The script that starts the ERC-7677 paymaster (empty in older state files).
+    paymaster: PathBuf,
 }
 
 /// A plugin contract placed at its canonical address.
