@@ -275,7 +275,7 @@ impl SmartAccount {
             self.chain.bundler.estimate(op).map_err(|e| self.refusal(e, signer))
         };
 
-        let (op, estimated) = match (known, recent_fees) {
+        let (mut op, estimated) = match (known, recent_fees) {
             (Some(state), Some(fees)) => {
                 let op = self.unsigned(signer, call_data, key, state, fees)?;
                 let estimated = estimate(&op);
@@ -286,19 +286,23 @@ impl SmartAccount {
                 let guessed_op = recent_fees
                     .map(|fees| self.unsigned(signer, call_data.clone(), key, guess, fees))
                     .transpose()?;
+                // The reads go to other threads and the estimate runs here: the estimate
+                // is the slow one (a simulation), so the quick reads, however late their
+                // thread starts, overlap it rather than follow it.
                 let (state, fees, guessed) = std::thread::scope(|s| {
-                    let guessed = guessed_op.as_ref().map(|op| s.spawn(|| estimate(op)));
+                    let read = known.is_none().then(|| s.spawn(|| self.read_state(key)));
                     let quote = recent_fees.is_none().then(|| s.spawn(|| self.chain.fees()));
-                    let state = match known {
-                        Some(state) => Ok(state),
-                        None => self.read_state(key),
-                    };
+                    let guessed = guessed_op.as_ref().map(&estimate);
                     // A panicking thread here is a bug in this crate; surface it.
+                    let state = match (read, known) {
+                        (Some(h), _) => h.join().expect("state read thread panicked"),
+                        (None, known) => Ok(known.expect("known, checked above")),
+                    };
                     let fees = match quote {
                         Some(h) => h.join().expect("fee quote thread panicked"),
                         None => Ok(recent_fees.expect("a recent quote, checked above")),
                     };
-                    (state, fees, guessed.map(|h| h.join().expect("estimate thread panicked")))
+                    (state, fees, guessed)
                 });
                 let (state, fees) = (state?, fees?);
                 match (guessed_op, guessed) {
@@ -311,7 +315,6 @@ impl SmartAccount {
                 }
             }
         };
-        let mut op = op;
         if let Err(e) = &estimated {
             self.forget_stale_state(key, e);
         }
@@ -402,8 +405,7 @@ impl SmartAccount {
         if unsure || !self.deployed.load(Ordering::Relaxed) {
             return None;
         }
-        let cached = self.sequences.lock().ok().and_then(|m| m.get(&key).copied());
-        cached.or(hint).map(|seq| (true, seq))
+        self.cached_sequence(key).or(hint).map(|seq| (true, seq))
     }
 
     /// The best guess at what [`Self::read_state`] will say: a deployed account's unseen
@@ -414,8 +416,12 @@ impl SmartAccount {
         if !self.deployed.load(Ordering::Relaxed) {
             return (false, 0);
         }
-        let cached = self.sequences.lock().ok().and_then(|m| m.get(&key).copied());
-        (true, cached.unwrap_or(0))
+        (true, self.cached_sequence(key).unwrap_or(0))
+    }
+
+    /// The lane's next sequence as this client last saw or advanced it.
+    fn cached_sequence(&self, key: NonceKey) -> Option<u64> {
+        self.sequences.lock().ok().and_then(|m| m.get(&key).copied())
     }
 
     /// Reads whether the account is deployed and the lane's next sequence (one batched
