@@ -25,6 +25,13 @@ contract FakeKernel {
         return policy.checkUserOpPolicy(id, op);
     }
 
+    /// The gas one policy check takes, the way Kernel calls it from validation.
+    function checkGas(BudgetPolicy policy, bytes32 id, PackedUserOperation calldata op) external returns (uint256 used) {
+        uint256 before = gasleft();
+        policy.checkUserOpPolicy(id, op);
+        used = before - gasleft();
+    }
+
     function checkSignature(BudgetPolicy policy, bytes32 id) external view returns (uint256) {
         return policy.checkSignaturePolicy(id, address(0x1234), bytes32(uint256(7)), "");
     }
