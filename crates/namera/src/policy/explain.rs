@@ -62,6 +62,8 @@ pub enum LiveState {
         /// Wei left.
         left: u128,
     },
+    /// The budget policy's counters ([`super::read_budget_live`]).
+    Budget(super::BudgetLive),
     /// The rate limit's uses left and the earliest time of the next use.
     RateLimit {
         /// Uses left.
@@ -131,6 +133,14 @@ pub fn explain_signature(policies: &[Policy], caller: Address) -> Vec<Verdict> {
             let mut v = Verdict::passing(index, p);
             if p.flag.0 & 0x0002 != 0 {
                 return v;
+            }
+            if let PolicyKind::Budget(b) = &p.kind
+                && !b.allow_signatures
+            {
+                v.refusal = Some(
+                    "the budget policy refuses ERC-1271 signatures (a permit could move tokens it cannot count)"
+                        .into(),
+                );
             }
             if let PolicyKind::SignatureCaller { allowed_callers } = &p.kind
                 && !allowed_callers.contains(&caller)
@@ -203,10 +213,44 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                     };
                 }
                 PolicyKind::Call(c) => v.refusal = check_call_policy(c, op.call_data).err(),
+                PolicyKind::Budget(b) => {
+                    let live = match &live {
+                        LiveState::Budget(l) => Some(l),
+                        _ => None,
+                    };
+                    match super::budget_check(b, op.call_data, op.now, live) {
+                        Ok(charges) => v.budget = Some(budget_left_in_words(&charges)),
+                        Err(e) => v.refusal = Some(e),
+                    }
+                }
             }
             v
         })
         .collect()
+}
+
+/// "37500000 of 100000000 left until 2026-12-05 14:00:00 UTC" for each limit an operation
+/// touches (after the operation).
+fn budget_left_in_words(charges: &[super::BudgetCharge]) -> String {
+    if charges.is_empty() {
+        return "spends nothing that is counted".into();
+    }
+    let parts: Vec<String> = charges
+        .iter()
+        .map(|c| {
+            let after = U256::from(c.left()).saturating_sub(c.requested);
+            let what = if c.limit_index == super::MAX_LIMITS {
+                format!("{after} of {} operations left", c.limit)
+            } else {
+                format!("{after} of {} left on {}", c.limit, c.token)
+            };
+            match c.window {
+                Some((_, until)) => format!("{what} until {}", super::utc(until + 1)),
+                None => what,
+            }
+        })
+        .collect();
+    format!("after this operation: {}", parts.join("; "))
 }
 
 /// Keep the contract's error name first (`Name: context: details`), so callers can
