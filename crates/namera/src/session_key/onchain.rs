@@ -212,6 +212,13 @@ pub fn explain_operation(
                     next_at: r.startAt.to::<u64>(),
                 }
             }
+            // Several counters: read after the batch (one call per limit).
+            (PolicyKind::Budget(b), true) => LiveState::Budget(crate::policy::read_budget_live(
+                &account.chain().node,
+                permission.id(),
+                account.address(),
+                b.limits.len(),
+            )?),
             _ => LiveState::Install,
         };
         state.push(live);
