@@ -53,6 +53,9 @@ pub struct Operation<'a> {
 
 /// A stateful policy's state on chain (after installation it differs from its install
 /// values: budgets shrink, the rate limit's next start moves).
+// The budget's counters (288 bytes) make it the large variant; a state is built once per
+// policy per explanation, so copying it is cheaper than a heap allocation would be.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveState {
     /// Nothing read: judge with the install values (a key not yet installed).

@@ -308,7 +308,7 @@ mod tests {
         assert!(e.starts_with("NativeNotBudgeted"), "{e}");
         let other = Call::new(BOB, Bytes::from_static(&[1, 2, 3, 4]));
         assert!(
-            budget_check(&b, &cd(&[other.clone()]), 1_010, None)
+            budget_check(&b, &cd(std::slice::from_ref(&other)), 1_010, None)
                 .unwrap_err()
                 .starts_with("TargetNotBudgeted")
         );

@@ -281,8 +281,8 @@ impl Budget {
 
     /// `abi.encode(uint8 flags, uint32 opsMax, uint48 opsPeriod, uint48 opsStart, LimitInit[])`.
     pub fn init_data(&self) -> Bytes {
-        let flags = u8::from(self.allow_signatures) * FLAG_ALLOW_SIGNATURES
-            | u8::from(self.allow_other_calls) * FLAG_ALLOW_OTHER_CALLS;
+        let flags = (u8::from(self.allow_signatures) * FLAG_ALLOW_SIGNATURES)
+            | (u8::from(self.allow_other_calls) * FLAG_ALLOW_OTHER_CALLS);
         let ops = self.ops.unwrap_or(OpsLimit { count: 0, period: 0, start: 0 });
         let limits: Vec<LimitInit> = self
             .limits
