@@ -180,6 +180,21 @@ fn spending_limit_per_period() {
 
     assert_eq!(run("60 lands", &account, &signer, &[pay(token, bob, 60 * UNIT)]), None);
     assert_eq!(balance(&account, token, bob), U256::from(60 * UNIT));
+    // explain says what is left, in tokens (decimals read from the token), and when it refills
+    mine(&account);
+    let call_data =
+        encode_calls(account.address(), &[pay(token, bob, 10 * UNIT)], false, ExecType::Default)
+            .unwrap();
+    let probe = UserOperation { sender: account.address(), call_data, ..Default::default() };
+    let words = explain_operation(&account, signer.permission(), &probe).unwrap()[0]
+        .budget
+        .clone()
+        .unwrap();
+    let refill = namera::policy::utc(start + PERIOD);
+    assert_eq!(
+        words,
+        format!("after this operation: 30 of 100 of token {token} left until {refill}")
+    );
     assert_eq!(
         run("60 more", &account, &signer, &[pay(token, bob, 60 * UNIT)]),
         Some("BudgetExceeded")

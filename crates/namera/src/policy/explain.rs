@@ -222,7 +222,9 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                         _ => None,
                     };
                     match super::budget_check(b, op.call_data, op.now, live) {
-                        Ok(charges) => v.budget = Some(budget_left_in_words(&charges)),
+                        Ok(charges) => {
+                            v.budget = Some(budget_left_in_words(&charges, live.copied().unwrap_or_default()));
+                        }
                         Err(e) => v.refusal = Some(e),
                     }
                 }
@@ -234,7 +236,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
 
 /// "37500000 of 100000000 left until 2026-12-05 14:00:00 UTC" for each limit an operation
 /// touches (after the operation).
-fn budget_left_in_words(charges: &[super::BudgetCharge]) -> String {
+fn budget_left_in_words(charges: &[super::BudgetCharge], live: super::BudgetLive) -> String {
     if charges.is_empty() {
         return "spends nothing that is counted".into();
     }
@@ -245,7 +247,10 @@ fn budget_left_in_words(charges: &[super::BudgetCharge]) -> String {
             let what = if c.limit_index == super::MAX_LIMITS {
                 format!("{after} of {} operations left", c.limit)
             } else {
-                format!("{after} of {} left on {}", c.limit, c.token)
+                format!(
+                    "{} left",
+                    live.left_in_words(c.limit_index, c.token, after, U256::from(c.limit))
+                )
             };
             match c.window {
                 Some((_, until)) => format!("{what} until {}", super::utc(until + 1)),

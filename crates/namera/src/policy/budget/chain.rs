@@ -46,14 +46,18 @@ pub fn ensure_deployed(
     Ok(true)
 }
 
-/// The counters the permission `id` of `account` draws on (shared or private).
+/// The counters the permission `id` of `account` draws on (shared or private), and its
+/// tokens' decimals, for [`crate::policy::explain`].
 pub fn read_live(
     node: &NodeClient,
     id: PermissionId,
     account: Address,
     limits: usize,
 ) -> Result<BudgetLive, RpcError> {
-    let mut live = BudgetLive::default();
+    alloy_sol_types::sol! {
+        function decimals() external view returns (uint8);
+    }
+    let mut live = BudgetLive { chain_id: node.chain_id()?, ..BudgetLive::default() };
     let mut id32 = [0u8; 32];
     id32[..4].copy_from_slice(id.as_bytes());
     let at = budget_policy_address();
@@ -61,6 +65,15 @@ pub fn read_live(
         let call = IBudgetPolicy::counterCall { id: id32.into(), account, i: U256::from(i) };
         let r = node.view(at, &call)?;
         live.counters[i] = (r.index.to::<u64>(), r.used);
+    }
+    let config = node.view(at, &IBudgetPolicy::configCall { id: id32.into(), account })?;
+    for (i, l) in config.limits.iter().enumerate().take(MAX_LIMITS) {
+        // A token without `decimals()` is shown in base units.
+        live.decimals[i] = if l.token == super::NATIVE_TOKEN {
+            Some(18)
+        } else {
+            node.view(l.token, &decimalsCall {}).ok()
+        };
     }
     Ok(live)
 }

@@ -19,6 +19,38 @@ const INCREASE_ALLOWANCE: [u8; 4] = [0x39, 0x50, 0x93, 0x51];
 pub struct BudgetLive {
     /// `(period index, used)` per limit, then the operation counter.
     pub counters: [(u64, u128); MAX_LIMITS + 1],
+    /// The chain (for token symbols from [`crate::chain::TOKENS`]).
+    pub chain_id: u64,
+    /// Each limit's token decimals (`decimals()`, 18 for native), when read.
+    pub decimals: [Option<u8>; MAX_LIMITS],
+}
+
+impl BudgetLive {
+    /// How amounts of limit `i`'s `token` read: its decimals (when known) and its unit
+    /// ("USDC", "ETH", or "of token 0x…").
+    pub fn unit(&self, i: usize, token: Address) -> (Option<u8>, String) {
+        let known = crate::chain::KnownToken::find(self.chain_id, token);
+        let decimals = self.decimals.get(i).copied().flatten().or(known.map(|k| k.decimals));
+        let unit = if token == NATIVE_TOKEN {
+            crate::chain::native_symbol(self.chain_id).to_owned()
+        } else if let Some(k) = known {
+            k.symbol.to_owned()
+        } else if decimals.is_some() {
+            format!("of token {token}")
+        } else {
+            format!("base units of {token}")
+        };
+        (decimals, unit)
+    }
+
+    /// `left` of `limit` of limit `i`'s token as people write it: "37.5 of 100 USDC", or in
+    /// base units when the decimals are not known.
+    pub fn left_in_words(&self, i: usize, token: Address, left: U256, limit: U256) -> String {
+        let (decimals, unit) = self.unit(i, token);
+        let n =
+            |v: U256| decimals.map_or_else(|| v.to_string(), |d| crate::units::format_units(v, d));
+        format!("{} of {} {unit}", n(left), n(limit))
+    }
 }
 
 /// What an operation takes from one limit (or, with `limit_index` = [`MAX_LIMITS`], from
@@ -324,6 +356,52 @@ mod tests {
             budget_check(&b, &delegate, 1_010, None)
                 .unwrap_err()
                 .starts_with("UnsupportedCallType")
+        );
+    }
+
+    #[test]
+    fn amounts_in_words_use_the_chain_registry_and_read_decimals() {
+        let usdc = address!("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913");
+        let base = BudgetLive { chain_id: 8453, ..BudgetLive::default() };
+        assert_eq!(
+            base.left_in_words(0, usdc, U256::from(37_500_000), U256::from(100_000_000)),
+            "37.5 of 100 USDC"
+        );
+        assert_eq!(
+            base.left_in_words(
+                0,
+                NATIVE_TOKEN,
+                U256::from(10u128.pow(16)),
+                U256::from(10u128.pow(17))
+            ),
+            "10000000000000000 of 100000000000000000 ETH",
+            "native decimals come from the read (18), not assumed"
+        );
+        let mut read = base;
+        read.decimals[0] = Some(18);
+        assert_eq!(
+            read.left_in_words(
+                0,
+                NATIVE_TOKEN,
+                U256::from(10u128.pow(16)),
+                U256::from(10u128.pow(17))
+            ),
+            "0.01 of 0.1 ETH"
+        );
+        let polygon =
+            BudgetLive { chain_id: 137, decimals: [Some(18); MAX_LIMITS], ..BudgetLive::default() };
+        assert_eq!(
+            polygon.left_in_words(
+                0,
+                NATIVE_TOKEN,
+                U256::from(10u128.pow(18)),
+                U256::from(10u128.pow(18))
+            ),
+            "1 of 1 POL"
+        );
+        assert_eq!(
+            BudgetLive::default().left_in_words(0, USD, U256::from(5), U256::from(9)),
+            format!("5 of 9 base units of {USD}")
         );
     }
 
