@@ -155,15 +155,42 @@ fn sleep_until(t: u64) {
     }
 }
 
+/// The tests of this module use the policy (read); the deployment test removes and
+/// redeploys it (write), so it runs alone.
+static POLICY: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn using_policy() -> std::sync::RwLockReadGuard<'static, ()> {
+    POLICY.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The devnet deployed the policy through the proxy at its CREATE2 address; where it is
+/// missing, `ensure_deployed` deploys it with one UserOperation of any account, and the
+/// same code lands at the same address.
 #[test]
 fn budget_policy_is_deployed_at_its_create2_address() {
+    let _alone = POLICY.write().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (_, account, owner_signer) = new_account(false, ether(1));
-    assert!(budget_policy_deployed(&account.chain().node).unwrap());
+    let node = &account.chain().node;
+    assert!(budget_policy_deployed(node).unwrap());
     assert_eq!(namera::policy::budget_policy_address(), BUDGET_POLICY_ADDRESS);
-    // Present: nothing to do, no operation sent.
-    assert!(!ensure_deployed(&account, &owner_signer, RECEIPT_TIMEOUT).unwrap());
-    let code = account.chain().node.code(BUDGET_POLICY_ADDRESS).unwrap();
+    let code = node.code(BUDGET_POLICY_ADDRESS).unwrap();
     assert!(code.len() > 1_000, "runtime code is there");
+    // Present: nothing to do.
+    assert!(!ensure_deployed(&account, &owner_signer, RECEIPT_TIMEOUT).unwrap());
+
+    // Make this chain one without it (no code, nonce 0: CREATE2 can land there again).
+    let rpc = node.rpc();
+    let _: serde_json::Value =
+        rpc.call("anvil_setCode", json!([BUDGET_POLICY_ADDRESS, "0x"])).unwrap();
+    let _: serde_json::Value =
+        rpc.call("anvil_setNonce", json!([BUDGET_POLICY_ADDRESS, "0x0"])).unwrap();
+    assert!(!budget_policy_deployed(node).unwrap());
+    assert!(ensure_deployed(&account, &owner_signer, RECEIPT_TIMEOUT).unwrap(), "deployed it");
+    assert_eq!(
+        node.code(BUDGET_POLICY_ADDRESS).unwrap(),
+        code,
+        "the same code at the same address"
+    );
 }
 
 /// The issue's story: 100 tokens per period; 60 lands; 60 more is refused naming the
@@ -171,6 +198,7 @@ fn budget_policy_is_deployed_at_its_create2_address() {
 /// 60 lands again.
 #[test]
 fn spending_limit_per_period() {
+    let _policy = using_policy();
     let (owner, account, _, token) = funded_account();
     const PERIOD: u64 = 24;
     let start = wall_now();
@@ -223,6 +251,7 @@ fn spending_limit_per_period() {
 /// threads, exactly one of two 60-token payments lands and the total stays within 100.
 #[test]
 fn shared_budget_between_two_keys() {
+    let _policy = using_policy();
     let (owner, account, _, token) = funded_account();
     let fleet = BudgetName::new("fleet").unwrap();
     let limit = SpendingLimit::new(token, (100 * UNIT).into(), 0, 0).shared(fleet);
@@ -279,6 +308,7 @@ fn shared_budget_between_two_keys() {
 /// At most 2 operations per period: the third is refused, and lands in the next period.
 #[test]
 fn ops_per_period() {
+    let _policy = using_policy();
     let (owner, account, _) = new_account(false, ether(1));
     const PERIOD: u64 = 20;
     let start = wall_now();
@@ -305,6 +335,7 @@ fn ops_per_period() {
 /// A native limit over the key's whole life, then revocation clears the key's budget.
 #[test]
 fn native_limit_and_revocation() {
+    let _policy = using_policy();
     let (owner, account, owner_signer) = new_account(false, ether(1));
     let signer = issue(&owner, &account, vec![Policy::spending_limit(NATIVE_TOKEN, 1_000, 0, 0)]);
     let bob = random_address();
