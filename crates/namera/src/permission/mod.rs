@@ -51,7 +51,12 @@ pub struct Permission {
 
 impl Permission {
     /// A permission for UserOperations and signatures, with its policies validated.
+    ///
+    /// Several budget policies (spending limits, an operation cap) become one element of the
+    /// budget contract ([`crate::policy::merge_budgets`]): Kernel installs each element under
+    /// the permission's id, and a second one at the same contract would not install.
     pub fn new(signer: PermissionSigner, policies: Vec<Policy>) -> Result<Self, PolicyError> {
+        let policies = crate::policy::merge_budgets(policies)?;
         for p in &policies {
             p.validate()?;
         }

@@ -138,9 +138,23 @@ impl Policy {
                 PolicyKind::Call(policy)
             }
             "budget" => PolicyKind::Budget(budget_from_json(o)?),
+            "spending-limit" => {
+                PolicyKind::Budget(Budget::new().limit(spending_limit_from_json(o)?))
+            }
+            "ops-per-period" => {
+                let count =
+                    u64_field(o, "count")?.ok_or_else(|| err("ops-per-period needs `count`"))?;
+                let count = u32::try_from(count)
+                    .map_err(|_| err(format!("count = {count} does not fit in uint32")))?;
+                PolicyKind::Budget(Budget::new().ops_per_period(
+                    count,
+                    u64_field(o, "period")?.unwrap_or(0),
+                    u64_field(o, "start")?.unwrap_or(0),
+                ))
+            }
             other => {
                 return Err(err(format!(
-                    "unknown policy type {other:?}: expected sudo, timestamp, gas, rate-limit, signature-caller, call or budget"
+                    "unknown policy type {other:?}: expected sudo, timestamp, gas, rate-limit, signature-caller, call, budget, spending-limit or ops-per-period"
                 )));
             }
         };
@@ -159,7 +173,7 @@ fn budget_to_json(b: &Budget, m: &mut Map<String, Value>) {
         .iter()
         .map(|l| {
             let mut o = json!({
-                "token": l.token.to_checksum(None),
+                "token": if l.token == super::NATIVE_TOKEN { "native".to_owned() } else { l.token.to_checksum(None) },
                 "amount": l.amount.to_string(),
                 "period": l.period,
                 "start": l.start,
@@ -176,6 +190,33 @@ fn budget_to_json(b: &Budget, m: &mut Map<String, Value>) {
     }
     m.insert("allowSignatures".into(), b.allow_signatures.into());
     m.insert("allowOtherCalls".into(), b.allow_other_calls.into());
+}
+
+/// `{"type":"spending-limit","token":"native"|"0x…","amount":"<base units>","period":<s>,
+/// "start":<s>,"budget":"<shared name>"}`: one limit. Without `start`, periods count from
+/// the epoch (a 24 h period turns at 00:00 UTC).
+fn spending_limit_from_json(l: &Map<String, Value>) -> Result<SpendingLimit, PolicyError> {
+    let token = match l.get("token") {
+        Some(Value::String(s)) if s == "native" => super::NATIVE_TOKEN,
+        Some(v) => address_value(v, "token")?,
+        None => return Err(err("spending-limit needs `token` (\"native\" or an ERC-20 address)")),
+    };
+    let amount =
+        uint_value(l.get("amount").ok_or_else(|| err("spending-limit needs `amount`"))?, "amount")?;
+    let amount = u128::try_from(amount)
+        .map_err(|_| err(format!("amount = {amount} does not fit in uint128")))?;
+    let mut limit = SpendingLimit::new(
+        token,
+        amount,
+        u64_field(l, "period")?.unwrap_or(0),
+        u64_field(l, "start")?.unwrap_or(0),
+    );
+    match l.get("budget") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => limit = limit.shared(BudgetName::new(name)?),
+        Some(other) => return Err(err(format!("budget: expected a name, got {other}"))),
+    }
+    Ok(limit)
 }
 
 fn budget_from_json(o: &Map<String, Value>) -> Result<Budget, PolicyError> {
@@ -196,29 +237,10 @@ fn budget_from_json(o: &Map<String, Value>) -> Result<Budget, PolicyError> {
     };
     for (i, l) in limits.iter().enumerate() {
         let l = l.as_object().ok_or_else(|| err(format!("limits[{i}] must be an object")))?;
-        let token = address_value(
-            l.get("token").ok_or_else(|| err(format!("limits[{i}] needs `token`")))?,
-            "token",
-        )?;
-        let amount = uint_value(
-            l.get("amount").ok_or_else(|| err(format!("limits[{i}] needs `amount`")))?,
-            "amount",
-        )?;
-        let amount = u128::try_from(amount)
-            .map_err(|_| err(format!("limits[{i}].amount = {amount} does not fit in uint128")))?;
-        let mut limit = SpendingLimit::new(
-            token,
-            amount,
-            u64_field(l, "period")?.unwrap_or(0),
-            u64_field(l, "start")?.unwrap_or(0),
-        );
-        match l.get("budget") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(name)) => limit = limit.shared(BudgetName::new(name)?),
-            Some(other) => {
-                return Err(err(format!("limits[{i}].budget: expected a name, got {other}")));
-            }
-        }
+        let limit = spending_limit_from_json(l).map_err(|e| match e {
+            PolicyError::Json(m) => err(format!("limits[{i}]: {m}")),
+            other => other,
+        })?;
         b.limits.push(limit);
     }
     match o.get("ops") {

@@ -43,6 +43,54 @@ use crate::kernel::addresses::{
     GAS_POLICY, RATE_LIMIT_POLICY, SIGNATURE_CALLER_POLICY, SUDO_POLICY, TIMESTAMP_POLICY,
 };
 
+/// Merges every budget policy of `policies` into the first one's place: their limits in
+/// order, the operation cap (at most one), the flags of all. Other policies keep their
+/// order. A permission can hold only one element of the budget contract.
+///
+/// ```
+/// use namera::policy::{Policy, PolicyKind, NATIVE_TOKEN, merge_budgets};
+/// let merged = merge_budgets(vec![
+///     Policy::spending_limit(NATIVE_TOKEN, 1_000, 86_400, 0),
+///     Policy::sudo(),
+///     Policy::ops_per_period(10, 3600, 0),
+/// ])?;
+/// assert_eq!(merged.len(), 2);
+/// let PolicyKind::Budget(b) = &merged[0].kind else { panic!() };
+/// assert_eq!((b.limits.len(), b.ops.map(|o| o.count)), (1, Some(10)));
+/// # Ok::<(), namera::policy::PolicyError>(())
+/// ```
+pub fn merge_budgets(policies: Vec<Policy>) -> Result<Vec<Policy>, PolicyError> {
+    let mut out: Vec<Policy> = Vec::with_capacity(policies.len());
+    let mut first: Option<usize> = None;
+    for p in policies {
+        let PolicyKind::Budget(b) = p.kind else {
+            out.push(p);
+            continue;
+        };
+        let Some(i) = first else {
+            first = Some(out.len());
+            out.push(Policy { kind: PolicyKind::Budget(b), flag: p.flag });
+            continue;
+        };
+        let target = &mut out[i];
+        if target.flag != p.flag {
+            return Err(PolicyError::Json(format!(
+                "budget policies with different flags ({} and {}) cannot share the one budget element",
+                target.flag, p.flag
+            )));
+        }
+        let PolicyKind::Budget(into) = &mut target.kind else { unreachable!("index of a budget") };
+        if into.ops.is_some() && b.ops.is_some() {
+            return Err(PolicyError::Json("at most one ops-per-period cap per key".into()));
+        }
+        into.limits.extend(b.limits);
+        into.ops = into.ops.or(b.ops);
+        into.allow_signatures |= b.allow_signatures;
+        into.allow_other_calls |= b.allow_other_calls;
+    }
+    Ok(out)
+}
+
 /// The largest value a `uint48` field holds (timestamps, intervals, counts).
 pub const MAX_UINT48: u64 = (1 << 48) - 1;
 

@@ -364,6 +364,69 @@ mod tests {
     }
 
     #[test]
+    fn json_forms() {
+        use crate::policy::{Policy, PolicyKind};
+        let token = address!("0x1111111111111111111111111111111111111111");
+        let p = Policy::from_json(&serde_json::json!({
+            "type": "spending-limit", "token": token.to_string(), "amount": "100000000",
+            "period": 86_400, "budget": "agents"
+        }))
+        .unwrap();
+        let expected = Budget::new().limit(
+            SpendingLimit::new(token, 100_000_000, 86_400, 0)
+                .shared(BudgetName::new("agents").unwrap()),
+        );
+        assert_eq!(p.kind, PolicyKind::Budget(expected));
+        let native = Policy::from_json(
+            &serde_json::json!({"type": "spending-limit", "token": "native", "amount": 5}),
+        )
+        .unwrap();
+        assert_eq!(native, Policy::spending_limit(NATIVE_TOKEN, 5, 0, 0));
+        let ops = Policy::from_json(
+            &serde_json::json!({"type": "ops-per-period", "count": 2, "period": 60}),
+        )
+        .unwrap();
+        assert_eq!(ops, Policy::ops_per_period(2, 60, 0));
+        // the full form round-trips
+        let full = Policy::budget(
+            Budget::new()
+                .limit(SpendingLimit::new(NATIVE_TOKEN, 7, 60, 5))
+                .limit(SpendingLimit::new(token, 1, 0, 0).shared(BudgetName::new("x").unwrap()))
+                .ops_per_period(3, 10, 1)
+                .allowing_other_calls(),
+        );
+        let json = full.to_json();
+        assert_eq!(json["type"], "budget");
+        assert_eq!(json["limits"][0]["token"], "native");
+        assert_eq!(Policy::from_json(&json).unwrap(), full);
+        for bad in [
+            serde_json::json!({"type": "spending-limit", "amount": "1"}),
+            serde_json::json!({"type": "spending-limit", "token": "native", "amount": "340282366920938463463374607431768211456"}),
+            serde_json::json!({"type": "ops-per-period", "count": 0, "period": 60}),
+            serde_json::json!({"type": "spending-limit", "token": "native", "amount": "1", "budget": ""}),
+        ] {
+            assert!(Policy::from_json(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn permissions_hold_one_budget_element() {
+        use crate::{
+            permission::{Permission, PermissionSigner},
+            policy::Policy,
+        };
+        let key = PermissionSigner::Ecdsa(Address::with_last_byte(9));
+        let p = Permission::new(
+            key.clone(),
+            vec![Policy::spending_limit(NATIVE_TOKEN, 1, 60, 0), Policy::ops_per_period(2, 60, 0)],
+        )
+        .unwrap();
+        assert_eq!(p.policies.len(), 1);
+        let twice = vec![Policy::ops_per_period(2, 60, 0), Policy::ops_per_period(3, 60, 0)];
+        assert!(Permission::new(key, twice).is_err());
+    }
+
+    #[test]
     fn validation_refuses_what_the_contract_refuses() {
         let t = address!("0x1111111111111111111111111111111111111111");
         let nine = (0..9u8).fold(Budget::new(), |b, i| {
