@@ -50,7 +50,8 @@ process.stdout.write(solc.compile(input, { import: findImports }));
 function install() {
   const parent = join(cacheHome(), 'npm');
   const dest = join(parent, `forge-${FORGE_VERSION}-solc-${SOLC_VERSION}`);
-  const forge = join(dest, 'node_modules', '@foundry-rs', `forge-linux-${process.arch === 'arm64' ? 'arm64' : 'amd64'}`, 'bin', 'forge');
+  const platform = process.platform === 'darwin' ? 'darwin' : 'linux';
+  const forge = join(dest, 'node_modules', '@foundry-rs', `forge-${platform}-${process.arch === 'arm64' ? 'arm64' : 'amd64'}`, 'bin', 'forge');
   const solc = join(dest, 'solc');
   if (existsSync(forge) && existsSync(solc)) return { forge, solc };
   mkdirSync(parent, { recursive: true });
