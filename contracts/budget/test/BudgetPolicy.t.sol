@@ -57,6 +57,14 @@ contract BudgetPolicyTest is Test {
 
     // ---------------------------------------------------------------- module surface
 
+    /// What these tests run is what deploys: the committed creation code (the CREATE2
+    /// address's input) is byte for byte the code forge compiled and tested here.
+    function test_committedCreationCodeIsTheTestedCode() public view {
+        string memory hexText = vm.readFile("../../crates/namera/src/policy/budget/BudgetPolicy.initcode.hex");
+        bytes memory committed = vm.parseBytes(vm.trim(hexText));
+        assertEq(keccak256(committed), keccak256(type(BudgetPolicy).creationCode), "creation code");
+    }
+
     function test_moduleType() public view {
         assertTrue(policy.isModuleType(5), "type 5");
         assertTrue(!policy.isModuleType(1), "not type 1");

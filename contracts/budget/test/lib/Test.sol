@@ -24,6 +24,9 @@ interface Vm {
     function startDebugTraceRecording() external;
     function stopAndReturnDebugTraceRecording() external returns (DebugStep[] memory steps);
     function toString(uint256 value) external pure returns (string memory);
+    function readFile(string calldata path) external view returns (string memory);
+    function parseBytes(string calldata value) external pure returns (bytes memory);
+    function trim(string calldata input) external pure returns (string memory);
     function toString(bytes32 value) external pure returns (string memory);
 }
 
