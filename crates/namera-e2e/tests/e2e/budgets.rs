@@ -126,6 +126,15 @@ fn run(what: &str, account: &SmartAccount, signer: &SessionKeySigner, calls: &[C
     got
 }
 
+/// What explain says is left after `calls`.
+fn budget_words(account: &SmartAccount, signer: &SessionKeySigner, calls: &[Call]) -> String {
+    mine(account);
+    let call_data = encode_calls(account.address(), calls, false, ExecType::Default).unwrap();
+    let probe = UserOperation { sender: account.address(), call_data, ..Default::default() };
+    let verdicts = explain_operation(account, signer.permission(), &probe).unwrap();
+    verdicts.into_iter().find_map(|v| v.budget).expect("the budget policy passes")
+}
+
 /// The budget policy's verdict from explain: the contract error its refusal starts with.
 fn budget_verdict(verdicts: &[Verdict]) -> Outcome {
     let v = verdicts.iter().find(|v| v.policy == "budget").expect("a budget policy");
@@ -260,6 +269,11 @@ fn shared_budget_between_two_keys() {
     let bob = random_address();
     // Each key's first operation installs it: 10 + 10.
     assert_eq!(run("key A installs, 10", &account, &a, &[pay(token, bob, 10 * UNIT)]), None);
+    // Key B is not installed yet, but the budget it names is already drawn on.
+    assert_eq!(
+        budget_words(&account, &b, &[pay(token, bob, 10 * UNIT)]),
+        format!("after this operation: 80 of 100 of token {token} left")
+    );
     assert_eq!(run("key B installs, 10", &account, &b, &[pay(token, bob, 10 * UNIT)]), None);
     assert_eq!(
         run("key B over the shared rest", &account, &b, &[pay(token, bob, 81 * UNIT)]),

@@ -212,13 +212,17 @@ pub fn explain_operation(
                     next_at: r.startAt.to::<u64>(),
                 }
             }
-            // Several counters: read after the batch (one call per limit).
-            (PolicyKind::Budget(b), true) => LiveState::Budget(crate::policy::read_budget_live(
-                &account.chain().node,
-                permission.id(),
-                account.address(),
-                b.limits.len(),
-            )?),
+            // Several counters: read after the batch (one call per limit). Shared budgets
+            // count before the key is installed too.
+            (PolicyKind::Budget(b), installed) => {
+                LiveState::Budget(crate::policy::read_budget_live(
+                    &account.chain().node,
+                    permission.id(),
+                    account.address(),
+                    b,
+                    installed,
+                )?)
+            }
             _ => LiveState::Install,
         };
         state.push(live);
