@@ -596,7 +596,11 @@ fn refusal(e: RpcError, signer: &dyn OperationSigner) -> AccountError {
         // which of its policies set one.
         (false, None, Some("AA22")) => match signer.window_policies().as_slice() {
             [one] => Some(*one),
-            [_, _] => Some("timestamp or rate-limit"),
+            ["timestamp", "rate-limit"] | ["rate-limit", "timestamp"] => {
+                Some("timestamp or rate-limit")
+            }
+            // the budget policy with one or both of the others
+            [_, _] | [_, _, _] => Some("timestamp, rate-limit or budget"),
             _ => None,
         },
         _ => None,
