@@ -23,7 +23,7 @@
 //!     Policy::new(PolicyKind::Timestamp { valid_after: 0, valid_until: 100 }),
 //!     Policy::new(PolicyKind::RateLimit { interval: 60, count: 1, start_at: 0 }),
 //! ];
-//! let op = Operation { call_data: &[], max_cost: U256::ZERO, paymaster: None, now: 200 };
+//! let op = Operation { sender: Default::default(), call_data: &[], max_cost: U256::ZERO, paymaster: None, now: 200 };
 //! let spent = LiveState::RateLimit { uses_left: 0, next_at: 60 };
 //! let verdicts = explain(&policies, &op, &[LiveState::Install, spent]);
 //! // Both refuse; the chain reports the rate limit (#1 fails outright), not the window (#0).
@@ -40,6 +40,9 @@ use crate::kernel::{CallType, abi::IKernel};
 /// What is known about the operation being judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation<'a> {
+    /// The account (zero when not known: the budget policy's checks of calls to the
+    /// account itself and of `transferFrom`'s `from` are then skipped).
+    pub sender: Address,
     /// The UserOperation's call data.
     pub call_data: &'a [u8],
     /// Its maximum cost in wei, as the gas policy charges it
@@ -221,7 +224,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                         LiveState::Budget(l) => Some(l),
                         _ => None,
                     };
-                    match super::budget_check(b, op.call_data, op.now, live) {
+                    match super::budget_check(b, op.sender, op.call_data, op.now, live) {
                         Ok(charges) => {
                             v.budget = Some(budget_left_in_words(&charges, live.copied().unwrap_or_default()));
                         }
@@ -415,7 +418,13 @@ mod tests {
     use crate::kernel::{Call, ExecType, encode_calls};
 
     fn op(call_data: &[u8], max_cost: u64, now: u64) -> Operation<'_> {
-        Operation { call_data, max_cost: U256::from(max_cost), paymaster: None, now }
+        Operation {
+            sender: Address::ZERO,
+            call_data,
+            max_cost: U256::from(max_cost),
+            paymaster: None,
+            now,
+        }
     }
 
     fn transfer_data(value: u64) -> Bytes {

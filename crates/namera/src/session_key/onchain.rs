@@ -228,6 +228,7 @@ pub fn explain_operation(
         state.push(live);
     }
     let facts = Operation {
+        sender: account.address(),
         call_data: &op.call_data,
         max_cost: op.max_cost(),
         paymaster: op.paymaster.as_ref().map(|p| p.paymaster),

@@ -104,16 +104,18 @@ pub fn period_window(period: u64, start: u64, t: u64) -> Option<(u64, u64, u64)>
     Some((i, from, (from + period - 1).min(MAX)))
 }
 
-/// Judges an operation's call data at time `now` against `budget` with the counters
-/// `live` (`None`: as installed, nothing used). `Ok` lists what each touched limit is
-/// charged; `Err` is the contract's refusal: its error name, then the details.
+/// Judges an operation of `account` (zero when unknown: calls to the account and
+/// `transferFrom`'s `from` are then not checked) at time `now` against `budget` with the
+/// counters `live` (`None`: as installed, nothing used). `Ok` lists what each touched limit
+/// is charged; `Err` is the contract's refusal: its error name, then the details.
 pub fn budget_check(
     budget: &Budget,
+    account: Address,
     call_data: &[u8],
     now: u64,
     live: Option<&BudgetLive>,
 ) -> Result<Vec<BudgetCharge>, String> {
-    let amounts = amounts(budget, call_data)?;
+    let amounts = amounts(budget, account, call_data)?;
     let live = live.copied().unwrap_or_default();
     let mut out = Vec::new();
     let current = |which: usize, period: u64, start: u64| {
@@ -179,7 +181,7 @@ pub fn budget_check(
 }
 
 /// What the operation moves out, per limit, or the contract's refusal.
-fn amounts(budget: &Budget, cd: &[u8]) -> Result<Vec<U256>, String> {
+fn amounts(budget: &Budget, account: Address, cd: &[u8]) -> Result<Vec<U256>, String> {
     let mut amounts = vec![U256::ZERO; budget.limits.len()];
     if cd.len() < 4 || cd[..4] != IKernel::executeCall::SELECTOR {
         return Err("NotExecute: the call data is not an ERC-7579 execute call".into());
@@ -197,13 +199,21 @@ fn amounts(budget: &Budget, cd: &[u8]) -> Result<Vec<U256>, String> {
                 return Err("MalformedCallData: single execution shorter than 52 bytes".into());
             }
             let to = Address::from_slice(&exec[..20]);
-            count(budget, &mut amounts, 0, to, U256::from_be_slice(&exec[20..52]), &exec[52..])?;
+            count(
+                budget,
+                account,
+                &mut amounts,
+                0,
+                to,
+                U256::from_be_slice(&exec[20..52]),
+                &exec[52..],
+            )?;
         }
         0x01 => {
             let items = Vec::<Execution>::abi_decode(exec)
                 .map_err(|e| format!("MalformedCallData: batch does not decode ({e})"))?;
             for (n, it) in items.iter().enumerate() {
-                count(budget, &mut amounts, n, it.target, it.value, &it.callData)?;
+                count(budget, account, &mut amounts, n, it.target, it.value, &it.callData)?;
             }
         }
         other => {
@@ -217,12 +227,16 @@ fn amounts(budget: &Budget, cd: &[u8]) -> Result<Vec<U256>, String> {
 
 fn count(
     budget: &Budget,
+    account: Address,
     amounts: &mut [U256],
     n: usize,
     to: Address,
     value: U256,
     data: &[u8],
 ) -> Result<(), String> {
+    if account != Address::ZERO && to == account {
+        return Err(format!("SelfCall: call {n} calls the account itself"));
+    }
     if !value.is_zero() {
         let (i, _) = budget.limit_for(NATIVE_TOKEN).ok_or_else(|| {
             format!("NativeNotBudgeted: call {n} sends {value} wei and the key has no native limit")
@@ -254,8 +268,12 @@ fn count(
             if data.len() < 100 {
                 return Err(malformed());
             }
-            // The contract also refuses a `from` other than the account (TransferFromOther);
-            // the call data alone does not say which account sends it.
+            let from = word(4);
+            if account != Address::ZERO && from != U256::from_be_slice(account.as_slice()) {
+                return Err(format!(
+                    "TransferFromOther: call {n} moves tokens of {from:#x}, not of the account"
+                ));
+            }
             word(68)
         }
         s => {
@@ -301,11 +319,11 @@ mod tests {
     #[test]
     fn sums_batches_and_names_the_budget() {
         let b = budget();
-        let ok = budget_check(&b, &cd(&[transfer(60)]), 1_010, None).unwrap();
+        let ok = budget_check(&b, ACCOUNT, &cd(&[transfer(60)]), 1_010, None).unwrap();
         assert_eq!(ok[0].requested, U256::from(60));
         assert_eq!(ok[0].window, Some((1_000, 1_059)));
         let batch = cd(&[transfer(40), transfer(40), transfer(40)]);
-        let e = budget_check(&b, &batch, 1_010, None).unwrap_err();
+        let e = budget_check(&b, ACCOUNT, &batch, 1_010, None).unwrap_err();
         assert!(e.starts_with("BudgetExceeded: limit 0"), "{e}");
         assert!(e.contains("(budget \"a\")") && e.contains("120 asked, 100 of 100 left"), "{e}");
     }
@@ -315,18 +333,18 @@ mod tests {
         let b = budget();
         let mut live = BudgetLive::default();
         live.counters[0] = (0, 60);
-        assert!(budget_check(&b, &cd(&[transfer(60)]), 1_010, Some(&live)).is_err());
+        assert!(budget_check(&b, ACCOUNT, &cd(&[transfer(60)]), 1_010, Some(&live)).is_err());
         // period 1 starts at 1_060: the counter of period 0 no longer applies
-        let ok = budget_check(&b, &cd(&[transfer(60)]), 1_060, Some(&live)).unwrap();
+        let ok = budget_check(&b, ACCOUNT, &cd(&[transfer(60)]), 1_060, Some(&live)).unwrap();
         assert_eq!(ok[0].used, 0);
         live.counters[0] = (2, 1);
         assert!(
-            budget_check(&b, &cd(&[transfer(1)]), 1_060, Some(&live))
+            budget_check(&b, ACCOUNT, &cd(&[transfer(1)]), 1_060, Some(&live))
                 .unwrap_err()
                 .starts_with("PeriodPassed")
         );
         assert!(
-            budget_check(&b, &cd(&[transfer(1)]), 999, None)
+            budget_check(&b, ACCOUNT, &cd(&[transfer(1)]), 999, None)
                 .unwrap_err()
                 .starts_with("PeriodNotStarted")
         );
@@ -335,25 +353,46 @@ mod tests {
     #[test]
     fn refuses_what_cannot_be_counted() {
         let b = budget();
-        let e =
-            budget_check(&b, &cd(&[Call::transfer(BOB, U256::from(1))]), 1_010, None).unwrap_err();
+        let e = budget_check(&b, ACCOUNT, &cd(&[Call::transfer(BOB, U256::from(1))]), 1_010, None)
+            .unwrap_err();
         assert!(e.starts_with("NativeNotBudgeted"), "{e}");
         let other = Call::new(BOB, Bytes::from_static(&[1, 2, 3, 4]));
         assert!(
-            budget_check(&b, &cd(std::slice::from_ref(&other)), 1_010, None)
+            budget_check(&b, ACCOUNT, &cd(std::slice::from_ref(&other)), 1_010, None)
                 .unwrap_err()
                 .starts_with("TargetNotBudgeted")
         );
         assert!(
-            budget_check(&b.clone().allowing_other_calls(), &cd(&[other]), 1_010, None).is_ok()
+            budget_check(&b.clone().allowing_other_calls(), ACCOUNT, &cd(&[other]), 1_010, None)
+                .is_ok()
         );
         let burn = Call::new(USD, Bytes::from_static(&[0x42, 0x96, 0x6c, 0x68, 0, 0]));
         assert!(
-            budget_check(&b, &cd(&[burn]), 1_010, None).unwrap_err().starts_with("SelectorRefused")
+            budget_check(&b, ACCOUNT, &cd(&[burn]), 1_010, None)
+                .unwrap_err()
+                .starts_with("SelectorRefused")
+        );
+        let own = Call::new(ACCOUNT, Bytes::new());
+        assert!(
+            budget_check(&b, ACCOUNT, &cd(&[transfer(1), own]), 1_010, None)
+                .unwrap_err()
+                .starts_with("SelfCall")
+        );
+        let mut pull = TRANSFER_FROM.to_vec();
+        pull.extend((BOB, ACCOUNT, U256::from(1)).abi_encode_params());
+        let pull = Call::new(USD, Bytes::from(pull));
+        assert!(
+            budget_check(&b, ACCOUNT, &cd(std::slice::from_ref(&pull)), 1_010, None)
+                .unwrap_err()
+                .starts_with("TransferFromOther")
+        );
+        assert!(
+            budget_check(&b, Address::ZERO, &cd(&[pull]), 1_010, None).is_ok(),
+            "account unknown"
         );
         let delegate = encode_calls(ACCOUNT, &[transfer(1)], true, ExecType::Default).unwrap();
         assert!(
-            budget_check(&b, &delegate, 1_010, None)
+            budget_check(&b, ACCOUNT, &delegate, 1_010, None)
                 .unwrap_err()
                 .starts_with("UnsupportedCallType")
         );
@@ -412,11 +451,11 @@ mod tests {
         let mut live = BudgetLive::default();
         live.counters[MAX_LIMITS] = (0, 2);
         assert!(
-            budget_check(&b, &noop, 1_030, Some(&live))
+            budget_check(&b, ACCOUNT, &noop, 1_030, Some(&live))
                 .unwrap_err()
                 .starts_with("TooManyOperations")
         );
-        let next = budget_check(&b, &noop, 1_060, Some(&live)).unwrap();
+        let next = budget_check(&b, ACCOUNT, &noop, 1_060, Some(&live)).unwrap();
         assert_eq!((next[0].used, next[0].window), (0, Some((1_060, 1_119))));
     }
 }
