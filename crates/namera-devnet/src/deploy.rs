@@ -81,6 +81,24 @@ pub(crate) fn deploy_entry_point(node: &NodeClient, from: Address, creation: &[u
     Ok(())
 }
 
+/// Deploys Namera's budget policy for real, as on any chain: its committed creation code
+/// through the deterministic deployment proxy, landing at
+/// [`namera::policy::BUDGET_POLICY_ADDRESS`]. Skips when it is there.
+pub(crate) fn deploy_budget_policy(node: &NodeClient, from: Address) -> Result<()> {
+    let at = namera::policy::budget_policy_address();
+    if !node.code(at)?.is_empty() {
+        return Ok(());
+    }
+    let err = |reason: String| DevnetError::Deploy { what: "BudgetPolicy".into(), reason };
+    let data = namera::policy::budget_deployment_call_data();
+    anvil::transact(node.rpc(), from, Some(DETERMINISTIC_DEPLOYER), &data, U256::ZERO)
+        .map_err(|e| err(e.to_string()))?;
+    if node.code(at)?.is_empty() {
+        return Err(err(format!("no code at {at} after CREATE2 through the deployment proxy")));
+    }
+    Ok(())
+}
+
 /// Deploys `creation` (with constructor arguments appended) from `from`, copies the resulting
 /// runtime code to `target` and clears the temporary copy. Skips when `target` has code.
 pub(crate) fn place(

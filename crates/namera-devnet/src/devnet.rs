@@ -468,6 +468,7 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
         let kernel = tools.kernel_bytecode()?;
         deploy::place_kernel(&rpc, DEPLOYER, &kernel.kernel, &kernel.kernel_factory)?;
         deploy::check_factory(&rpc)?;
+        deploy::deploy_budget_policy(&rpc, DEPLOYER)?;
         let (artifacts, placement) = match &plugins {
             Some((artifacts, placement)) => {
                 deploy::place_plugins(&rpc, DEPLOYER, artifacts, placement)?;

@@ -61,6 +61,72 @@ pub const CHAINS: &[ChainInfo] = &[
     chain("local", LOCAL_CHAIN_ID, true, true),
 ];
 
+/// A well-known ERC-20 on a known chain: what budgets and balances are shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KnownToken {
+    /// The chain.
+    pub chain_id: u64,
+    /// Its symbol (`USDC`).
+    pub symbol: &'static str,
+    /// Its contract.
+    pub address: alloy_primitives::Address,
+    /// Its `decimals()`.
+    pub decimals: u8,
+}
+
+const fn token(
+    chain_id: u64,
+    symbol: &'static str,
+    address: alloy_primitives::Address,
+    decimals: u8,
+) -> KnownToken {
+    KnownToken { chain_id, symbol, address, decimals }
+}
+
+use alloy_primitives::address as a;
+
+/// Well-known tokens per chain (Circle's USDC, Tether's USDT, Maker's DAI, canonical WETH).
+pub const TOKENS: &[KnownToken] = &[
+    token(1, "USDC", a!("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"), 6),
+    token(1, "USDT", a!("0xdAC17F958D2ee523a2206206994597C13D831ec7"), 6),
+    token(1, "DAI", a!("0x6B175474E89094C44Da98b954EedeAC495271d0F"), 18),
+    token(1, "WETH", a!("0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"), 18),
+    token(11_155_111, "USDC", a!("0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238"), 6),
+    token(8453, "USDC", a!("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"), 6),
+    token(8453, "WETH", a!("0x4200000000000000000000000000000000000006"), 18),
+    token(84_532, "USDC", a!("0x036CbD53842c5426634e7929541eC2318f3dCF7e"), 6),
+    token(10, "USDC", a!("0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85"), 6),
+    token(10, "WETH", a!("0x4200000000000000000000000000000000000006"), 18),
+    token(42_161, "USDC", a!("0xaf88d065e77c8cC2239327C5EDb3A432268e5831"), 6),
+    token(137, "USDC", a!("0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359"), 6),
+];
+
+impl KnownToken {
+    /// The well-known token at `address` on chain `chain_id`, if it is one.
+    ///
+    /// ```
+    /// use namera::chain::KnownToken;
+    /// let usdc = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913".parse()?;
+    /// assert_eq!(KnownToken::find(8453, usdc).map(|t| (t.symbol, t.decimals)), Some(("USDC", 6)));
+    /// assert_eq!(KnownToken::find(1, usdc), None);
+    /// # Ok::<(), alloy_primitives::hex::FromHexError>(())
+    /// ```
+    pub fn find(chain_id: u64, address: alloy_primitives::Address) -> Option<Self> {
+        TOKENS.iter().find(|t| t.chain_id == chain_id && t.address == address).copied()
+    }
+}
+
+/// The symbol of a chain's native currency (`ETH` where not known otherwise).
+pub const fn native_symbol(chain_id: u64) -> &'static str {
+    match chain_id {
+        137 | 80_002 => "POL",
+        43_114 | 43_113 => "AVAX",
+        42_220 => "CELO",
+        10_143 => "MON",
+        _ => "ETH",
+    }
+}
+
 /// An alias nobody knows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown chain {name:?}: known aliases are {known}")]

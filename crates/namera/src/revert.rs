@@ -43,6 +43,8 @@ pub struct Refusal {
     pub aa_code: Option<String>,
     /// Whether the call policy refused (its own errors say so).
     pub call_policy: bool,
+    /// The budget policy's refusal in words (`BudgetExceeded: …`), when it refused.
+    pub budget: Option<String>,
 }
 
 /// An `eth_call` that reverted, with its revert data and what it says.
@@ -104,6 +106,12 @@ pub(crate) fn parse(message: &str, data: Option<&Value>) -> Refusal {
     for raw in hexes.iter().filter_map(|h| h.parse::<Bytes>().ok()) {
         // The error may sit anywhere inside a wrapping revert (FailedOpWithRevert etc.).
         for start in 0..raw.len().saturating_sub(3) {
+            if let Some((name, words)) = budget_error(&raw[start..]) {
+                out.error = Some(name);
+                out.meaning = Some("the budget policy refused the operation");
+                out.budget = Some(words);
+                return out;
+            }
             for (sig, meaning) in KNOWN_ERRORS {
                 if raw[start..start + 4] == keccak256(sig.as_bytes())[..4] {
                     let name = sig.split('(').next().unwrap_or(sig);
@@ -120,6 +128,86 @@ pub(crate) fn parse(message: &str, data: Option<&Value>) -> Refusal {
         }
     }
     out
+}
+
+/// The budget policy's error at the start of `data`, named and in words.
+fn budget_error(data: &[u8]) -> Option<(&'static str, String)> {
+    use alloy_sol_types::SolInterface;
+
+    use crate::policy::{BudgetName, IBudgetPolicy::IBudgetPolicyErrors as E};
+    if data.len() < 4 || !E::valid_selector(data[..4].try_into().ok()?) {
+        return None;
+    }
+    let e = E::abi_decode(data).ok()?;
+    let name = |b: alloy_primitives::B256| {
+        BudgetName::from_bytes32(b)
+            .map(|n| format!(" (budget {:?})", n.as_str()))
+            .unwrap_or_default()
+    };
+    let words = match &e {
+        E::BudgetExceeded(x) => format!(
+            "BudgetExceeded: limit {} on {}{}: {} asked, {} of {} left in this period",
+            x.limitIndex,
+            x.token,
+            name(x.budget),
+            x.requested,
+            x.limit.saturating_sub(x.used),
+            x.limit
+        ),
+        E::TooManyOperations(x) => {
+            format!("TooManyOperations: {} of {} operations used in this period", x.used, x.max)
+        }
+        E::NativeNotBudgeted(x) => format!(
+            "NativeNotBudgeted: call {} sends {} wei and the key has no native limit",
+            x.callIndex, x.value
+        ),
+        E::TargetNotBudgeted(x) => format!(
+            "TargetNotBudgeted: call {} calls {}, which carries no limit",
+            x.callIndex, x.target
+        ),
+        E::SelectorRefused(x) => format!(
+            "SelectorRefused: call {} calls {} on token {}",
+            x.callIndex, x.selector, x.token
+        ),
+        E::TransferFromOther(x) => format!(
+            "TransferFromOther: call {} moves {}'s tokens of {}",
+            x.callIndex, x.from, x.token
+        ),
+        E::SelfCall(x) => format!("SelfCall: call {} calls the account itself", x.callIndex),
+        E::UnsupportedCallType(x) => format!("UnsupportedCallType: call type {}", x.callType),
+        E::PeriodNotStarted(x) => format!(
+            "PeriodNotStarted: limit {} starts at {}, the operation names {}",
+            x.limitIndex, x.start, x.time
+        ),
+        E::PeriodPassed(x) => format!(
+            "PeriodPassed: limit {} already counts period {}, the operation names period {}",
+            x.limitIndex, x.storedIndex, x.index
+        ),
+        E::NotInstalled(x) => {
+            format!("NotInstalled: permission {} has no budget on {}", x.id, x.account)
+        }
+        other => {
+            format!("BudgetPolicy error 0x{}", alloy_primitives::hex::encode(other.selector()))
+        }
+    };
+    let label = words.split(':').next().unwrap_or("BudgetPolicy");
+    let known: &'static str = [
+        "BudgetExceeded",
+        "TooManyOperations",
+        "NativeNotBudgeted",
+        "TargetNotBudgeted",
+        "SelectorRefused",
+        "TransferFromOther",
+        "SelfCall",
+        "UnsupportedCallType",
+        "PeriodNotStarted",
+        "PeriodPassed",
+        "NotInstalled",
+    ]
+    .into_iter()
+    .find(|k| *k == label)
+    .unwrap_or("BudgetPolicy");
+    Some((known, words))
 }
 
 fn collect_hex(v: &Value, out: &mut Vec<String>) {

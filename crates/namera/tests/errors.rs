@@ -28,7 +28,7 @@ fn policy_json_errors_are_precise() {
     assert_eq!(policy_err(json!({"type": "gas"})), PolicyError::MissingGasAllowance);
     assert_eq!(
         policy_err(json!({"type": "teleport"})).to_string(),
-        r#"policy JSON: unknown policy type "teleport": expected sudo, timestamp, gas, rate-limit, signature-caller or call"#
+        r#"policy JSON: unknown policy type "teleport": expected sudo, timestamp, gas, rate-limit, signature-caller, call, budget, spending-limit or ops-per-period"#
     );
     assert_eq!(
         policy_err(json!({"type": "sudo", "policyFlag": "0x1"})),

@@ -1,5 +1,6 @@
 //! End-to-end tests against the devnet: one devnet for the whole binary.
 
+mod budgets;
 mod deploy;
 mod explain;
 mod lanes;

@@ -589,18 +589,26 @@ fn refusal(e: RpcError, signer: &dyn OperationSigner) -> AccountError {
     let RpcError::Rpc(obj) = &e else { return AccountError::Rpc(e) };
     let r = crate::revert::parse(&obj.message, obj.data.as_ref());
     let policy = match (r.call_policy, r.policy_index, r.aa_code.as_deref()) {
+        _ if r.budget.is_some() => Some("budget"),
         (true, _, _) => Some("call"),
         (false, Some(i), _) => signer.policy_type(i),
         // Outside a validity window: the EntryPoint does not say whose; the signer knows
         // which of its policies set one.
         (false, None, Some("AA22")) => match signer.window_policies().as_slice() {
             [one] => Some(*one),
-            [_, _] => Some("timestamp or rate-limit"),
+            ["timestamp", "rate-limit"] | ["rate-limit", "timestamp"] => {
+                Some("timestamp or rate-limit")
+            }
+            // the budget policy with one or both of the others
+            [_, _] | [_, _, _] => Some("timestamp, rate-limit or budget"),
             _ => None,
         },
         _ => None,
     };
     let mut reason = match (policy, r.policy_index, r.meaning) {
+        _ if r.budget.is_some() => {
+            format!("the budget policy refused: {}", r.budget.as_deref().unwrap_or_default())
+        }
         (Some(p), Some(i), _) => format!("the {p} policy (#{i}) refused the operation"),
         (Some(p), None, Some(m)) => format!("the {p} policy refused: {m}"),
         (Some(p), None, None) => format!("outside the {p} policy's time window"),

@@ -11,7 +11,7 @@ use crate::{
     kernel::{LaneKey, NonceKey, ValidationMode, sign::sign_hash_message},
     permission::{
         EnableModeSignature, EnableRequest, Permission, PermissionSigner,
-        permission_user_op_signature,
+        permission_user_op_signature_with,
     },
 };
 
@@ -169,6 +169,8 @@ pub struct SessionKeySigner {
     enable: Option<(EnableRequest, Bytes)>,
     /// Set once the enabling operation landed; later operations are plain.
     installed: std::sync::atomic::AtomicBool,
+    /// Seconds added to this machine's clock for the time a budget policy is told.
+    clock_offset: i64,
 }
 
 impl SessionKeySigner {
@@ -180,6 +182,7 @@ impl SessionKeySigner {
             permission,
             enable: None,
             installed: std::sync::atomic::AtomicBool::new(true),
+            clock_offset: 0,
         }
     }
 
@@ -198,6 +201,7 @@ impl SessionKeySigner {
             permission,
             enable: Some((request, enable_signature)),
             installed: std::sync::atomic::AtomicBool::new(false),
+            clock_offset: 0,
         }
     }
 
@@ -207,6 +211,30 @@ impl SessionKeySigner {
     pub const fn with_verifier(mut self, verifier: P256Verifier) -> Self {
         self.verifier = verifier;
         self
+    }
+
+    /// The same signer telling time-dependent policies (budgets) this machine's time plus
+    /// `seconds`: for a chain whose clock runs apart from the wall clock (a devnet that
+    /// travelled in time). The time named must fall in the period of the block that
+    /// includes the operation, or the EntryPoint refuses it (AA22).
+    pub const fn with_clock_offset(mut self, seconds: i64) -> Self {
+        self.clock_offset = seconds;
+        self
+    }
+
+    /// The time this signer names to budget policies now.
+    pub fn now(&self) -> u64 {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        wall.saturating_add_signed(self.clock_offset)
+    }
+
+    /// `policy data ‖ 0xff ‖ signer signature`, the policy data for an operation signed now.
+    fn user_op_signature(&self, signer_signature: &[u8]) -> Bytes {
+        let data = self.permission.policy_signatures(self.now());
+        let slices: Vec<(u8, &[u8])> = data.iter().map(|(i, d)| (*i, d.as_ref())).collect();
+        permission_user_op_signature_with(&slices, signer_signature)
     }
 
     /// The permission.
@@ -264,7 +292,7 @@ impl OperationSigner for SessionKeySigner {
     // Without passkeys the verifier is `()`, passed along so both builds share one path.
     #[cfg_attr(not(feature = "passkey"), allow(clippy::unit_arg))]
     fn stub_signature(&self) -> Bytes {
-        self.wrap(permission_user_op_signature(&self.key.stub(self.verifier)))
+        self.wrap(self.user_op_signature(&self.key.stub(self.verifier)))
     }
 
     fn sign(&self, hash: B256) -> Result<Bytes, String> {
@@ -274,7 +302,7 @@ impl OperationSigner for SessionKeySigner {
     #[cfg_attr(not(feature = "passkey"), allow(clippy::unit_arg))]
     fn sign_operation(&self, hash: B256) -> Result<Bytes, AccountError> {
         let sig = self.key.sign(hash, self.verifier)?;
-        Ok(self.wrap(permission_user_op_signature(&sig)))
+        Ok(self.wrap(self.user_op_signature(&sig)))
     }
 
     fn is_enabling(&self) -> bool {
@@ -297,6 +325,7 @@ impl OperationSigner for SessionKeySigner {
             let name = match p.kind {
                 PolicyKind::Timestamp { .. } => "timestamp",
                 PolicyKind::RateLimit { .. } => "rate-limit",
+                PolicyKind::Budget(_) => "budget",
                 _ => continue,
             };
             if !out.contains(&name) {

@@ -16,7 +16,8 @@ pub use enable::{EnableRequest, kernel_domain, kernel_wrapped_hash, selector_dat
 pub use merkle::MerkleTree;
 pub use signature::{
     EnableModeSignature, erc1271_permission_signature, multi_chain_enable_signature,
-    permission_user_op_signature, sign_erc1271_with_permission, sign_permission_user_op,
+    permission_user_op_signature, permission_user_op_signature_with, sign_erc1271_with_permission,
+    sign_permission_user_op,
 };
 pub use signer::PermissionSigner;
 
@@ -50,7 +51,12 @@ pub struct Permission {
 
 impl Permission {
     /// A permission for UserOperations and signatures, with its policies validated.
+    ///
+    /// Several budget policies (spending limits, an operation cap) become one element of the
+    /// budget contract ([`crate::policy::merge_budgets`]): Kernel installs each element under
+    /// the permission's id, and a second one at the same contract would not install.
     pub fn new(signer: PermissionSigner, policies: Vec<Policy>) -> Result<Self, PolicyError> {
+        let policies = crate::policy::merge_budgets(policies)?;
         for p in &policies {
             p.validate()?;
         }
@@ -98,6 +104,21 @@ impl Permission {
         out.extend_from_slice(self.signer.address().as_slice());
         out.extend_from_slice(&self.signer.data());
         out.into()
+    }
+
+    /// The per-policy data of a UserOperation signed at `now` (seconds): the budget
+    /// policy's time slot, the only policy here that reads one. In index order.
+    pub fn policy_signatures(&self, now: u64) -> Vec<(u8, Bytes)> {
+        self.policies
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match &p.kind {
+                crate::policy::PolicyKind::Budget(b) => {
+                    b.policy_signature(now).map(|d| (u8::try_from(i).unwrap_or(0xfe), d))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The install data (`validatorData`): `abi.encode(bytes[] [policies…, signer])`.

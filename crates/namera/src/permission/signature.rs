@@ -8,7 +8,30 @@ use crate::kernel::PermissionId;
 /// A permission's UserOperation signature: no per-policy data, then `0xff`, then the
 /// signer's signature (what ZeroDev's SDK sends).
 pub fn permission_user_op_signature(signer_signature: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(1 + signer_signature.len());
+    permission_user_op_signature_with(&[], signer_signature)
+}
+
+/// A permission's UserOperation signature with data for some policies: for each
+/// `(policy index, data)`, in increasing index order, `u8 index ‖ u64 length ‖ data`, then
+/// `0xff` and the signer's signature. Kernel hands each policy its own data as
+/// `userOp.signature` (an empty one to the others) and reverts on indices out of order.
+///
+/// ```
+/// use namera::permission::permission_user_op_signature_with;
+/// let sig = permission_user_op_signature_with(&[(1, &[0xaa, 0xbb][..])], &[0x11]);
+/// assert_eq!(sig.as_ref(), &[1, 0, 0, 0, 0, 0, 0, 0, 2, 0xaa, 0xbb, 0xff, 0x11]);
+/// ```
+pub fn permission_user_op_signature_with(
+    policy_data: &[(u8, &[u8])],
+    signer_signature: &[u8],
+) -> Bytes {
+    let mut out = Vec::new();
+    for (index, data) in policy_data {
+        debug_assert!(*index < 0xff, "0xff marks the signer's part");
+        out.push(*index);
+        out.extend_from_slice(&(data.len() as u64).to_be_bytes());
+        out.extend_from_slice(data);
+    }
     out.push(0xff);
     out.extend_from_slice(signer_signature);
     out.into()

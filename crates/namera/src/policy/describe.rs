@@ -113,6 +113,52 @@ fn call_in_words(p: &CallPermission) -> String {
     words
 }
 
+fn per_period(period: u64, start: u64) -> String {
+    let from = if start == 0 { String::new() } else { format!(" from {}", time_in_words(start)) };
+    if period == 0 {
+        format!("in all{from}")
+    } else {
+        format!("per {}{from}", duration_in_words(period))
+    }
+}
+
+fn budget_in_words(b: &super::Budget) -> String {
+    let mut parts: Vec<String> = b
+        .limits
+        .iter()
+        .map(|l| {
+            let token = if l.token == super::NATIVE_TOKEN {
+                format!("{} of native currency", wei_in_words(U256::from(l.amount)))
+            } else {
+                format!("{} base units of token {}", l.amount, l.token)
+            };
+            let shared = l
+                .budget
+                .as_ref()
+                .map(|n| format!(" (shared budget {:?})", n.as_str()))
+                .unwrap_or_default();
+            format!("{token} {}{shared}", per_period(l.period, l.start))
+        })
+        .collect();
+    if let Some(o) = b.ops {
+        parts.push(format!("{} operation(s) {}", o.count, per_period(o.period, o.start)));
+    }
+    let mut w = if parts.is_empty() {
+        "budget: nothing may be spent".to_owned()
+    } else {
+        format!("budget: at most {}", parts.join("; "))
+    };
+    w.push_str(if b.allow_other_calls {
+        "; calls to other contracts allowed"
+    } else {
+        "; nothing else"
+    });
+    if b.allow_signatures {
+        w.push_str("; ERC-1271 signatures (permits) allowed");
+    }
+    w
+}
+
 impl Policy {
     /// What the policy allows, in one line.
     ///
@@ -174,6 +220,7 @@ impl Policy {
                 let list: Vec<String> = c.permissions.iter().map(call_in_words).collect();
                 format!("calls: only {}", list.join("; or "))
             }
+            PolicyKind::Budget(b) => budget_in_words(b),
         };
         format!("{words}{only}")
     }

@@ -23,7 +23,7 @@
 //!     Policy::new(PolicyKind::Timestamp { valid_after: 0, valid_until: 100 }),
 //!     Policy::new(PolicyKind::RateLimit { interval: 60, count: 1, start_at: 0 }),
 //! ];
-//! let op = Operation { call_data: &[], max_cost: U256::ZERO, paymaster: None, now: 200 };
+//! let op = Operation { sender: Default::default(), call_data: &[], max_cost: U256::ZERO, paymaster: None, now: 200 };
 //! let spent = LiveState::RateLimit { uses_left: 0, next_at: 60 };
 //! let verdicts = explain(&policies, &op, &[LiveState::Install, spent]);
 //! // Both refuse; the chain reports the rate limit (#1 fails outright), not the window (#0).
@@ -40,6 +40,9 @@ use crate::kernel::{CallType, abi::IKernel};
 /// What is known about the operation being judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation<'a> {
+    /// The account (zero when not known: the budget policy's checks of calls to the
+    /// account itself and of `transferFrom`'s `from` are then skipped).
+    pub sender: Address,
     /// The UserOperation's call data.
     pub call_data: &'a [u8],
     /// Its maximum cost in wei, as the gas policy charges it
@@ -53,6 +56,9 @@ pub struct Operation<'a> {
 
 /// A stateful policy's state on chain (after installation it differs from its install
 /// values: budgets shrink, the rate limit's next start moves).
+// The budget's counters (288 bytes) make it the large variant; a state is built once per
+// policy per explanation, so copying it is cheaper than a heap allocation would be.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiveState {
     /// Nothing read: judge with the install values (a key not yet installed).
@@ -62,6 +68,8 @@ pub enum LiveState {
         /// Wei left.
         left: u128,
     },
+    /// The budget policy's counters ([`super::read_budget_live`]).
+    Budget(super::BudgetLive),
     /// The rate limit's uses left and the earliest time of the next use.
     RateLimit {
         /// Uses left.
@@ -131,6 +139,14 @@ pub fn explain_signature(policies: &[Policy], caller: Address) -> Vec<Verdict> {
             let mut v = Verdict::passing(index, p);
             if p.flag.0 & 0x0002 != 0 {
                 return v;
+            }
+            if let PolicyKind::Budget(b) = &p.kind
+                && !b.allow_signatures
+            {
+                v.refusal = Some(
+                    "the budget policy refuses ERC-1271 signatures (a permit could move tokens it cannot count)"
+                        .into(),
+                );
             }
             if let PolicyKind::SignatureCaller { allowed_callers } = &p.kind
                 && !allowed_callers.contains(&caller)
@@ -203,10 +219,49 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                     };
                 }
                 PolicyKind::Call(c) => v.refusal = check_call_policy(c, op.call_data).err(),
+                PolicyKind::Budget(b) => {
+                    let live = match &live {
+                        LiveState::Budget(l) => Some(l),
+                        _ => None,
+                    };
+                    match super::budget_check(b, op.sender, op.call_data, op.now, live) {
+                        Ok(charges) => {
+                            v.budget = Some(budget_left_in_words(&charges, live.copied().unwrap_or_default()));
+                        }
+                        Err(e) => v.refusal = Some(e),
+                    }
+                }
             }
             v
         })
         .collect()
+}
+
+/// "37500000 of 100000000 left until 2026-12-05 14:00:00 UTC" for each limit an operation
+/// touches (after the operation).
+fn budget_left_in_words(charges: &[super::BudgetCharge], live: super::BudgetLive) -> String {
+    if charges.is_empty() {
+        return "spends nothing that is counted".into();
+    }
+    let parts: Vec<String> = charges
+        .iter()
+        .map(|c| {
+            let after = U256::from(c.left()).saturating_sub(c.requested);
+            let what = if c.limit_index == super::MAX_LIMITS {
+                format!("{after} of {} operations left", c.limit)
+            } else {
+                format!(
+                    "{} left",
+                    live.left_in_words(c.limit_index, c.token, after, U256::from(c.limit))
+                )
+            };
+            match c.window {
+                Some((_, until)) => format!("{what} until {}", super::utc(until + 1)),
+                None => what,
+            }
+        })
+        .collect();
+    format!("after this operation: {}", parts.join("; "))
 }
 
 /// Keep the contract's error name first (`Name: context: details`), so callers can
@@ -363,7 +418,13 @@ mod tests {
     use crate::kernel::{Call, ExecType, encode_calls};
 
     fn op(call_data: &[u8], max_cost: u64, now: u64) -> Operation<'_> {
-        Operation { call_data, max_cost: U256::from(max_cost), paymaster: None, now }
+        Operation {
+            sender: Address::ZERO,
+            call_data,
+            max_cost: U256::from(max_cost),
+            paymaster: None,
+            now,
+        }
     }
 
     fn transfer_data(value: u64) -> Bytes {

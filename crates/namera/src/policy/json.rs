@@ -8,7 +8,7 @@ use alloy_primitives::{Address, B256, FixedBytes, U256};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Policy, PolicyError, PolicyFlag, PolicyKind,
+    Budget, BudgetName, OpsLimit, Policy, PolicyError, PolicyFlag, PolicyKind, SpendingLimit,
     call::{
         AbiSource, ArgRule, ArgValue, CallPermission, CallPolicy, CallPolicyVersion, KeyLayout,
         ParamCondition, ParamRule, PermissionCallType, resolve_abi,
@@ -54,6 +54,7 @@ impl Policy {
                 let perms: Vec<Value> = c.permissions.iter().map(permission_to_json).collect();
                 m.insert("permissions".into(), perms.into());
             }
+            PolicyKind::Budget(b) => budget_to_json(b, &mut m),
         }
         Value::Object(m)
     }
@@ -136,9 +137,24 @@ impl Policy {
                 policy.validate()?;
                 PolicyKind::Call(policy)
             }
+            "budget" => PolicyKind::Budget(budget_from_json(o)?),
+            "spending-limit" => {
+                PolicyKind::Budget(Budget::new().limit(spending_limit_from_json(o)?))
+            }
+            "ops-per-period" => {
+                let count =
+                    u64_field(o, "count")?.ok_or_else(|| err("ops-per-period needs `count`"))?;
+                let count = u32::try_from(count)
+                    .map_err(|_| err(format!("count = {count} does not fit in uint32")))?;
+                PolicyKind::Budget(Budget::new().ops_per_period(
+                    count,
+                    u64_field(o, "period")?.unwrap_or(0),
+                    u64_field(o, "start")?.unwrap_or(0),
+                ))
+            }
             other => {
                 return Err(err(format!(
-                    "unknown policy type {other:?}: expected sudo, timestamp, gas, rate-limit, signature-caller or call"
+                    "unknown policy type {other:?}: expected sudo, timestamp, gas, rate-limit, signature-caller, call, budget, spending-limit or ops-per-period"
                 )));
             }
         };
@@ -146,6 +162,102 @@ impl Policy {
         policy.validate()?;
         Ok(policy)
     }
+}
+
+/// Namera's own JSON for the budget policy (ZeroDev's SDK has no such policy): `limits`
+/// (`token`, `amount` as a decimal string, `period`, `start`, optional `budget` name),
+/// optional `ops` (`count`, `period`, `start`), `allowSignatures`, `allowOtherCalls`.
+fn budget_to_json(b: &Budget, m: &mut Map<String, Value>) {
+    let limits: Vec<Value> = b
+        .limits
+        .iter()
+        .map(|l| {
+            let mut o = json!({
+                "token": if l.token == super::NATIVE_TOKEN { "native".to_owned() } else { l.token.to_checksum(None) },
+                "amount": l.amount.to_string(),
+                "period": l.period,
+                "start": l.start,
+            });
+            if let Some(name) = &l.budget {
+                o["budget"] = name.as_str().into();
+            }
+            o
+        })
+        .collect();
+    m.insert("limits".into(), limits.into());
+    if let Some(o) = b.ops {
+        m.insert("ops".into(), json!({"count": o.count, "period": o.period, "start": o.start}));
+    }
+    m.insert("allowSignatures".into(), b.allow_signatures.into());
+    m.insert("allowOtherCalls".into(), b.allow_other_calls.into());
+}
+
+/// `{"type":"spending-limit","token":"native"|"0x…","amount":"<base units>","period":<s>,
+/// "start":<s>,"budget":"<shared name>"}`: one limit. Without `start`, periods count from
+/// the epoch (a 24 h period turns at 00:00 UTC).
+fn spending_limit_from_json(l: &Map<String, Value>) -> Result<SpendingLimit, PolicyError> {
+    let token = match l.get("token") {
+        Some(Value::String(s)) if s == "native" => super::NATIVE_TOKEN,
+        Some(v) => address_value(v, "token")?,
+        None => return Err(err("spending-limit needs `token` (\"native\" or an ERC-20 address)")),
+    };
+    let amount =
+        uint_value(l.get("amount").ok_or_else(|| err("spending-limit needs `amount`"))?, "amount")?;
+    let amount = u128::try_from(amount)
+        .map_err(|_| err(format!("amount = {amount} does not fit in uint128")))?;
+    let mut limit = SpendingLimit::new(
+        token,
+        amount,
+        u64_field(l, "period")?.unwrap_or(0),
+        u64_field(l, "start")?.unwrap_or(0),
+    );
+    match l.get("budget") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => limit = limit.shared(BudgetName::new(name)?),
+        Some(other) => return Err(err(format!("budget: expected a name, got {other}"))),
+    }
+    Ok(limit)
+}
+
+fn budget_from_json(o: &Map<String, Value>) -> Result<Budget, PolicyError> {
+    let bool_field = |key: &str| match o.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(err(format!("{key}: expected true or false, got {other}"))),
+    };
+    let mut b = Budget {
+        allow_signatures: bool_field("allowSignatures")?,
+        allow_other_calls: bool_field("allowOtherCalls")?,
+        ..Budget::default()
+    };
+    let limits = match o.get("limits") {
+        None | Some(Value::Null) => &Vec::new(),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(err("`limits` must be an array")),
+    };
+    for (i, l) in limits.iter().enumerate() {
+        let l = l.as_object().ok_or_else(|| err(format!("limits[{i}] must be an object")))?;
+        let limit = spending_limit_from_json(l).map_err(|e| match e {
+            PolicyError::Json(m) => err(format!("limits[{i}]: {m}")),
+            other => other,
+        })?;
+        b.limits.push(limit);
+    }
+    match o.get("ops") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(ops)) => {
+            let count = u64_field(ops, "count")?.ok_or_else(|| err("ops needs `count`"))?;
+            let count = u32::try_from(count)
+                .map_err(|_| err(format!("ops.count = {count} does not fit in uint32")))?;
+            b.ops = Some(OpsLimit {
+                count,
+                period: u64_field(ops, "period")?.unwrap_or(0),
+                start: u64_field(ops, "start")?.unwrap_or(0),
+            });
+        }
+        Some(_) => return Err(err("`ops` must be an object")),
+    }
+    Ok(b)
 }
 
 fn err(msg: impl Into<String>) -> PolicyError {

@@ -13,6 +13,7 @@
 //! # Ok::<(), namera::policy::PolicyError>(())
 //! ```
 
+mod budget;
 mod call;
 mod describe;
 mod explain;
@@ -21,6 +22,16 @@ mod json;
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolValue;
 
+pub use budget::{
+    BUDGET_POLICY_ADDRESS, BUDGET_POLICY_SALT, Budget, BudgetCharge, BudgetLive, BudgetName,
+    IBudgetPolicy, MAX_LIMITS, NATIVE_TOKEN, OpsLimit, SpendingLimit, budget_check,
+    budget_policy_address, budget_policy_initcode,
+    deployment_call_data as budget_deployment_call_data, period_window,
+};
+#[cfg(feature = "client")]
+pub use budget::{
+    ensure_deployed, is_deployed as budget_policy_deployed, read_live as read_budget_live,
+};
 pub use call::{
     AbiSource, ArgRule, ArgValue, CallPermission, CallPolicy, CallPolicyVersion, ParamCondition,
     ParamRule, PermissionCallType,
@@ -31,6 +42,54 @@ pub use explain::{LiveState, Operation, Verdict, chain_refusal, explain, explain
 use crate::kernel::addresses::{
     GAS_POLICY, RATE_LIMIT_POLICY, SIGNATURE_CALLER_POLICY, SUDO_POLICY, TIMESTAMP_POLICY,
 };
+
+/// Merges every budget policy of `policies` into the first one's place: their limits in
+/// order, the operation cap (at most one), the flags of all. Other policies keep their
+/// order. A permission can hold only one element of the budget contract.
+///
+/// ```
+/// use namera::policy::{Policy, PolicyKind, NATIVE_TOKEN, merge_budgets};
+/// let merged = merge_budgets(vec![
+///     Policy::spending_limit(NATIVE_TOKEN, 1_000, 86_400, 0),
+///     Policy::sudo(),
+///     Policy::ops_per_period(10, 3600, 0),
+/// ])?;
+/// assert_eq!(merged.len(), 2);
+/// let PolicyKind::Budget(b) = &merged[0].kind else { panic!() };
+/// assert_eq!((b.limits.len(), b.ops.map(|o| o.count)), (1, Some(10)));
+/// # Ok::<(), namera::policy::PolicyError>(())
+/// ```
+pub fn merge_budgets(policies: Vec<Policy>) -> Result<Vec<Policy>, PolicyError> {
+    let mut out: Vec<Policy> = Vec::with_capacity(policies.len());
+    let mut first: Option<usize> = None;
+    for p in policies {
+        let PolicyKind::Budget(b) = p.kind else {
+            out.push(p);
+            continue;
+        };
+        let Some(i) = first else {
+            first = Some(out.len());
+            out.push(Policy { kind: PolicyKind::Budget(b), flag: p.flag });
+            continue;
+        };
+        let target = &mut out[i];
+        if target.flag != p.flag {
+            return Err(PolicyError::Json(format!(
+                "budget policies with different flags ({} and {}) cannot share the one budget element",
+                target.flag, p.flag
+            )));
+        }
+        let PolicyKind::Budget(into) = &mut target.kind else { unreachable!("index of a budget") };
+        if into.ops.is_some() && b.ops.is_some() {
+            return Err(PolicyError::Json("at most one ops-per-period cap per key".into()));
+        }
+        into.limits.extend(b.limits);
+        into.ops = into.ops.or(b.ops);
+        into.allow_signatures |= b.allow_signatures;
+        into.allow_other_calls |= b.allow_other_calls;
+    }
+    Ok(out)
+}
 
 /// The largest value a `uint48` field holds (timestamps, intervals, counts).
 pub const MAX_UINT48: u64 = (1 << 48) - 1;
@@ -116,6 +175,9 @@ pub enum PolicyKind {
     },
     /// Which contracts and functions may be called, down to argument values.
     Call(CallPolicy),
+    /// Token limits per period and an operation cap: Namera's own budget policy
+    /// ([`Budget`]).
+    Budget(Budget),
 }
 
 /// One policy of a permission: what it checks and when it applies.
@@ -223,6 +285,36 @@ impl Policy {
         Ok(Self::rate_limit(interval, count, node.timestamp()?))
     }
 
+    /// A budget policy ([`Budget`]): token limits per period, an operation cap.
+    pub const fn budget(budget: Budget) -> Self {
+        Self::new(PolicyKind::Budget(budget))
+    }
+
+    /// A budget of one private token limit: at most `amount` base units of `token`
+    /// ([`NATIVE_TOKEN`] or an ERC-20) per `period` seconds (0 = in all) from `start`.
+    ///
+    /// ```
+    /// use namera::policy::{Policy, NATIVE_TOKEN};
+    /// let p = Policy::spending_limit(NATIVE_TOKEN, 10u128.pow(17), 86_400, 1_800_000_000);
+    /// assert_eq!(p.type_name(), "budget");
+    /// ```
+    pub fn spending_limit(token: Address, amount: u128, period: u64, start: u64) -> Self {
+        Self::budget(Budget::new().limit(SpendingLimit::new(token, amount, period, start)))
+    }
+
+    /// A budget that only caps the operations: at most `count` per `period` seconds from
+    /// `start` (a window, unlike the rate-limit policy's spacing). Nothing may be spent:
+    /// combine limits and a cap in one [`Budget`] (one permission holds one budget policy).
+    ///
+    /// ```
+    /// use namera::policy::Policy;
+    /// let p = Policy::ops_per_period(2, 60, 1_800_000_000);
+    /// assert_eq!(p.type_name(), "budget");
+    /// ```
+    pub fn ops_per_period(count: u32, period: u64, start: u64) -> Self {
+        Self::budget(Budget::new().ops_per_period(count, period, start))
+    }
+
     /// The type name used in JSON (`"call"`, `"gas"`, …).
     pub const fn type_name(&self) -> &'static str {
         match self.kind {
@@ -232,6 +324,7 @@ impl Policy {
             PolicyKind::RateLimit { .. } => "rate-limit",
             PolicyKind::SignatureCaller { .. } => "signature-caller",
             PolicyKind::Call(_) => "call",
+            PolicyKind::Budget(_) => "budget",
         }
     }
 
@@ -244,6 +337,7 @@ impl Policy {
             PolicyKind::RateLimit { .. } => RATE_LIMIT_POLICY,
             PolicyKind::SignatureCaller { .. } => SIGNATURE_CALLER_POLICY,
             PolicyKind::Call(c) => c.version.address(),
+            PolicyKind::Budget(_) => BUDGET_POLICY_ADDRESS,
         }
     }
 
@@ -277,6 +371,7 @@ impl Policy {
                 }
                 Ok(())
             }
+            PolicyKind::Budget(b) => b.validate(),
             _ => Ok(()),
         }
     }
@@ -302,6 +397,7 @@ impl Policy {
             }
             PolicyKind::SignatureCaller { allowed_callers } => allowed_callers.abi_encode().into(),
             PolicyKind::Call(c) => c.init_data(),
+            PolicyKind::Budget(b) => b.init_data(),
         }
     }
 

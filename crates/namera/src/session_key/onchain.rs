@@ -212,11 +212,23 @@ pub fn explain_operation(
                     next_at: r.startAt.to::<u64>(),
                 }
             }
+            // Several counters: read after the batch (one call per limit). Shared budgets
+            // count before the key is installed too.
+            (PolicyKind::Budget(b), installed) => {
+                LiveState::Budget(crate::policy::read_budget_live(
+                    &account.chain().node,
+                    permission.id(),
+                    account.address(),
+                    b,
+                    installed,
+                )?)
+            }
             _ => LiveState::Install,
         };
         state.push(live);
     }
     let facts = Operation {
+        sender: account.address(),
         call_data: &op.call_data,
         max_cost: op.max_cost(),
         paymaster: op.paymaster.as_ref().map(|p| p.paymaster),
