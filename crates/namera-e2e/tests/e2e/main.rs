@@ -2,6 +2,7 @@
 
 mod deploy;
 mod explain;
+mod fidelity;
 mod lanes;
 mod multi_chain;
 mod passkey;
