@@ -151,6 +151,11 @@ impl CliError {
                 Self::new(ErrorKind::Network, "receipt-timeout", e.to_string())
                     .with_hint("the operation may still land; look it up by its hash")
             }
+            AccountError::KernelMissing { version, .. } => {
+                Self::new(ErrorKind::Other, "kernel-missing", e.to_string()).with_hint(format!(
+                    "use a Kernel release this chain has (the devnet hosts 0.3.1), or a chain with Kernel {version}"
+                ))
+            }
             AccountError::Execution(_) | AccountError::OutOfRange(_) => {
                 Self::new(ErrorKind::Usage, "invalid-calls", e.to_string())
             }

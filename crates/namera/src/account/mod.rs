@@ -127,6 +127,20 @@ pub enum AccountError {
         /// What the account says about it.
         state: crate::session_key::KeyState,
     },
+    /// The account's Kernel release is not deployed on this chain, so its first operation
+    /// cannot deploy it (the EntryPoint only says `AA13 initCode failed`).
+    #[error(
+        "Kernel {version} is not on this chain: no code at its {missing} {address}; \
+         this chain (a devnet, say) lacks Kernel {version}"
+    )]
+    KernelMissing {
+        /// The Kernel release (`"0.3.3"`).
+        version: &'static str,
+        /// `"KernelFactory"` or `"implementation"`.
+        missing: &'static str,
+        /// Where its code should be.
+        address: Address,
+    },
     /// No receipt in time.
     #[error("no receipt for UserOperation {hash} after {seconds} s")]
     ReceiptTimeout {
@@ -550,6 +564,20 @@ impl SmartAccount {
 }
 
 impl SmartAccount {
+    /// [`AccountError::KernelMissing`] when the chain has no code for this account's Kernel
+    /// release (its factory or implementation): why a deployment fails as `AA13`.
+    fn missing_kernel(&self) -> Option<AccountError> {
+        let version = self.config().version;
+        [("KernelFactory", version.factory()), ("implementation", version.implementation())]
+            .into_iter()
+            .find(|(_, at)| self.chain.node.code(*at).is_ok_and(|c| c.is_empty()))
+            .map(|(missing, address)| AccountError::KernelMissing {
+                version: version.as_str(),
+                missing,
+                address,
+            })
+    }
+
     /// A refusal, and when it hides a revoked session key, say so: an uninstalled
     /// permission's signer is gone (validation reverts without data), and a key below
     /// `validNonceFrom` reverts `InvalidNonce`.
@@ -560,6 +588,12 @@ impl SmartAccount {
         op: &UserOperation,
     ) -> AccountError {
         let err = refusal(e, signer, op);
+        if let AccountError::Refused { refusal: r, .. } = &err
+            && r.aa_code.as_deref() == Some("AA13")
+            && let Some(missing) = self.missing_kernel()
+        {
+            return missing;
+        }
         if let AccountError::Refused { refusal: r, .. } = &err
             && matches!(r.error, None | Some("InvalidNonce"))
             && r.aa_code.as_deref() == Some("AA23")
