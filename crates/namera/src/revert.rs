@@ -64,6 +64,15 @@ sol! {
     }
 }
 
+/// Any error of [`KnownErrors`], decoded from revert data by its selector and fields.
+///
+/// ```
+/// use alloy_sol_types::SolInterface;
+/// use namera::revert::KnownError;
+/// // CallPolicy 0.0.5's answer when no permission matches the target and selector.
+/// let e = KnownError::abi_decode(&alloy_primitives::hex!("007e472e")).unwrap();
+/// assert!(matches!(e, KnownError::CallViolatesTargetRule(_)));
+/// ```
 pub use KnownErrors::KnownErrorsErrors as KnownError;
 
 /// An error's name, what it means, and the policy type that raises it (if a policy does).
@@ -142,6 +151,13 @@ const KNOWN_TEXTS: &[(&str, Option<&str>)] = &[
 ];
 
 /// What we could read from a refusal.
+///
+/// ```
+/// use namera::revert::Refusal;
+/// // Nothing read yet: no AA code, no data, so not a bare revert either.
+/// let r = Refusal::default();
+/// assert!(!r.is_bare() && r.error.is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Refusal {
     /// The custom error, when it is one we know (`PolicyFailed`, `CallViolatesParamRule`, …).

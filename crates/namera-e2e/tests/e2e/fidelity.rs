@@ -18,12 +18,17 @@
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, U256, address, b256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{Panic, Revert, SolCall, SolError, SolValue, sol};
-use namera::rpc::{RpcClient, RpcError};
+use namera::{
+    kernel::abi::IKernel,
+    revert::KnownErrors as Errors,
+    rpc::{RpcClient, RpcError},
+};
 use namera_devnet::testing::shared;
 use namera_e2e::{endpoints, ether, set_balance};
 use serde_json::{Value, json};
 
 sol! {
+    // The EntryPoint v0.7 struct, declared here too so the interface below can name it.
     struct PackedUserOperation {
         address sender;
         uint256 nonce;
@@ -48,24 +53,9 @@ sol! {
         function isValidSignatureWithSender(address sender, bytes32 hash, bytes data) external view returns (bytes4);
         function preCheck(address msgSender, uint256 msgValue, bytes msgData) external payable returns (bytes);
     }
-    interface IKernelExecute {
-        function execute(bytes32 mode, bytes executionCalldata) external payable;
-    }
     interface IToken {
         function transfer(address to, uint256 amount) external returns (bool);
         function greet(string text) external;
-    }
-    interface Errors {
-        error InvalidCallType();
-        error InvalidCallData();
-        error CallViolatesTargetRule();
-        error CallViolatesParamRule();
-        error CallViolatesValueRule();
-        error ParamTooShort();
-        error InvalidSignature();
-        error AlreadyInitialized(address smartAccount);
-        error NotInitialized(address smartAccount);
-        error InvalidPublicKey();
     }
 }
 
@@ -163,7 +153,7 @@ fn check_call(call_data: Vec<u8>) -> Vec<u8> {
 fn execute(call_type: u8, exec: Vec<u8>) -> Vec<u8> {
     let mut mode = [0u8; 32];
     mode[0] = call_type;
-    IKernelExecute::executeCall { mode: mode.into(), executionCalldata: exec.into() }.abi_encode()
+    IKernel::executeCall { execMode: mode.into(), executionCalldata: exec.into() }.abi_encode()
 }
 fn single(to: Address, value: u64, data: &[u8]) -> Vec<u8> {
     execute(0, [to.as_slice(), &U256::from(value).to_be_bytes::<32>(), data].concat())

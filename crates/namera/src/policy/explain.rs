@@ -179,7 +179,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                         ))
                     } else if named && op.paymaster != Some(*allowed_paymaster) {
                         Some(format!("only paymaster {allowed_paymaster} is allowed"))
-                    } else if op.max_cost > U256::from(left) {
+                    } else if charged(op.max_cost) > U256::from(left) {
                         Some(format!(
                             "the operation may cost up to {} wei but only {left} wei of gas budget is left",
                             op.max_cost
@@ -222,6 +222,11 @@ fn with_context(e: &str, context: &str) -> String {
         Some((name, rest)) => format!("{name}: {context}: {rest}"),
         None => format!("{context}: {e}"),
     }
+}
+
+/// What the gas policy charges for a cost: its low 128 bits (the contract casts to uint128).
+fn charged(max_cost: U256) -> U256 {
+    max_cost & U256::from(u128::MAX)
 }
 
 fn window(now: u64, after: u64, until: u64) -> Option<String> {
