@@ -702,6 +702,36 @@ fn gas_policy_budget_covers_one_operation_not_two() {
     assert_eq!(gas_remaining(&account, signer.permission()), remaining, "nothing charged");
 }
 
+/// The paymaster rules as the canonical GasPolicy applies them (contracts/CANONICAL.md), with
+/// explain agreeing on each: `enforcePaymaster` with no paymaster named checks nothing, so an
+/// unsponsored operation lands; with one named, an operation without a paymaster makes the
+/// contract revert with no data, which the SDK still attributes to the gas policy.
+#[test]
+fn gas_policy_paymaster_rules_as_the_canonical_contract() {
+    let to = random_address();
+    let enforce = |allowed_paymaster| {
+        vec![Policy::new(PolicyKind::Gas {
+            allowed: u128::MAX / 2,
+            enforce_paymaster: true,
+            allowed_paymaster,
+        })]
+    };
+    run_table(
+        "gas: enforce, no paymaster named",
+        enforce(Address::ZERO),
+        vec![case("without a paymaster", vec![Call::transfer(to, U256::from(3))], Expect::Lands)],
+    );
+    run_table(
+        "gas: enforce, a paymaster named",
+        enforce(random_address()),
+        vec![case(
+            "without a paymaster",
+            vec![Call::transfer(to, U256::from(4))],
+            Expect::Refused { policy: Some("gas"), error: None },
+        )],
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // 3. Timestamp policy
 
