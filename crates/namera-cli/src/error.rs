@@ -322,6 +322,14 @@ impl From<DevnetError> for CliError {
                     "delete the devnet cache folder (see `NAMERA_DEVNET_HOME`) to reinstall".into(),
                 ),
             ),
+            DevnetError::BadOverride { .. } => (
+                Usage,
+                "bad-plugin-artifacts",
+                Some(
+                    "NAMERA_PLUGIN_ARTIFACTS names a JSON object { \"<checksummed address>\": \"0x<runtime code>\" }; fix it or unset it"
+                        .into(),
+                ),
+            ),
             DevnetError::ContractsBuildFailed { .. } => (Other, "contracts-build-failed", None),
             DevnetError::PortTaken { .. } => (
                 Other,

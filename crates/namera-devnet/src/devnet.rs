@@ -457,6 +457,8 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
         }
     }
 
+    // A bad override file is the user's input: refuse it before installing anything.
+    let overrides = config.plugin_artifacts.as_deref().map(PluginOverrides::read).transpose()?;
     let tools = install::install(&config.home)?;
     let log_dir = config.log_dir();
     fs::create_dir_all(&log_dir).map_err(|e| DevnetError::io("creating", &log_dir, e))?;
@@ -466,8 +468,6 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
         Some(dir) => Some(build_contracts(dir, &config.home)?),
         None => None,
     };
-
-    let overrides = config.plugin_artifacts.as_deref().map(PluginOverrides::read).transpose()?;
 
     let (mut anvil, anvil_info) = start_anvil(config, &tools, &log_dir)?;
     let rpc = NodeClient::new(RpcClient::with_timeout(
