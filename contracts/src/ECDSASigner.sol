@@ -19,7 +19,6 @@ import {SigLib} from "./lib/SigLib.sol";
 ///         signerData: 20-byte session key address. Signatures: 65-byte r‖s‖v over the EIP-191
 ///         personal-message hash of the userOpHash (what the SDK sends) or over the raw hash.
 contract ECDSASigner is PermissionModule, ISigner {
-    error InvalidSignerData();
 
     /// @dev slot keccak(account ‖ keccak(id ‖ 1)): account-associated.
     mapping(bytes32 id => mapping(address wallet => address)) public signer;
@@ -43,15 +42,14 @@ contract ECDSASigner is PermissionModule, ISigner {
     }
 
     function _install(bytes32 id, bytes calldata payload) internal override {
-        if (signer[id][msg.sender] != address(0)) revert AlreadyInitialized(msg.sender);
-        if (payload.length < 20) revert InvalidSignerData();
-        address key = address(bytes20(payload[0:20]));
-        if (key == address(0)) revert InvalidSignerData();
-        signer[id][msg.sender] = key;
+        // a used id reverts with no data; payload shorter than 20 bytes too (calldata slice);
+        // a zero key is stored as given, like the public signer
+        require(signer[id][msg.sender] == address(0));
+        signer[id][msg.sender] = address(bytes20(payload[0:20]));
     }
 
     function _uninstall(bytes32 id, bytes calldata) internal override {
-        if (signer[id][msg.sender] == address(0)) revert NotInitialized(msg.sender);
+        require(signer[id][msg.sender] != address(0));
         delete signer[id][msg.sender];
     }
 }

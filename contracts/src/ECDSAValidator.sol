@@ -21,6 +21,11 @@ contract ECDSAValidator is OwnerValidatorBase {
             : VALIDATION_FAILED;
     }
 
+    /// @dev The plain validator refuses a second install (the multi-chain one overwrites).
+    function _beforeInstall() internal view override {
+        if (ecdsaValidatorStorage[msg.sender] != address(0)) revert AlreadyInitialized(msg.sender);
+    }
+
     function isValidSignatureWithSender(address, bytes32 hash, bytes calldata sig) external view returns (bytes4) {
         return SigLib.signedByRawOrPersonal(ecdsaValidatorStorage[msg.sender], hash, sig) ? ERC1271_MAGIC : ERC1271_REJECT;
     }

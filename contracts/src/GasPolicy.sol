@@ -11,7 +11,11 @@ import {PackedUserOperation, StatefulPolicy, VALIDATION_SUCCESS, VALIDATION_FAIL
 ///         (preVerificationGas + verificationGasLimit + callGasLimit) × maxFeePerGas
 ///         (paymaster gas limits are ignored), and refused (validationData 1) if that exceeds what is
 ///         left; otherwise the budget is reduced by that amount.
-///         enforcePaymaster: the op must carry a paymaster, and if allowedPaymaster ≠ 0 it must be that one.
+///         enforcePaymaster with allowedPaymaster ≠ 0: the op's paymaster must be that one (an op
+///         without one — paymasterAndData shorter than 20 bytes — reverts with no data);
+///         enforcePaymaster with allowedPaymaster = 0 checks nothing, like the public plugin.
+///         The cost is computed first in checked 256-bit arithmetic (an overflow panics, 0x11) and
+///         then cut to 128 bits, also as the public plugin does.
 contract GasPolicy is StatefulPolicy {
     struct Budget {
         uint128 allowed;
@@ -26,22 +30,16 @@ contract GasPolicy is StatefulPolicy {
         _requireActive(id, msg.sender);
         Budget storage b = gasPolicyConfig[id][msg.sender];
 
-        if (b.enforcePaymaster) {
-            if (userOp.paymasterAndData.length < 20) return VALIDATION_FAILED;
-            address paymaster = address(bytes20(userOp.paymasterAndData[0:20]));
-            if (b.allowedPaymaster != address(0) && paymaster != b.allowedPaymaster) return VALIDATION_FAILED;
-        }
-
         uint256 verificationGasLimit = uint128(bytes16(userOp.accountGasLimits));
         uint256 callGasLimit = uint128(uint256(userOp.accountGasLimits));
         uint256 maxFeePerGas = uint128(uint256(userOp.gasFees));
-        // each term < 2^128 (preVerificationGas is checked), so the product cannot overflow 2^256
-        if (userOp.preVerificationGas >= type(uint128).max) return VALIDATION_FAILED;
-        uint256 cost = (userOp.preVerificationGas + verificationGasLimit + callGasLimit) * maxFeePerGas;
+        uint128 cost = uint128((userOp.preVerificationGas + verificationGasLimit + callGasLimit) * maxFeePerGas);
 
-        uint256 allowed = b.allowed;
-        if (cost > allowed) return VALIDATION_FAILED;
-        b.allowed = uint128(allowed - cost);
+        if (b.enforcePaymaster && b.allowedPaymaster != address(0)) {
+            if (address(bytes20(userOp.paymasterAndData[0:20])) != b.allowedPaymaster) return VALIDATION_FAILED;
+        }
+        if (cost > b.allowed) return VALIDATION_FAILED;
+        b.allowed -= cost;
         return VALIDATION_SUCCESS;
     }
 

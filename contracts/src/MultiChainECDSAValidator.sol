@@ -18,8 +18,6 @@ import {SigLib} from "./lib/SigLib.sol";
 ///     the tail is abi.encode(bytes32 dummyLeaf, bytes32[] proof) and the proof is checked against
 ///     dummyLeaf; the ECDSA check then fails and the op is reported as signature-failed (1).
 contract MultiChainECDSAValidator is OwnerValidatorBase {
-    error HashNotInMerkleTree();
-    error MalformedSignature();
 
     bytes32 private constant DUMMY_SIG_HASH = keccak256(
         hex"fffffffffffffffffffffffffffffff0000000000000000000000000000000007aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1c"
@@ -39,11 +37,10 @@ contract MultiChainECDSAValidator is OwnerValidatorBase {
         return _check(ecdsaValidatorStorage[msg.sender], hash, sig, false) ? ERC1271_MAGIC : ERC1271_REJECT;
     }
 
-    function _check(address owner, bytes32 hash, bytes calldata sig, bool allowDummy) private pure returns (bool) {
+    function _check(address owner, bytes32 hash, bytes calldata sig, bool allowDummy) private view returns (bool) {
         if (sig.length == 65) {
             return SigLib.signedByRawOrPersonal(owner, hash, sig);
         }
-        if (sig.length < 97) revert MalformedSignature();
         bytes calldata ecdsaSig = sig[0:65];
         bytes32 root = bytes32(sig[65:97]);
         bytes32 leaf = hash;
@@ -53,7 +50,7 @@ contract MultiChainECDSAValidator is OwnerValidatorBase {
         } else {
             proof = abi.decode(sig[97:], (bytes32[]));
         }
-        if (!SigLib.merkleVerify(proof, root, leaf)) revert HashNotInMerkleTree();
+        require(SigLib.merkleVerify(proof, root, leaf), "hash is not in proof");
         return SigLib.signedByRawOrPersonal(owner, root, ecdsaSig);
     }
 }

@@ -18,8 +18,6 @@ contract RateLimitPolicy is StatefulPolicy {
         uint48 startAt;
     }
 
-    error InvalidRateLimitData();
-
     /// @dev slot keccak(account ‖ keccak(id ‖ 2)): account-associated.
     mapping(bytes32 id => mapping(address kernel => Limit)) public rateLimitConfigs;
 
@@ -35,7 +33,6 @@ contract RateLimitPolicy is StatefulPolicy {
 
     function _install(bytes32 id, bytes calldata payload) internal override {
         _activate(id);
-        if (payload.length < 18) revert InvalidRateLimitData();
         rateLimitConfigs[id][msg.sender] = Limit({
             interval: uint48(bytes6(payload[0:6])),
             count: uint48(bytes6(payload[6:12])),

@@ -97,12 +97,9 @@ abstract contract PermissionModule is IModule {
     /// @dev per-account counter of live ids; storage slot keccak(account ‖ 0) is account-associated.
     mapping(address account => uint256) public usedIds;
 
-    error PermissionEntryNotActive(bytes32 id, address account);
-    error PermissionEntryAlreadyUsed(bytes32 id, address account);
-    error InstallDataTooShort();
-
+    /// @dev Data shorter than the 32-byte id reverts with no data (an out-of-range calldata
+    ///      slice), as the public plugins do.
     function onInstall(bytes calldata data) external payable {
-        if (data.length < 32) revert InstallDataTooShort();
         _install(bytes32(data[0:32]), data[32:]);
         unchecked {
             usedIds[msg.sender] += 1;
@@ -110,7 +107,6 @@ abstract contract PermissionModule is IModule {
     }
 
     function onUninstall(bytes calldata data) external payable {
-        if (data.length < 32) revert InstallDataTooShort();
         _uninstall(bytes32(data[0:32]), data[32:]);
         usedIds[msg.sender] -= 1;
     }
@@ -132,8 +128,9 @@ abstract contract StatefulPolicy is PermissionModule, IPolicy {
         return moduleTypeId == MODULE_TYPE_POLICY;
     }
 
+    /// @dev A used id (live or retired) reverts with no data, like the public plugins.
     function _activate(bytes32 id) internal {
-        if (status[id][msg.sender] != EntryState.Unused) revert PermissionEntryAlreadyUsed(id, msg.sender);
+        require(status[id][msg.sender] == EntryState.Unused);
         status[id][msg.sender] = EntryState.Active;
     }
 
@@ -142,8 +139,9 @@ abstract contract StatefulPolicy is PermissionModule, IPolicy {
         status[id][msg.sender] = EntryState.Retired;
     }
 
+    /// @dev An id that is not live reverts with no data, like the public plugins.
     function _requireActive(bytes32 id, address account) internal view {
-        if (status[id][account] != EntryState.Active) revert PermissionEntryNotActive(id, account);
+        require(status[id][account] == EntryState.Active);
     }
 
     /// @dev default ERC-1271 behaviour: pass while the entry is active.

@@ -7,18 +7,17 @@ import {IValidator, IHook, MODULE_TYPE_VALIDATOR, MODULE_TYPE_HOOK} from "./Kern
 abstract contract OwnerValidatorBase is IValidator, IHook {
     event OwnerRegistered(address indexed kernel, address indexed owner);
 
-    error InvalidOwnerData();
-    error SenderIsNotOwner(address sender);
 
     /// @dev Getter name/shape kept from the public ECDSA validator (`ecdsaValidatorStorage(address) → owner`).
     ///      Slot keccak(account ‖ 0): account-associated under ERC-7562.
     mapping(address account => address owner) public ecdsaValidatorStorage;
 
     /// @param data 20-byte owner address (longer data: the first 20 bytes are used).
+    /// @dev Install data shorter than 20 bytes reverts with no data; a zero owner is stored as
+    ///      given (the account then counts as not initialized), as in the public validators.
     function onInstall(bytes calldata data) external payable {
-        if (data.length < 20) revert InvalidOwnerData();
+        _beforeInstall();
         address owner = address(bytes20(data[0:20]));
-        if (owner == address(0)) revert InvalidOwnerData();
         ecdsaValidatorStorage[msg.sender] = owner;
         emit OwnerRegistered(msg.sender, owner);
     }
@@ -38,9 +37,12 @@ abstract contract OwnerValidatorBase is IValidator, IHook {
 
     /// @notice Hook mode: only the owner may call the hooked function directly.
     function preCheck(address msgSender, uint256, bytes calldata) external payable returns (bytes memory) {
-        if (msgSender != ecdsaValidatorStorage[msg.sender]) revert SenderIsNotOwner(msgSender);
+        require(msgSender == ecdsaValidatorStorage[msg.sender], "ECDSAValidator: sender is not owner");
         return "";
     }
 
     function postCheck(bytes calldata) external payable {}
+
+    /// @dev What a validator checks before (re)installing: nothing by default.
+    function _beforeInstall() internal view virtual {}
 }

@@ -3,51 +3,33 @@ pragma solidity ^0.8.24;
 
 /// @title Signature helpers for the Namera devnet plugins (secp256k1, EIP-191, Merkle proofs).
 library SigLib {
-    /// @notice Recover the signer of `digest` from a 65-byte r‖s‖v (v = 27/28 or 0/1) or a
-    ///         64-byte EIP-2098 compact signature. Returns address(0) for anything malformed.
-    function recover(bytes32 digest, bytes calldata sig) internal pure returns (address signer) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
+    /// @notice A signature that is not 64 or 65 bytes long, or that ecrecover cannot recover
+    ///         (v not 27/28, r or s out of range), as the public plugins' signature library reports it.
+    error InvalidSignature();
+
+    /// @dev 65-byte r‖s‖v (v used as given, never adjusted) or 64-byte EIP-2098 r‖vs. Reverts
+    ///      InvalidSignature() when nothing can be recovered, never returns 0.
+    function recover(bytes32 digest, bytes calldata sig) internal view returns (address) {
         if (sig.length == 65) {
-            r = bytes32(sig[0:32]);
-            s = bytes32(sig[32:64]);
-            v = uint8(sig[64]);
-            if (v < 27) v += 27;
-        } else if (sig.length == 64) {
-            r = bytes32(sig[0:32]);
+            return recoverParts(digest, uint8(sig[64]), bytes32(sig[0:32]), bytes32(sig[32:64]));
+        }
+        if (sig.length == 64) {
             bytes32 vs = bytes32(sig[32:64]);
-            s = vs & bytes32(uint256(type(uint256).max >> 1));
-            v = uint8(uint256(vs) >> 255) + 27;
-        } else {
-            return address(0);
+            return recoverParts(
+                digest, uint8(uint256(vs) >> 255) + 27, bytes32(sig[0:32]), vs & bytes32(type(uint256).max >> 1)
+            );
         }
-        return recoverParts(digest, v, r, s);
+        revert InvalidSignature();
     }
 
-    function recoverMem(bytes32 digest, bytes memory sig) internal pure returns (address) {
-        if (sig.length != 65) return address(0);
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly {
-            r := mload(add(sig, 0x20))
-            s := mload(add(sig, 0x40))
-            v := byte(0, mload(add(sig, 0x60)))
-        }
-        if (v < 27) v += 27;
-        return recoverParts(digest, v, r, s);
+    /// @dev ecrecover (precompile 0x01, allowed during ERC-4337 validation). High-s signatures are
+    ///      not rejected: replay is prevented by the account nonce / the hash itself.
+    function recoverParts(bytes32 digest, uint8 v, bytes32 r, bytes32 s) internal view returns (address signer) {
+        (bool ok, bytes memory out) = address(1).staticcall(abi.encode(digest, v, r, s));
+        if (!ok || out.length != 32) revert InvalidSignature();
+        signer = abi.decode(out, (address));
     }
 
-    function recoverParts(bytes32 digest, uint8 v, bytes32 r, bytes32 s) internal pure returns (address) {
-        if (v != 27 && v != 28) return address(0);
-        // Like the reference validators, high-s signatures are not rejected here: replay is
-        // prevented by the account nonce / the hash itself, not by signature uniqueness.
-        // ecrecover (precompile 0x01) is allowed during ERC-4337 validation; returns 0 on failure.
-        return ecrecover(digest, v, r, s);
-    }
-
-    /// @notice EIP-191 "personal message" hash of a 32-byte value.
     function toEthSignedMessageHash(bytes32 h) internal pure returns (bytes32 out) {
         assembly {
             mstore(0x00, "\x19Ethereum Signed Message:\n32")
@@ -56,20 +38,13 @@ library SigLib {
         }
     }
 
-    /// @notice True iff `owner` (non-zero) signed `digest` either directly or as an EIP-191 message.
-    function signedByRawOrPersonal(address owner, bytes32 digest, bytes calldata sig) internal pure returns (bool) {
-        if (owner == address(0)) return false;
+    /// @dev `owner` signed `digest`, raw or as an EIP-191 personal message. The raw form is tried
+    ///      first; a malformed signature reverts InvalidSignature() whoever the owner is (even none).
+    function signedByRawOrPersonal(address owner, bytes32 digest, bytes calldata sig) internal view returns (bool) {
         if (recover(digest, sig) == owner) return true;
         return recover(toEthSignedMessageHash(digest), sig) == owner;
     }
 
-    function signedByRawOrPersonalMem(address owner, bytes32 digest, bytes memory sig) internal pure returns (bool) {
-        if (owner == address(0)) return false;
-        if (recoverMem(digest, sig) == owner) return true;
-        return recoverMem(toEthSignedMessageHash(digest), sig) == owner;
-    }
-
-    /// @notice Sorted-pair keccak Merkle proof; leaves are used as given (not re-hashed).
     function merkleVerify(bytes32[] memory proof, bytes32 root, bytes32 leaf) internal pure returns (bool) {
         bytes32 node = leaf;
         for (uint256 i = 0; i < proof.length; i++) {

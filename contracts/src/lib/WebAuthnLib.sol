@@ -25,8 +25,11 @@ library WebAuthnLib {
 
     bytes private constant B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-    /// @notice Verify an encoded WebAuthn assertion over `hash` for the public key (x, y).
-    ///         Never reverts on a bad signature; malformed ABI encoding reverts in abi.decode.
+    /// @notice Whether `encodedSig` is a valid WebAuthn assertion over `hash` by key (x, y).
+    /// @dev Follows the public plugins step by step, because the order is observable: every
+    ///      check is collected first, then the curve check runs; a gas-estimation dummy
+    ///      (responseTypeLocation = 2^256-1) asks the Daimo verifier and is never valid.
+    ///      A malformed `encodedSig` reverts with no data (ABI decoding).
     function verify(bytes32 hash, bytes calldata encodedSig, uint256 x, uint256 y) internal view returns (bool) {
         (
             bytes memory authenticatorData,
@@ -37,21 +40,19 @@ library WebAuthnLib {
             bool usePrecompiled
         ) = abi.decode(encodedSig, (bytes, bytes, uint256, uint256, uint256, bool));
 
-        // Collect every check before the expensive curve operation so that gas does not depend on
-        // which check fails (keeps estimation with dummy signatures honest).
-        bool ok = x != 0 || y != 0;
+        bool ok = true;
         if (authenticatorData.length < 37 || !flagsAcceptable(authenticatorData[32])) ok = false;
         if (!containsAt(clientDataJSON, bytes('"type":"webauthn.get"'), responseTypeLocation)) ok = false;
         bytes memory expectedChallenge =
             bytes.concat(bytes('"challenge":"'), base64UrlEncode(abi.encodePacked(hash)), bytes('"'));
         if (!containsAt(clientDataJSON, expectedChallenge, CHALLENGE_LOCATION)) ok = false;
-        if (s > P256_HALF_N) ok = false;
 
         bytes32 message = sha256(bytes.concat(authenticatorData, sha256(clientDataJSON)));
-        bool curveOk = p256Verify(message, r, s, x, y, usePrecompiled);
-        // responseTypeLocation == type(uint256).max marks a gas-estimation dummy: never valid.
-        if (responseTypeLocation == type(uint256).max) return false;
-        return ok && curveOk;
+        if (responseTypeLocation == type(uint256).max) {
+            p256Verify(message, r, s, x, y, false);
+            return false;
+        }
+        return p256Verify(message, r, s, x, y, usePrecompiled) && ok;
     }
 
     /// @notice UP and UV must be set; BS (backed up) without BE (backup eligible) is inconsistent.
@@ -71,16 +72,23 @@ library WebAuthnLib {
         return true;
     }
 
-    /// @notice Call a P-256 verifier (precompile or Daimo contract): input hash‖r‖s‖x‖y,
-    ///         output a 32-byte 1 when valid; anything else (empty output, failure) is invalid.
+    /// @notice P-256 check of `message` by (x, y). A high s (> n/2) is refused before any call.
+    ///         The precompile (0x100) answers nothing for an invalid signature, which means
+    ///         "invalid"; the Daimo verifier always answers 32 bytes, and an address without it
+    ///         answers nothing, which reverts (no data) as in the public plugins.
     function p256Verify(bytes32 message, uint256 r, uint256 s, uint256 x, uint256 y, bool usePrecompiled)
         internal
         view
         returns (bool)
     {
-        address verifier = usePrecompiled ? P256_PRECOMPILE : DAIMO_P256_VERIFIER;
-        (bool success, bytes memory out) = verifier.staticcall(abi.encode(message, r, s, x, y));
-        if (!success || out.length < 32) return false;
+        if (s > P256_HALF_N) return false;
+        bytes memory input = abi.encode(message, r, s, x, y);
+        if (usePrecompiled) {
+            (bool success, bytes memory answer) = P256_PRECOMPILE.staticcall(input);
+            if (!success || answer.length == 0) return false;
+            return abi.decode(answer, (uint256)) == 1;
+        }
+        (, bytes memory out) = DAIMO_P256_VERIFIER.staticcall(input);
         return abi.decode(out, (uint256)) == 1;
     }
 

@@ -151,6 +151,11 @@ impl CliError {
                 Self::new(ErrorKind::Network, "receipt-timeout", e.to_string())
                     .with_hint("the operation may still land; look it up by its hash")
             }
+            AccountError::KernelMissing { version, .. } => {
+                Self::new(ErrorKind::Other, "kernel-missing", e.to_string()).with_hint(format!(
+                    "use a Kernel release this chain has (the devnet hosts 0.3.1), or a chain with Kernel {version}"
+                ))
+            }
             AccountError::Execution(_) | AccountError::OutOfRange(_) => {
                 Self::new(ErrorKind::Usage, "invalid-calls", e.to_string())
             }
@@ -315,6 +320,14 @@ impl From<DevnetError> for CliError {
                 "bad-artifact",
                 Some(
                     "delete the devnet cache folder (see `NAMERA_DEVNET_HOME`) to reinstall".into(),
+                ),
+            ),
+            DevnetError::BadOverride { .. } => (
+                Usage,
+                "bad-plugin-artifacts",
+                Some(
+                    "NAMERA_PLUGIN_ARTIFACTS names a JSON object { \"<checksummed address>\": \"0x<runtime code>\" }; fix it or unset it"
+                        .into(),
                 ),
             ),
             DevnetError::ContractsBuildFailed { .. } => (Other, "contracts-build-failed", None),

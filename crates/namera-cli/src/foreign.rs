@@ -127,6 +127,8 @@ pub(crate) struct DevnetState {
     contracts_artifacts: Option<PathBuf>,
     /// The plugin contracts placed.
     placement: Vec<Placement>,
+    /// Code placed over ours from a `NAMERA_PLUGIN_ARTIFACTS` file; absent when all is ours.
+    plugin_overrides: Option<OverrideRecord>,
     /// The accounts funded on `up`.
     funded: Vec<AddressArg>,
     /// When `up` finished (seconds since the Unix epoch).
@@ -195,6 +197,18 @@ pub(crate) struct DevnetStatus {
     bundler_running: bool,
     /// Each canonical contract.
     contracts: Vec<ContractStatus>,
+    /// Code placed over ours from a `NAMERA_PLUGIN_ARTIFACTS` file; absent when all is ours.
+    plugin_overrides: Option<OverrideRecord>,
+}
+
+/// Which addresses got their code from a `NAMERA_PLUGIN_ARTIFACTS` file.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct OverrideRecord {
+    /// The file.
+    path: PathBuf,
+    /// The addresses whose code came from it (instead of our `contracts/`).
+    addresses: Vec<AddressArg>,
 }
 
 /// One canonical contract.

@@ -26,6 +26,7 @@ pub struct DevnetConfig {
     pub(crate) chain_id: u64,
     pub(crate) home: PathBuf,
     pub(crate) contracts_dir: Option<PathBuf>,
+    pub(crate) plugin_artifacts: Option<PathBuf>,
     pub(crate) fund: Vec<(Address, U256)>,
     pub(crate) anvil_port: Option<u16>,
     pub(crate) bundler_port: Option<u16>,
@@ -41,13 +42,14 @@ impl Default for DevnetConfig {
 
 impl DevnetConfig {
     /// Chain id 31337, the default cache folder ([`default_home`]), the workspace's
-    /// `contracts/` if found (or `NAMERA_CONTRACTS_DIR`), random ports, 60 s timeouts.
+    /// `contracts/` if found (or `NAMERA_CONTRACTS_DIR`), `NAMERA_PLUGIN_ARTIFACTS` if set, random ports, 60 s timeouts.
     pub fn new() -> Self {
         Self {
             name: None,
             chain_id: DEFAULT_CHAIN_ID,
             home: default_home(),
             contracts_dir: default_contracts_dir(),
+            plugin_artifacts: crate::PluginOverrides::env_path(),
             fund: Vec::new(),
             anvil_port: None,
             bundler_port: None,
@@ -78,6 +80,13 @@ impl DevnetConfig {
     /// The folder holding `build.mjs` and `placement.json`; `None` skips the plugin contracts.
     pub fn contracts_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.contracts_dir = dir;
+        self
+    }
+
+    /// Runtime code to place at canonical addresses instead of ours (see
+    /// [`crate::PluginOverrides`]); defaults to `$NAMERA_PLUGIN_ARTIFACTS`.
+    pub fn plugin_artifacts(mut self, file: Option<PathBuf>) -> Self {
+        self.plugin_artifacts = file;
         self
     }
 

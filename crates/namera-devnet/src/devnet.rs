@@ -24,6 +24,7 @@ use crate::{
     deploy::{self, KERNEL_VERSION, Placement},
     error::{DevnetError, Result, file_tail, tail},
     install::{self, Tools},
+    overrides::{OverrideRecord, PluginOverrides},
     process,
 };
 
@@ -92,6 +93,9 @@ pub struct DevnetState {
     pub contracts_artifacts: Option<PathBuf>,
     /// The plugin contracts placed (from `placement.json`).
     pub placement: Vec<Placement>,
+    /// Code placed from a `NAMERA_PLUGIN_ARTIFACTS` file over ours, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_overrides: Option<OverrideRecord>,
     /// The accounts funded on `up`.
     pub funded: Vec<Address>,
     /// When `up` finished (seconds since the Unix epoch).
@@ -217,6 +221,7 @@ impl Devnet {
             anvil_running,
             bundler_running,
             contracts,
+            plugin_overrides: self.state.plugin_overrides.clone(),
         }
     }
 
@@ -283,6 +288,10 @@ pub struct Status {
     pub bundler_running: bool,
     /// Each canonical contract.
     pub contracts: Vec<ContractStatus>,
+    /// Which addresses hold code from a `NAMERA_PLUGIN_ARTIFACTS` file instead of ours
+    /// (`None`: all ours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_overrides: Option<OverrideRecord>,
 }
 
 impl Status {
@@ -431,7 +440,12 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
     let path = config.state_file();
     if path.is_file() {
         match DevnetState::load(&path).map(Devnet::from_state) {
-            Ok(existing) if existing.is_healthy() && existing.chain_id() == config.chain_id => {
+            Ok(existing)
+                if existing.is_healthy()
+                    && existing.chain_id() == config.chain_id
+                    && existing.state.plugin_overrides.as_ref().map(|r| &r.path)
+                        == config.plugin_artifacts.as_ref() =>
+            {
                 fund(&existing.rpc, &config.fund)?;
                 return Ok(existing);
             }
@@ -444,6 +458,8 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
         }
     }
 
+    // A bad override file is the user's input: refuse it before installing anything.
+    let overrides = config.plugin_artifacts.as_deref().map(PluginOverrides::read).transpose()?;
     let tools = install::install(&config.home)?;
     let log_dir = config.log_dir();
     fs::create_dir_all(&log_dir).map_err(|e| DevnetError::io("creating", &log_dir, e))?;
@@ -476,6 +492,11 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
             }
             None => (None, Vec::new()),
         };
+        if let Some(overrides) = &overrides {
+            for (address, code) in &overrides.code {
+                anvil::set_code(rpc.rpc(), *address, code)?;
+            }
+        }
         fund(&rpc, &config.fund)?;
 
         let (mut alto, bundler_info) = start_alto(config, &tools, &rpc, &log_dir)?;
@@ -529,6 +550,7 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
             tools: tools.clone(),
             contracts_artifacts: artifacts,
             placement,
+            plugin_overrides: overrides.as_ref().map(PluginOverrides::record),
             funded: config.fund.iter().map(|(a, _)| *a).collect(),
             started_at: SystemTime::now()
                 .duration_since(UNIX_EPOCH)

@@ -41,6 +41,14 @@ pub enum DevnetError {
         /// The last lines of its standard error.
         stderr_tail: String,
     },
+    /// The `NAMERA_PLUGIN_ARTIFACTS` file is unreadable or malformed.
+    #[error("plugin artifacts file {path}: {reason}")]
+    BadOverride {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A port the devnet wanted is in use.
     #[error("port {port} on {host} is already in use")]
     PortTaken {

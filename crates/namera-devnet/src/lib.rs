@@ -35,6 +35,7 @@ pub mod deploy;
 mod devnet;
 mod error;
 pub mod install;
+mod overrides;
 mod process;
 pub mod testing;
 
@@ -45,4 +46,5 @@ pub use devnet::{
     canonical_contracts, check_contracts, down, env, load, status, up,
 };
 pub use error::{DevnetError, Result};
+pub use overrides::{OverrideRecord, PLUGIN_ARTIFACTS_ENV, PluginOverrides};
 pub use process::pid_alive;

@@ -125,7 +125,24 @@ fn write_state(out: &mut dyn Write, s: &DevnetState) -> std::io::Result<()> {
     if let Some(pid) = s.watchdog_pid {
         writeln!(out, "  watchdog pid {pid}")?;
     }
-    Ok(())
+    write_overrides(out, s.plugin_overrides.as_ref())
+}
+
+/// Whose plugin code the devnet placed: ours (`contracts/`) or a `NAMERA_PLUGIN_ARTIFACTS`
+/// file's.
+fn write_overrides(
+    out: &mut dyn Write,
+    overrides: Option<&namera_devnet::OverrideRecord>,
+) -> std::io::Result<()> {
+    match overrides {
+        None => writeln!(out, "  plugins  ours (contracts/)"),
+        Some(r) => writeln!(
+            out,
+            "  plugins  {} address(es) from {} (NAMERA_PLUGIN_ARTIFACTS), the rest ours",
+            r.addresses.len(),
+            r.path.display()
+        ),
+    }
 }
 
 fn down(shell: &Shell, config: &DevnetConfig) -> Result<(), CliError> {
@@ -187,8 +204,13 @@ fn write_status(out: &mut dyn Write, s: &DevnetStatus) -> std::io::Result<()> {
             Some(false) => "NO CODE",
             None => "unknown",
         };
-        writeln!(out, "  {:<width$}  {}  {code}", c.name, c.address)?;
+        let from = match &s.plugin_overrides {
+            Some(r) if r.addresses.contains(&c.address) => "  (override)",
+            _ => "",
+        };
+        writeln!(out, "  {:<width$}  {}  {code}{from}", c.name, c.address)?;
     }
+    write_overrides(out, s.plugin_overrides.as_ref())?;
     if !s.is_complete() {
         writeln!(out, "incomplete: `namera devnet down` then `namera devnet up` rebuilds it")?;
     }

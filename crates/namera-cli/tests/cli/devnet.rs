@@ -199,3 +199,42 @@ fn help_and_version_exit_0() {
     assert_exit(&out, 0);
     assert!(text(&out.stdout).starts_with("namera "));
 }
+
+/// A malformed `NAMERA_PLUGIN_ARTIFACTS` file stops `up` before anything starts: exit 2, the
+/// file and the bad entry named, no devnet recorded.
+#[test]
+fn a_bad_plugin_artifacts_file_is_refused() {
+    let name = unique("override");
+    let dir = std::env::temp_dir().join(format!("namera-cli-override-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("not-json.json", "{", "not JSON"),
+        (
+            "lowercase.json",
+            r#"{"0x845adb2c711129d4f3966735ed98a9f09fc4ce57": "0x60"}"#,
+            "is not checksummed (EIP-55: 0x845ADb2C711129d4f3966735eD98a9F09fC4cE57)",
+        ),
+        (
+            "bad-hex.json",
+            r#"{"0x845ADb2C711129d4f3966735eD98a9F09fC4cE57": "0xzz"}"#,
+            "not valid hex",
+        ),
+    ];
+    for (file, content, reason) in cases {
+        let path = dir.join(file);
+        std::fs::write(&path, content).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_namera"))
+            .args(["devnet", "up", "--name", &name, "-o", "json"])
+            .env("NAMERA_PLUGIN_ARTIFACTS", &path)
+            .output()
+            .expect("the namera binary should start");
+        assert_exit(&out, 2);
+        let error = json(&out.stderr);
+        assert_eq!(error["error"]["code"], "bad-plugin-artifacts", "{error}");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(file) && message.contains(reason), "{file}: {message}");
+    }
+    let out = namera(&["devnet", "status", "--name", &name]);
+    assert_exit(&out, 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

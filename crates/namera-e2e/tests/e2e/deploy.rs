@@ -139,3 +139,32 @@ fn a_wrong_guess_costs_a_round_trip_not_a_failure() {
     assert!(second.wait(sent.hash, RECEIPT_TIMEOUT).unwrap().success);
     assert_eq!(first.chain().node.balance(to).unwrap(), U256::from(2));
 }
+
+/// No registry package carries Kernel 0.3.2's or 0.3.3's bytecode, so the devnet hosts only
+/// 0.3.1: an account of a later release cannot deploy there, and the error names the release
+/// and the missing contract instead of the EntryPoint's bare `AA13 initCode failed`.
+#[test]
+fn a_kernel_release_the_devnet_lacks_is_named() {
+    for version in [KernelVersion::V0_3_2, KernelVersion::V0_3_3] {
+        let owner = PrivateKeySigner::random();
+        let config = AccountConfig::new(
+            version,
+            RootValidator::Ecdsa { owner: owner.address() },
+            U256::from(rand_u64()),
+        );
+        let account = SmartAccount::new(config, namera_e2e::chain());
+        set_balance(account.address(), ether(1));
+        let signer = OwnerSigner::new(owner, account.config().root.validation_id());
+        let e = account
+            .send(&signer, &[Call::transfer(random_address(), U256::from(1))], LaneKey::DEFAULT)
+            .expect_err("the devnet has no Kernel of this release");
+        match &e {
+            namera::account::AccountError::KernelMissing { version: v, missing, address } => {
+                assert_eq!(*v, version.as_str());
+                assert_eq!((*missing, *address), ("KernelFactory", version.factory()));
+            }
+            other => panic!("Kernel {}: expected KernelMissing, got {other:?}", version.as_str()),
+        }
+        assert!(e.to_string().contains(&format!("lacks Kernel {}", version.as_str())), "{e}");
+    }
+}

@@ -3,6 +3,7 @@
 mod budgets;
 mod deploy;
 mod explain;
+mod fidelity;
 mod lanes;
 mod multi_chain;
 mod passkey;

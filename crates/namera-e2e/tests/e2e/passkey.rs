@@ -134,7 +134,7 @@ fn passkey_session_key_acts_within_its_policies_and_is_refused_outside_them() {
         account.execute(&signer, &pay(random_address(), 1), LaneKey::DEFAULT, RECEIPT_TIMEOUT);
     let e = elsewhere.expect_err("another recipient is not allowed");
     assert_eq!(e.refusing_policy(), Some("call"), "{e}");
-    assert_eq!(refused_with(&e), Some("InvalidCallData"), "{e}");
+    assert_eq!(refused_with(&e), Some("CallViolatesTargetRule"), "{e}");
 
     // Within again, plainly (installed).
     let r = account.execute(&signer, &pay(to, 999), LaneKey::DEFAULT, RECEIPT_TIMEOUT).unwrap();

@@ -127,6 +127,20 @@ pub enum AccountError {
         /// What the account says about it.
         state: crate::session_key::KeyState,
     },
+    /// The account's Kernel release is not deployed on this chain, so its first operation
+    /// cannot deploy it (the EntryPoint only says `AA13 initCode failed`).
+    #[error(
+        "Kernel {version} is not on this chain: no code at its {missing} {address}; \
+         this chain (a devnet, say) lacks Kernel {version}"
+    )]
+    KernelMissing {
+        /// The Kernel release (`"0.3.3"`).
+        version: &'static str,
+        /// `"KernelFactory"` or `"implementation"`.
+        missing: &'static str,
+        /// Where its code should be.
+        address: Address,
+    },
     /// No receipt in time.
     #[error("no receipt for UserOperation {hash} after {seconds} s")]
     ReceiptTimeout {
@@ -272,7 +286,7 @@ impl SmartAccount {
         let known = self.known_state(key, signer.sequence_hint(key));
         let recent_fees = self.chain.recent_fees();
         let estimate = |op: &UserOperation| {
-            self.chain.bundler.estimate(op).map_err(|e| self.refusal(e, signer))
+            self.chain.bundler.estimate(op).map_err(|e| self.refusal(e, signer, op))
         };
 
         let (mut op, estimated) = match (known, recent_fees) {
@@ -473,7 +487,7 @@ impl SmartAccount {
         let hash = op.hash_v07(self.chain.chain_id);
         op.signature = signer.sign_operation(hash)?;
         let (key, sequence) = NonceKey::split(op.nonce);
-        let sent = self.chain.bundler.send(&op).map_err(|e| self.refusal(e, signer));
+        let sent = self.chain.bundler.send(&op).map_err(|e| self.refusal(e, signer, &op));
         match &sent {
             Ok(_) => {
                 if let Ok(mut m) = self.sequences.lock() {
@@ -550,11 +564,36 @@ impl SmartAccount {
 }
 
 impl SmartAccount {
+    /// [`AccountError::KernelMissing`] when the chain has no code for this account's Kernel
+    /// release (its factory or implementation): why a deployment fails as `AA13`.
+    fn missing_kernel(&self) -> Option<AccountError> {
+        let version = self.config().version;
+        [("KernelFactory", version.factory()), ("implementation", version.implementation())]
+            .into_iter()
+            .find(|(_, at)| self.chain.node.code(*at).is_ok_and(|c| c.is_empty()))
+            .map(|(missing, address)| AccountError::KernelMissing {
+                version: version.as_str(),
+                missing,
+                address,
+            })
+    }
+
     /// A refusal, and when it hides a revoked session key, say so: an uninstalled
     /// permission's signer is gone (validation reverts without data), and a key below
     /// `validNonceFrom` reverts `InvalidNonce`.
-    fn refusal(&self, e: RpcError, signer: &dyn OperationSigner) -> AccountError {
-        let err = refusal(e, signer);
+    fn refusal(
+        &self,
+        e: RpcError,
+        signer: &dyn OperationSigner,
+        op: &UserOperation,
+    ) -> AccountError {
+        let err = refusal(e, signer, op);
+        if let AccountError::Refused { refusal: r, .. } = &err
+            && r.aa_code.as_deref() == Some("AA13")
+            && let Some(missing) = self.missing_kernel()
+        {
+            return missing;
+        }
         if let AccountError::Refused { refusal: r, .. } = &err
             && matches!(r.error, None | Some("InvalidNonce"))
             && r.aa_code.as_deref() == Some("AA23")
@@ -584,17 +623,22 @@ fn apply_estimate(op: &mut UserOperation, e: &GasEstimate) -> Result<(), Account
 }
 
 /// A bundler's JSON-RPC error in validation or simulation means it refused the
-/// operation; name the policy when the chain says which.
-fn refusal(e: RpcError, signer: &dyn OperationSigner) -> AccountError {
+/// operation; name the policy when the chain says which, or when a bare revert (no data)
+/// can only have come from one of the signer's policies (see
+/// [`OperationSigner::bare_revert_policy`]).
+fn refusal(e: RpcError, signer: &dyn OperationSigner, op: &UserOperation) -> AccountError {
     let RpcError::Rpc(obj) = &e else { return AccountError::Rpc(e) };
     let r = crate::revert::parse(&obj.message, obj.data.as_ref());
-    let policy = match (r.call_policy, r.policy_index, r.aa_code.as_deref()) {
-        _ if r.budget.is_some() => Some("budget"),
-        (true, _, _) => Some("call"),
-        (false, Some(i), _) => signer.policy_type(i),
+    let bare = (r.is_bare() && r.aa_code.as_deref() == Some("AA23"))
+        .then(|| signer.bare_revert_policy(op))
+        .flatten();
+    let policy = match (r.policy, r.policy_index, r.aa_code.as_deref()) {
+        (Some(p), _, _) => Some(p),
+        (None, Some(i), _) => signer.policy_type(i),
+        (None, None, _) if bare.is_some() => bare.as_ref().map(|(p, _)| *p),
         // Outside a validity window: the EntryPoint does not say whose; the signer knows
         // which of its policies set one.
-        (false, None, Some("AA22")) => match signer.window_policies().as_slice() {
+        (None, None, Some("AA22")) => match signer.window_policies().as_slice() {
             [one] => Some(*one),
             ["timestamp", "rate-limit"] | ["rate-limit", "timestamp"] => {
                 Some("timestamp or rate-limit")
@@ -610,6 +654,9 @@ fn refusal(e: RpcError, signer: &dyn OperationSigner) -> AccountError {
             format!("the budget policy refused: {}", r.budget.as_deref().unwrap_or_default())
         }
         (Some(p), Some(i), _) => format!("the {p} policy (#{i}) refused the operation"),
+        (Some(p), None, None) if bare.is_some() => {
+            format!("the {p} policy refused: {}", bare.as_ref().map_or("", |(_, why)| why.as_str()))
+        }
         (Some(p), None, Some(m)) => format!("the {p} policy refused: {m}"),
         (Some(p), None, None) => format!("outside the {p} policy's time window"),
         (None, _, Some(m)) => m.to_owned(),

@@ -5,6 +5,7 @@ use alloy_primitives::{Address, B256, Bytes, hex};
 use alloy_signer_local::PrivateKeySigner;
 
 use super::AccountError;
+use crate::kernel::UserOperation;
 #[cfg(feature = "passkey")]
 use crate::passkey::{P256Verifier, PasskeySigner};
 use crate::{
@@ -51,6 +52,14 @@ pub trait OperationSigner: Send + Sync {
     /// the EntryPoint refuses an operation outside it as AA22 without naming the policy.
     fn window_policies(&self) -> Vec<&'static str> {
         Vec::new()
+    }
+    /// The policy that must revert with no data on `op`, and why, when one of this signer's
+    /// policies does so by design: a gas policy that requires a given paymaster when the
+    /// operation has none, or a call policy shown call data that is not `execute`. The
+    /// EntryPoint then reports a bare `AA23 reverted 0x`, which names nobody.
+    fn bare_revert_policy(&self, op: &UserOperation) -> Option<(&'static str, String)> {
+        let _ = op;
+        None
     }
     /// The EntryPoint sequence of `key` if the signer knows it without asking the chain
     /// (a freshly issued key's nonce keys have never been used: 0). A wrong hint costs
@@ -316,6 +325,23 @@ impl OperationSigner for SessionKeySigner {
     fn policy_type(&self, index: u64) -> Option<&'static str> {
         let i = usize::try_from(index).ok()?;
         self.permission.policies.get(i).map(crate::policy::Policy::type_name)
+    }
+
+    fn bare_revert_policy(&self, op: &UserOperation) -> Option<(&'static str, String)> {
+        use crate::policy::PolicyKind;
+        self.permission.policies.iter().filter(|p| p.flag.0 & 0x0001 == 0).find_map(|p| {
+            match &p.kind {
+                PolicyKind::Gas { enforce_paymaster: true, allowed_paymaster, .. }
+                    if !allowed_paymaster.is_zero() && op.paymaster.is_none() =>
+                {
+                    Some(("gas", format!("only paymaster {allowed_paymaster} may pay, and the operation has none")))
+                }
+                PolicyKind::Call(_) if !op.call_data.starts_with(&<crate::kernel::abi::IKernel::executeCall as alloy_sol_types::SolCall>::SELECTOR) => {
+                    Some(("call", "the call data is not an ERC-7579 execute call".to_owned()))
+                }
+                _ => None,
+            }
+        })
     }
 
     fn window_policies(&self) -> Vec<&'static str> {

@@ -34,7 +34,7 @@
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::SolValue;
 
-use super::{CallPermission, CallPolicy, ParamCondition, Policy, PolicyKind};
+use super::{CallPermission, CallPolicy, CallPolicyVersion, ParamCondition, Policy, PolicyKind};
 use crate::kernel::{CallType, abi::IKernel};
 
 /// What is known about the operation being judged.
@@ -185,14 +185,17 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                         _ => *allowed,
                     };
                     v.budget = Some(format!("{left} wei of gas budget left"));
-                    v.refusal = if *enforce_paymaster && op.paymaster.is_none() {
-                        Some("a paymaster is required".into())
-                    } else if *enforce_paymaster
-                        && *allowed_paymaster != Address::ZERO
-                        && op.paymaster != Some(*allowed_paymaster)
-                    {
+                    // As the contract: enforcePaymaster checks only when a paymaster is named
+                    // (none named: nothing is checked); with one named, an operation without
+                    // a paymaster reverts with no data, another paymaster fails the policy.
+                    let named = *enforce_paymaster && *allowed_paymaster != Address::ZERO;
+                    v.refusal = if named && op.paymaster.is_none() {
+                        Some(format!(
+                            "{BARE}: only paymaster {allowed_paymaster} may pay, and the operation has none"
+                        ))
+                    } else if named && op.paymaster != Some(*allowed_paymaster) {
                         Some(format!("only paymaster {allowed_paymaster} is allowed"))
-                    } else if op.max_cost > U256::from(left) {
+                    } else if charged(op.max_cost) > U256::from(left) {
                         Some(format!(
                             "the operation may cost up to {} wei but only {left} wei of gas budget is left",
                             op.max_cost
@@ -264,6 +267,9 @@ fn budget_left_in_words(charges: &[super::BudgetCharge], live: super::BudgetLive
     format!("after this operation: {}", parts.join("; "))
 }
 
+/// How a refusal reverting with no data is named (where a contract error name would be).
+pub const BARE: &str = "bare revert";
+
 /// Keep the contract's error name first (`Name: context: details`), so callers can
 /// match it.
 fn with_context(e: &str, context: &str) -> String {
@@ -271,6 +277,11 @@ fn with_context(e: &str, context: &str) -> String {
         Some((name, rest)) => format!("{name}: {context}: {rest}"),
         None => format!("{context}: {e}"),
     }
+}
+
+/// What the gas policy charges for a cost: its low 128 bits (the contract casts to uint128).
+fn charged(max_cost: U256) -> U256 {
+    max_cost & U256::from(u128::MAX)
 }
 
 fn window(now: u64, after: u64, until: u64) -> Option<String> {
@@ -283,19 +294,21 @@ fn window(now: u64, after: u64, until: u64) -> Option<String> {
     }
 }
 
-/// The call policy's decision, as the contract makes it.
+/// The call policy's decision, as the published contract of its version makes it
+/// (contracts/CANONICAL.md): the error name first, [`BARE`] where the contract reverts with
+/// no data (call data that is not `execute`, too short for what it must hold).
 fn check_call_policy(policy: &CallPolicy, cd: &[u8]) -> Result<(), String> {
     use alloy_sol_types::SolCall;
-    if cd.len() < 68 || cd[..4] != IKernel::executeCall::SELECTOR {
-        return Err("InvalidCallData: the call data is not an ERC-7579 execute call".into());
+    if cd.len() < 36 || cd[..4] != IKernel::executeCall::SELECTOR {
+        return Err(format!("{BARE}: the call data is not an ERC-7579 execute call"));
     }
     let call = IKernel::executeCall::abi_decode(cd)
-        .map_err(|e| format!("InvalidCallData: execute arguments do not decode ({e})"))?;
+        .map_err(|e| format!("{BARE}: execute arguments do not decode ({e})"))?;
     let exec = &call.executionCalldata;
     match CallType::from_byte(call.execMode[0]) {
         Some(CallType::Single) => {
             if exec.len() < 52 {
-                return Err("InvalidCallData: single execution shorter than 52 bytes".into());
+                return Err(format!("{BARE}: single execution shorter than 52 bytes"));
             }
             let to = Address::from_slice(&exec[..20]);
             check_call(
@@ -308,7 +321,7 @@ fn check_call_policy(policy: &CallPolicy, cd: &[u8]) -> Result<(), String> {
         }
         Some(CallType::Batch) => {
             let items = Vec::<crate::kernel::abi::Execution>::abi_decode(exec)
-                .map_err(|e| format!("InvalidCallData: batch does not decode ({e})"))?;
+                .map_err(|e| format!("{BARE}: batch does not decode ({e})"))?;
             for (i, it) in items.iter().enumerate() {
                 check_call(policy, CallType::Single, it.target, it.value, &it.callData)
                     .map_err(|e| with_context(&e, &format!("batch item {i}")))?;
@@ -317,7 +330,7 @@ fn check_call_policy(policy: &CallPolicy, cd: &[u8]) -> Result<(), String> {
         }
         Some(CallType::DelegateCall) => {
             if exec.len() < 20 {
-                return Err("InvalidCallData: delegatecall shorter than 20 bytes".into());
+                return Err(format!("{BARE}: delegatecall shorter than 20 bytes"));
             }
             check_call(
                 policy,
@@ -333,6 +346,14 @@ fn check_call_policy(policy: &CallPolicy, cd: &[u8]) -> Result<(), String> {
     }
 }
 
+/// The error each version reverts with when no permission matches.
+const fn no_match_error(version: CallPolicyVersion) -> &'static str {
+    match version {
+        CallPolicyVersion::V0_0_4 => "InvalidCallData",
+        CallPolicyVersion::V0_0_5 => "CallViolatesTargetRule",
+    }
+}
+
 fn check_call(
     policy: &CallPolicy,
     ct: CallType,
@@ -342,7 +363,7 @@ fn check_call(
 ) -> Result<(), String> {
     let selector: [u8; 4] = match data.len() {
         0 => [0; 4],
-        1..=3 => return Err("InvalidCallData: call data shorter than a selector".into()),
+        1..=3 => return Err(format!("{BARE}: call data shorter than a selector")),
         _ => [data[0], data[1], data[2], data[3]],
     };
     let find = |target: Address| -> Option<&CallPermission> {
@@ -353,7 +374,8 @@ fn check_call(
     };
     let Some(p) = find(to).or_else(|| find(Address::ZERO)) else {
         return Err(format!(
-            "InvalidCallData: no permission allows {} to {to} with selector 0x{}",
+            "{}: no permission allows {} to {to} with selector 0x{}",
+            no_match_error(policy.version),
             if selector == [0; 4] { "a plain transfer".to_owned() } else { "a call".to_owned() },
             alloy_primitives::hex::encode(selector)
         ));
@@ -367,10 +389,7 @@ fn check_call(
     for (n, r) in p.rules.iter().enumerate() {
         let at = 4 + r.offset as usize;
         let Some(word) = data.get(at..at + 32) else {
-            return Err(format!(
-                "CallViolatesParamRule: rule {n}: no argument at offset {}",
-                r.offset
-            ));
+            return Err(format!("{BARE}: rule {n}: no argument at offset {}", r.offset));
         };
         let arg = U256::from_be_slice(word);
         let ok = match r.condition {
@@ -389,25 +408,33 @@ fn check_call(
     Ok(())
 }
 
+/// SLICE_EQUAL as 0.0.5 computes it: the argument's length word at `4 + argOffset`, its
+/// bytes after it, positions taken as given and read as zeros past the end of the data.
 fn slice_equal(data: &[u8], arg_offset: U256, params: &[B256]) -> Result<bool, String> {
-    let too_short = || "ParamTooShort: the argument is shorter than the slice".to_owned();
     let [start, length, expected] = params else { return Err("SLICE_EQUAL needs 3 params".into()) };
     let (start, length) = (U256::from_be_bytes(start.0), U256::from_be_bytes(length.0));
-    let len = U256::from(data.len());
-    if arg_offset > len || start > len || length > len {
-        return Err(too_short());
+    let padded = |from: U256, n: usize| -> Vec<u8> {
+        let mut out = vec![0u8; n];
+        if let Ok(from) = usize::try_from(from) {
+            for (i, b) in out.iter_mut().enumerate() {
+                if let Some(x) = from.checked_add(i).and_then(|at| data.get(at)) {
+                    *b = *x;
+                }
+            }
+        }
+        out
+    };
+    let len_pos = arg_offset.wrapping_add(U256::from(4));
+    let arg_len = U256::from_be_slice(&padded(len_pos, 32));
+    let end = start
+        .checked_add(length)
+        .ok_or_else(|| "panic 0x11: start + length overflows".to_owned())?;
+    if arg_len < end {
+        return Err("ParamTooShort: the argument is shorter than the slice".to_owned());
     }
-    let (off, start, length) =
-        (arg_offset.to::<usize>(), start.to::<usize>(), length.to::<usize>());
-    let len_pos = 4 + off;
-    let Some(len_word) = data.get(len_pos..len_pos + 32) else { return Err(too_short()) };
-    let arg_len = U256::from_be_slice(len_word);
-    if U256::from(start + length) > arg_len {
-        return Err(too_short());
-    }
-    let from = len_pos + 32 + start;
-    let slice = data.get(from..from + length).ok_or_else(too_short)?;
-    Ok(keccak256(slice) == *expected)
+    let length = usize::try_from(length).map_err(|_| "the slice is too long to hash".to_owned())?;
+    let from = len_pos.wrapping_add(U256::from(32)).wrapping_add(start);
+    Ok(keccak256(padded(from, length)) == *expected)
 }
 
 #[cfg(test)]
@@ -503,7 +530,53 @@ mod tests {
             Some("CallViolatesValueRule: value 11 exceeds the limit 10")
         );
         let not_execute = explain(&p, &op(&[0u8; 70], 0, 0), &[]);
-        assert!(not_execute[0].refusal.as_deref().unwrap().starts_with("InvalidCallData: "));
+        assert!(not_execute[0].refusal.as_deref().unwrap().starts_with("bare revert: "));
+        let other = address!("0x1111111111111111111111111111111111111111");
+        let stranger = encode_calls(
+            Address::ZERO,
+            &[Call::transfer(other, U256::from(1))],
+            false,
+            ExecType::Default,
+        )
+        .unwrap();
+        let v5 = explain(&p, &op(&stranger, 0, 0), &[]);
+        assert!(v5[0].refusal.as_deref().unwrap().starts_with("CallViolatesTargetRule: "));
+        let mut old = p[0].clone();
+        if let PolicyKind::Call(c) = &mut old.kind {
+            c.version = CallPolicyVersion::V0_0_4;
+        }
+        let v4 = explain(&[old], &op(&stranger, 0, 0), &[]);
+        assert!(v4[0].refusal.as_deref().unwrap().starts_with("InvalidCallData: "));
+    }
+
+    #[test]
+    fn gas_paymaster_rules_follow_the_contract() {
+        let pm = address!("0x3333333333333333333333333333333333333333");
+        let gas = |allowed_paymaster| {
+            [Policy::new(PolicyKind::Gas {
+                allowed: 10,
+                enforce_paymaster: true,
+                allowed_paymaster,
+            })]
+        };
+        let d = transfer_data(1);
+        let with = |paymaster| Operation { paymaster, ..op(&d, 1, 0) };
+        // enforcePaymaster with no paymaster named checks nothing
+        assert!(explain(&gas(Address::ZERO), &with(None), &[])[0].passes());
+        // a paymaster named and none used: the contract reverts with no data
+        let none = explain(&gas(pm), &with(None), &[]);
+        assert!(none[0].refusal.as_deref().unwrap().starts_with("bare revert: "), "{none:?}");
+        // another paymaster: the policy fails
+        let other = explain(
+            &gas(pm),
+            &with(Some(address!("0x0000000000000000000000000000000000000001"))),
+            &[],
+        );
+        assert_eq!(
+            other[0].refusal.as_deref(),
+            Some(format!("only paymaster {pm} is allowed").as_str())
+        );
+        assert!(explain(&gas(pm), &with(Some(pm)), &[])[0].passes());
     }
 
     #[test]

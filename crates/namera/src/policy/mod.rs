@@ -37,7 +37,7 @@ pub use call::{
     ParamRule, PermissionCallType,
 };
 pub use describe::{utc, wei_in_words};
-pub use explain::{LiveState, Operation, Verdict, chain_refusal, explain, explain_signature};
+pub use explain::{BARE, LiveState, Operation, Verdict, chain_refusal, explain, explain_signature};
 
 use crate::kernel::addresses::{
     GAS_POLICY, RATE_LIMIT_POLICY, SIGNATURE_CALLER_POLICY, SUDO_POLICY, TIMESTAMP_POLICY,
