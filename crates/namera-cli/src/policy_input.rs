@@ -7,16 +7,30 @@ use namera::policy::Policy;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-/// One policy's JSON, checked when the command runs (the SDK's parser names the field).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One policy's JSON, kept as written (its key order is part of a serialized key) and
+/// checked by the SDK's parser as it is read, so a bad policy is refused with the other
+/// input errors, at its path (`policies[1]: unknown field `intervall`…`), before any
+/// account is read or any password asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub(crate) struct PolicyArg(pub(crate) serde_json::Value);
+
+impl<'de> Deserialize<'de> for PolicyArg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Policy::from_json(&value).map_err(serde::de::Error::custom)?;
+        Ok(Self(value))
+    }
+}
 
 impl std::str::FromStr for PolicyArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        serde_json::from_str(s).map(Self).map_err(|e| format!("not a JSON policy: {e}"))
+        let value =
+            crate::params::parse_json_strict(s).map_err(|e| format!("not a JSON policy: {e}"))?;
+        Policy::from_json(&value).map_err(|e| e.to_string())?;
+        Ok(Self(value))
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod agent;
 mod devnet;
+mod input;
 mod mcp;
 mod passkey;
 mod policy_check;
