@@ -85,12 +85,12 @@ impl JsonSchema for PolicyArg {
                 },
                 {
                     "title": "rate-limit",
-                    "description": "At most `count` operations in all, each at least `interval` seconds after the previous.",
+                    "description": "At most `count` uses in all (a total, not `count` per `interval`), each at least `interval` seconds after the previous one.",
                     "required": ["count"],
                     "properties": {
                         "type": { "const": "rate-limit" }, "policyFlag": flag, "policyAddress": address,
-                        "interval": { "type": "integer", "minimum": 0 },
-                        "count": { "type": "integer", "minimum": 1 },
+                        "interval": { "type": "integer", "minimum": 0, "description": "The least time between two uses, in seconds (not a window for `count` uses)." },
+                        "count": { "type": "integer", "minimum": 1, "description": "How many uses in all, ever (not per interval)." },
                         "startAt": { "type": "integer", "minimum": 0, "description": "When the first use is allowed (seconds since the epoch). Default: the chains' current time." }
                     }
                 },

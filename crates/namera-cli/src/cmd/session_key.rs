@@ -106,8 +106,9 @@ pub(crate) struct Create {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) chains: Vec<String>,
     /// A policy as JSON (ZeroDev's `policyParams` form; repeat for several). Every
-    /// policy must pass for an operation to be valid. A `rate-limit` without `startAt`
-    /// starts at the chains' current time (so uses are spaced from now).
+    /// policy must pass for an operation to be valid. A `rate-limit` allows `count` uses
+    /// in all (not per period), each at least `interval` seconds after the previous; without
+    /// `startAt` it starts at the chains' current time (so uses are spaced from now).
     #[arg(long = "policy", value_name = "JSON")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) policies: Vec<PolicyArg>,

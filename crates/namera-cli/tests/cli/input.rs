@@ -204,3 +204,21 @@ fn the_original_tools_parameter_names_are_accepted() {
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(!all.contains("Apassword1") && !all.contains("Bpassword2"), "{all}");
 }
+
+/// A rate limit is `count` uses in all, each at least `interval` after the previous;
+/// people read "rate limit" as "N per window", so every description says which it is.
+#[test]
+fn rate_limit_words_say_in_all_not_per_window() {
+    let home = Home::new("rate-words");
+    let out = run_json(&home, &["schema", "session-key.create"]);
+    assert_exit(&out, 0);
+    let schema = text(&out.stdout);
+    assert!(schema.contains("a total, not `count` per `interval`"), "{schema}");
+    let help = text(&home.run(&["session-key", "create", "--help"], &[]).stdout);
+    assert!(help.contains("allows `count` uses in all (not per period)"), "{help}");
+    let p = namera::policy::Policy::rate_limit(3600, 5, 0);
+    assert_eq!(
+        p.describe(),
+        "rate limit: at most 5 use(s) in all (not per period), each at least 1 hour(s) after the previous"
+    );
+}

@@ -119,7 +119,10 @@ impl Policy {
     /// ```
     /// use namera::policy::{Policy, PolicyKind};
     /// let p = Policy::new(PolicyKind::RateLimit { interval: 3600, count: 5, start_at: 0 });
-    /// assert_eq!(p.describe(), "rate limit: at most 5 operation(s) in all, 1 hour(s) apart");
+    /// assert_eq!(
+    ///     p.describe(),
+    ///     "rate limit: at most 5 use(s) in all (not per period), each at least 1 hour(s) after the previous"
+    /// );
     /// ```
     pub fn describe(&self) -> String {
         let only = match self.flag.0 {
@@ -155,7 +158,7 @@ impl Policy {
             }
             PolicyKind::RateLimit { interval, count, start_at } => {
                 let mut w = format!(
-                    "rate limit: at most {count} operation(s) in all, {} apart",
+                    "rate limit: at most {count} use(s) in all (not per period), each at least {} after the previous",
                     duration_in_words(*interval)
                 );
                 if *start_at != 0 {

@@ -191,7 +191,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                         _ => (*count, *start_at),
                     };
                     v.budget = Some(format!(
-                        "{uses_left} uses left, next allowed from {next_at} (then every {interval} s)"
+                        "{uses_left} of {count} uses left in all, the next allowed from {next_at} (each at least {interval} s after the previous)"
                     ));
                     v.refusal = if uses_left == 0 {
                         Some("every allowed use has been spent".into())
