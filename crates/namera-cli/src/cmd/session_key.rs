@@ -375,6 +375,10 @@ pub(crate) struct KeyView {
     label: Option<String>,
     /// When it was made here (seconds since the Unix epoch).
     created_at: u64,
+    /// What the owner was warned of before signing (`create` only): a time window that
+    /// has already ended, or no call policy (the key can call anything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 crate::values::schema_type!(
@@ -415,6 +419,7 @@ impl KeyView {
             policies_in_words: words,
             label: r.label.clone(),
             created_at: r.created_at,
+            warnings: Vec::new(),
         }
     }
 
@@ -433,6 +438,33 @@ impl KeyView {
         }
         Ok(())
     }
+}
+
+/// What the owner must hear before signing: policies that make the key useless (a
+/// window that already ended) or wider than it may look (nothing limits its calls).
+fn policy_warnings(policies: &[Policy], now: u64) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (i, p) in policies.iter().enumerate() {
+        if let PolicyKind::Timestamp { valid_until, .. } = p.kind {
+            if valid_until != 0 && valid_until <= now {
+                warnings.push(format!(
+                    "policies[{i}]: the time window ended at {}: the key will never be usable",
+                    namera::policy::utc(valid_until)
+                ));
+            }
+        }
+    }
+    let limits_calls = policies.iter().any(|p| {
+        matches!(p.kind, PolicyKind::Call(_)) && p.flag != namera::policy::PolicyFlag::SKIP_USER_OP
+    });
+    if !limits_calls {
+        warnings.push(
+            "no call policy: the key can call any contract and send anything the account holds \
+             (add a `call` policy to limit it)"
+                .to_owned(),
+        );
+    }
+    warnings
 }
 
 /// Where a rate limit given without a start begins: the latest block time of the chain
@@ -494,6 +526,14 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
             "missing-input",
             "a session key needs at least one policy (use {\"type\":\"sudo\"} for a key that may do anything)",
         ));
+    }
+    // Said before any password is asked for or anything signed; a person confirms.
+    let warnings = policy_warnings(&policies, now());
+    for w in &warnings {
+        ctx.shell().warn(w);
+    }
+    if !warnings.is_empty() && ctx.shell().interactive() {
+        ctx.confirm(false, "Create the session key anyway?")?;
     }
     let signer_passkey = match a.signer.as_deref() {
         None | Some("ecdsa") => None,
@@ -621,7 +661,8 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
         label: a.label.clone(),
     };
     ctx.home().session_keys().create(&alias, &record)?;
-    let view = KeyView::of(alias.as_str(), &record);
+    let mut view = KeyView::of(alias.as_str(), &record);
+    view.warnings = warnings;
     ctx.shell().emit(&view, |out| {
         view.write(out, "created ")?;
         writeln!(out, "  state       approved; installs itself with its first operation")

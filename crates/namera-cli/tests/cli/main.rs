@@ -3,6 +3,7 @@
 
 mod agent;
 mod devnet;
+mod hardening;
 mod input;
 mod mcp;
 mod passkey;

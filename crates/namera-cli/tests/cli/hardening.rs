@@ -1,0 +1,77 @@
+//! Issue 13 against the devnet: what the owner is told before signing, and the wrong or
+//! unclear answers the hostile-user pass found, each now a clear one.
+
+use serde_json::json;
+
+use crate::{
+    agent::Agent,
+    support::{assert_exit, error_of, json as parse, text},
+};
+
+/// The original tool's published `session-key create` (its parameter names), here on the
+/// devnet's chain: accepted, and the owner is warned, before signing, of a window that
+/// already ended and of a key with no call policy, on stderr and in the JSON result.
+#[test]
+fn the_seed_create_is_accepted_and_an_ended_window_is_warned_of() {
+    let agent = Agent::new("seed-warn");
+    agent.account();
+    let env: Vec<(&str, &str)> = agent.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let seed = json!({"alias": "my-agent-key", "smartAccountAlias": "acc", "chains": ["local"],
+        "policyParams": [{"type": "gas", "allowed": "100000000000000000"},
+                         {"type": "timestamp", "validUntil": 1000}],
+        "ownerKeystorePassword": "owner password", "sessionKeyPassword": "agent password",
+        "light_kdf": true})
+    .to_string();
+    let out = agent.home.run(&["session-key", "create", "--params", &seed, "-o", "json"], &env);
+    assert_exit(&out, 0);
+    let key = parse(&out.stdout);
+    let warnings = key["warnings"].as_array().expect("warnings in the result");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .starts_with("policies[1]: the time window ended at 1970-01-01T00:16:40Z"),
+        "{key}"
+    );
+    assert!(warnings[1].as_str().unwrap().starts_with("no call policy"), "{key}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("the time window ended"), "{stderr}");
+    assert!(!stderr.contains("owner password") && !stderr.contains("agent password"), "{stderr}");
+    assert!(stderr.contains("argv"), "the argv warning for passwords in --params: {stderr}");
+    assert_eq!(key["policies"][0]["allowed"], "100000000000000000");
+
+    // Pretty mode says it loudly on stderr; a key with a call policy and an open window
+    // has nothing to warn of.
+    let out = agent.home.run(
+        &[
+            "session-key",
+            "create",
+            "--alias",
+            "k2",
+            "--smart-account",
+            "acc",
+            "--light-kdf",
+            "--policy",
+            r#"{"type":"timestamp","validUntil":1000}"#,
+            "--password-env",
+            "OWNER_PW",
+            "--session-password-env",
+            "AGENT_PW",
+        ],
+        &env,
+    );
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stderr).contains("warning: policies[0]: the time window ended"),
+        "{}",
+        text(&out.stderr)
+    );
+    let fine = agent.ok(
+        &["session-key", "create"],
+        &json!({"alias": "k3", "smart_account": "acc", "light_kdf": true,
+                "policies": [{"type": "call", "permissions": [{"target": "0x0000000000000000000000000000000000000001"}]}],
+                "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
+    );
+    assert!(fine.get("warnings").is_none(), "{fine}");
+    let _ = error_of;
+}
