@@ -222,3 +222,52 @@ fn rate_limit_words_say_in_all_not_per_window() {
         "rate limit: at most 5 use(s) in all (not per period), each at least 1 hour(s) after the previous"
     );
 }
+
+/// `--lane 70000` was hashed as the name "70000"; digits are a lane number, and one
+/// out of range is refused.
+#[test]
+fn a_lane_number_out_of_range_is_refused() {
+    let home = Home::new("lane");
+    let out = run_json(
+        &home,
+        &[
+            "tx",
+            "send",
+            "--smart-account",
+            "a",
+            "--to",
+            "0x0000000000000000000000000000000000000001",
+            "--lane",
+            "70000",
+        ],
+    );
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("lane 70000 is out of range"), "{}", text(&out.stderr));
+    for params in [
+        r#"{"smart_account":"a","calls":[{"to":"0x0000000000000000000000000000000000000001"}],"lane":70000}"#,
+        r#"{"smart_account":"a","calls":[{"to":"0x0000000000000000000000000000000000000001"}],"lane":"70000"}"#,
+    ] {
+        let out = run_json(&home, &["tx", "send", "--params", params]);
+        assert_exit(&out, 2);
+        let e = error_of(&out);
+        assert_eq!(
+            e["message"],
+            "lane: lane 70000 is out of range: a lane number is 0–65535 (or give a name)",
+            "{e}"
+        );
+    }
+}
+
+/// `config set` accepted `http://`, `http://a b/` and `http://[::1`.
+#[test]
+fn config_set_refuses_malformed_urls() {
+    let home = Home::new("config-url");
+    for bad in ["http://", "http://a b/", "http://[::1", "localhost:8545"] {
+        let out = run_json(&home, &["config", "set", "local", "--rpc-url", bad]);
+        assert_exit(&out, 2);
+        assert_eq!(error_of(&out)["code"], "invalid-url", "{bad}");
+    }
+    assert!(!home.path.join("config.json").exists());
+    let out = run_json(&home, &["config", "set", "local", "--rpc-url", "http://[::1]:8545"]);
+    assert_exit(&out, 0);
+}
