@@ -222,6 +222,12 @@ pub(crate) fn chains_of(
     } else {
         names.iter().map(String::as_str).collect()
     };
+    distinct_chains(ctx, &names)
+}
+
+/// The chains `names` name (aliases or ids), each once: a chain named twice is refused
+/// (exit 2) rather than acted on twice (a second revoke of the same key reverts).
+pub(crate) fn distinct_chains(ctx: &Context, names: &[&str]) -> Result<Vec<ChainInfo>, CliError> {
     let mut chains: Vec<ChainInfo> = Vec::new();
     for name in names {
         let chain = ctx.chain(name)?;

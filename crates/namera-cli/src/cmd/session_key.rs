@@ -976,7 +976,8 @@ fn key_chains(
     if names.is_empty() {
         return record.chains.iter().map(|c| ctx.chain(&c.chain)).collect();
     }
-    names.iter().map(|n| ctx.chain(n)).collect()
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    wallet::distinct_chains(ctx, &names)
 }
 
 fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {

@@ -320,21 +320,17 @@ fn new_record(
             )
         }
     };
-    let chain_names: Vec<String> = {
-        let mut seen = Vec::new();
-        for c in chains {
-            let info = ctx.chain(c)?;
-            if seen.contains(&info.alias.to_owned()) {
-                return Err(CliError::new(
-                    ErrorKind::Usage,
-                    "duplicate-chain",
-                    format!("{info} is listed twice"),
-                ));
-            }
-            seen.push(info.alias.to_owned());
-        }
-        seen
-    };
+    if chains.is_empty() {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "missing-input",
+            "a smart account needs at least one chain (--chain / \"chains\")",
+        )
+        .with_hint("`namera config chains` lists them"));
+    }
+    let names: Vec<&str> = chains.iter().map(String::as_str).collect();
+    let chain_names: Vec<String> =
+        wallet::distinct_chains(ctx, &names)?.iter().map(|c| c.alias.to_owned()).collect();
     let version = wallet::kernel_version(version.unwrap_or("0.3.1"))?;
     let mut record = SmartAccountRecord {
         version: Default::default(),

@@ -75,3 +75,36 @@ fn the_seed_create_is_accepted_and_an_ended_window_is_warned_of() {
     assert!(fine.get("warnings").is_none(), "{fine}");
     let _ = error_of;
 }
+
+/// `revoke K --chain local,local` used to revoke, then exit 6 `reverted 0x09ee6468` on
+/// the second; a chain named twice is now refused up front (exit 2), as `create` does.
+#[test]
+fn a_chain_named_twice_is_refused_before_anything_is_sent() {
+    let agent = Agent::new("dup-chain");
+    agent.account();
+    agent.ok(
+        &["session-key", "create"],
+        &json!({"alias": "k", "smart_account": "acc", "light_kdf": true,
+                "policies": [{"type": "call", "permissions": [{"target": "0x0000000000000000000000000000000000000001"}]}],
+                "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
+    );
+    for (command, params) in [
+        (
+            ["session-key", "revoke"],
+            json!({"alias": "k", "chains": ["local", "local"], "password_env": "OWNER_PW"}),
+        ),
+        (["session-key", "status"], json!({"alias": "k", "chains": ["local", "local"]})),
+    ] {
+        let out = agent.run(&command, &params);
+        assert_exit(&out, 2);
+        assert_eq!(error_of(&out)["code"], "duplicate-chain", "{}", error_of(&out));
+    }
+    // And an account on no chain at all is refused.
+    let out = agent.run(
+        &["smart-account", "create"],
+        &json!({"alias": "nowhere", "keystore": "owner", "chains": []}),
+    );
+    assert_exit(&out, 2);
+    assert_eq!(error_of(&out)["code"], "missing-input");
+    assert!(!agent.home.path.join("smart-accounts/nowhere.json").exists());
+}
