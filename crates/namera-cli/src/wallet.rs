@@ -18,7 +18,7 @@ use namera::{
         PasskeySigner, SoftwarePasskey,
     },
     permission::{Permission, PermissionSigner},
-    session_key::{KeyState, SerializedSessionKey, key_state},
+    session_key::{KeyState, SerializedSessionKey, approved_key_state},
 };
 use namera_store::{
     Alias,
@@ -380,7 +380,10 @@ pub(crate) fn session_signer(
     on: &SessionKeyOnChain,
     account: &SmartAccount,
 ) -> Result<SessionKeySigner, CliError> {
-    let state = key_state(account, on.permission.validation_id())?;
+    // The approval's nonce counts: after the owner's revoke-all, a key never used is dead
+    // too (its approval can never verify again), and is refused here in words rather
+    // than by the chain's `HashNotInMerkleTree`.
+    let state = approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)?;
     match state {
         KeyState::Installed { .. } => Ok(SessionKeySigner::installed(key, on.permission.clone())
             .with_verifier(verifier(&on.chain))),

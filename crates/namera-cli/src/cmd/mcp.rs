@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, net::IpAddr, path::PathBuf, sync::Arc};
 use clap::{Args, Subcommand, ValueEnum};
 use namera::{
     chain::ChainInfo,
-    session_key::{KeyState, ValidityData, key_state},
+    session_key::{KeyState, ValidityData, approved_key_state},
 };
 use namera_mcp::{HttpOptions, HttpServer, Wallet, WalletHandle, WalletKey, serve_stdio};
 use schemars::JsonSchema;
@@ -242,7 +242,7 @@ fn build_wallet(
             let Some(account) = accounts.iter().find(|a| a.chain().chain_id == on.chain.id) else {
                 continue;
             };
-            match key_state(account, on.permission.validation_id())? {
+            match approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)? {
                 state @ (KeyState::Uninstalled | KeyState::Invalidated { .. }) => {
                     shell.warn(&format!(
                         "session key {alias} is not served on {}: {state}",

@@ -14,8 +14,8 @@ use namera::{
     permission::{Permission, PermissionSigner},
     policy::{Policy, PolicyKind},
     session_key::{
-        KeyState, SerializedSessionKey, SessionPrivateKey, issue, issue_with_passkey_owner,
-        key_state, nonces, revoke_all_call, revoke_call,
+        KeyState, SerializedSessionKey, SessionPrivateKey, approved_key_state, issue,
+        issue_with_passkey_owner, key_state, nonces, revoke_all_call, revoke_call,
     },
     transaction::{Batch, ChainSigner, send_batches},
 };
@@ -995,7 +995,11 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
             .zip(&ons)
             .map(|(account, on)| {
                 s.spawn(move || -> Result<ChainState, CliError> {
-                    let state = key_state(account, on.permission.validation_id())?;
+                    let state = approved_key_state(
+                        account,
+                        on.permission.validation_id(),
+                        on.kernel_nonce,
+                    )?;
                     Ok(ChainState {
                         chain: on.chain.alias.to_owned(),
                         state,
@@ -1064,13 +1068,32 @@ pub(crate) struct RevokedAll {
 pub(crate) struct Invalidation {
     /// The chain (alias).
     chain: String,
-    /// The owner's UserOperation hash.
-    #[schemars(with = "crate::values::Hash32")]
-    user_op_hash: String,
-    /// The transaction that invalidated the keys.
-    #[schemars(with = "crate::values::Hash32")]
-    transaction: String,
+    /// `invalidated`, or `failed` (then `error` says why; the keys still work there).
+    #[schemars(with = "InvalidationOutcome")]
+    outcome: &'static str,
+    /// The owner's UserOperation hash (when sent).
+    #[schemars(with = "Option<crate::values::Hash32>")]
+    user_op_hash: Option<String>,
+    /// The transaction that invalidated the keys (when it landed).
+    #[schemars(with = "Option<crate::values::Hash32>")]
+    transaction: Option<String>,
+    /// Why it failed on this chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
+
+impl Invalidation {
+    fn fail(&mut self, e: &CliError) {
+        self.outcome = "failed";
+        self.error = Some(e.message().to_owned());
+    }
+}
+
+crate::values::schema_type!(
+    /// What revoke-all did on one chain.
+    InvalidationOutcome,
+    |_| schemars::json_schema!({ "enum": ["invalidated", "failed"] })
+);
 
 /// A forgotten session key.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -1131,7 +1154,7 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
     let mut results: Vec<Revocation> = Vec::new();
     let mut work = Vec::new();
     for (i, (account, on)) in accounts.iter().zip(&ons).enumerate() {
-        let state = key_state(account, on.permission.validation_id())?;
+        let state = approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)?;
         let outcome = match state {
             KeyState::Installed { .. } => {
                 work.push((
@@ -1199,34 +1222,106 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
     )?;
     let owner = wallet::owner(ctx, &record, &a.password)?;
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
-    let mut work = Vec::new();
-    for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
-        let (current, valid_from) = nonces(account)?;
-        work.push((
-            i,
-            Batch::new(chain.id, vec![revoke_all_call(account.address(), current, valid_from)]),
-        ));
-    }
-    let receipts = owner_batches(ctx, &config, &accounts, &chains, &owner, work)?;
-    let rows: Vec<Invalidation> = receipts
+    // Each chain on its own: one that fails (an account not deployed and not funded
+    // there, say) must not keep the keys alive on the others.
+    let mut rows: Vec<Invalidation> = chains
         .iter()
-        .map(|(i, r)| Invalidation {
-            chain: chains[*i].alias.to_owned(),
-            user_op_hash: format!("{:#x}", r.user_op_hash),
-            transaction: format!("{:#x}", r.receipt.transaction_hash),
+        .map(|c| Invalidation {
+            chain: c.alias.to_owned(),
+            outcome: "invalidated",
+            user_op_hash: None,
+            transaction: None,
+            error: None,
         })
         .collect();
+    let mut failures: Vec<CliError> = Vec::new();
+    let mut work = Vec::new();
+    for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
+        match nonces(account) {
+            Ok((current, valid_from)) => work.push((
+                i,
+                Batch::new(chain.id, vec![revoke_all_call(account.address(), current, valid_from)]),
+            )),
+            Err(e) => {
+                let e = CliError::from(e);
+                rows[i].fail(&e);
+                failures.push(e);
+            }
+        }
+    }
+    let signers: Vec<Box<dyn namera::account::OperationSigner>> =
+        work.iter().map(|(i, _)| owner.signer(&config, &chains[*i])).collect();
+    let chain_signers: Vec<ChainSigner<'_>> = work
+        .iter()
+        .zip(&signers)
+        .map(|((i, _), signer)| ChainSigner { account: &accounts[*i], signer: signer.as_ref() })
+        .collect();
+    let batches: Vec<Batch> = work.iter().map(|(_, b)| b.clone()).collect();
+    let spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", batches.len()));
+    for o in send_batches(&chain_signers, &batches, RECEIPT_TIMEOUT) {
+        let i = work[o.index].0;
+        let chain = chains[i];
+        match o.result {
+            Ok(r) if r.success => {
+                rows[i].user_op_hash = Some(format!("{:#x}", r.user_op_hash));
+                rows[i].transaction = Some(format!("{:#x}", r.receipt.transaction_hash));
+            }
+            Ok(_) => {
+                let e = CliError::new(
+                    ErrorKind::Network,
+                    "reverted",
+                    format!("{chain}: the owner operation reverted"),
+                );
+                rows[i].fail(&e);
+                failures.push(e);
+            }
+            Err(e) => {
+                let e =
+                    CliError::from_batch(&e, chain.alias).with_account_hint(accounts[i].address());
+                rows[i].fail(&e);
+                failures.push(e);
+            }
+        }
+    }
+    drop(spinner);
     let json = RevokedAll { smart_account: alias.to_string(), chains: rows };
     ctx.shell().emit(&json, |out| {
-        for (i, r) in &receipts {
-            writeln!(
-                out,
-                "invalidated every session key of {alias} on {} (tx {:#x})",
-                chains[*i], r.receipt.transaction_hash
-            )?;
+        for r in &json.chains {
+            match (&r.transaction, &r.error) {
+                (Some(tx), _) => writeln!(
+                    out,
+                    "invalidated every session key of {alias} on {} (tx {tx})",
+                    r.chain
+                )?,
+                (None, Some(e)) => writeln!(out, "NOT invalidated on {}: {e}", r.chain)?,
+                (None, None) => {}
+            }
         }
         Ok(())
-    })
+    })?;
+    match failures.len() {
+        0 => Ok(()),
+        n => {
+            let first = failures.remove(0);
+            let done: Vec<&str> = json
+                .chains
+                .iter()
+                .filter(|r| r.error.is_none())
+                .map(|r| r.chain.as_str())
+                .collect();
+            let message = format!(
+                "revoke-all failed on {n} of {} chain(s) (invalidated on: {}); first: {}",
+                json.chains.len(),
+                if done.is_empty() { "none".to_owned() } else { done.join(", ") },
+                first.message()
+            );
+            let e = CliError::new(first.kind(), first.code().to_owned(), message);
+            Err(match first.hint() {
+                Some(h) => e.with_hint(h.to_owned()),
+                None => e,
+            })
+        }
+    }
 }
 
 fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {

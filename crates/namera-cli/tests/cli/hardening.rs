@@ -108,3 +108,62 @@ fn a_chain_named_twice_is_refused_before_anything_is_sent() {
     assert_eq!(error_of(&out)["code"], "missing-input");
     assert!(!agent.home.path.join("smart-accounts/nowhere.json").exists());
 }
+
+/// revoke-all on an account not deployed (and not funded) on a chain used to exit 5
+/// `currentNonce(): ABI decoding failed` and revoke nothing anywhere. Now each chain is
+/// tried: this one reports that the account must be funded (its address named), the
+/// result says per chain what happened; funded, revoke-all deploys and invalidates.
+/// After it, a key never used shows as not usable, and `tx send` with it is refused in
+/// words (not the chain's undecoded `HashNotInMerkleTree`).
+#[test]
+fn revoke_all_on_an_undeployed_account_reports_per_chain_then_kills_unused_keys() {
+    let agent = Agent::new("revoke-undeployed");
+    agent.ok(
+        &["keystore", "create"],
+        &json!({"alias": "owner", "light_kdf": true, "password_env": "OWNER_PW"}),
+    );
+    let made = agent.ok(
+        &["smart-account", "create"],
+        &json!({"alias": "acc", "keystore": "owner", "chains": ["local"]}),
+    );
+    let address: alloy_primitives::Address =
+        made["account"]["address"].as_str().unwrap().parse().unwrap();
+    agent.ok(
+        &["session-key", "create"],
+        &json!({"alias": "unused", "smart_account": "acc", "light_kdf": true, "policies": [{"type": "sudo"}],
+                "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
+    );
+    let out = agent.run(
+        &["session-key", "revoke-all"],
+        &json!({"smart_account": "acc", "yes": true, "password_env": "OWNER_PW"}),
+    );
+    assert_exit(&out, 1);
+    let e = error_of(&out);
+    assert_eq!(e["code"], "insufficient-funds", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("invalidated on: none"), "{e}");
+    assert!(e["hint"].as_str().unwrap().contains(&address.to_checksum(None)), "{e}");
+    let rows = parse(&out.stdout);
+    assert_eq!(rows["chains"][0]["chain"], "local", "{rows}");
+    assert_eq!(rows["chains"][0]["outcome"], "failed", "{rows}");
+
+    agent.fund(address);
+    let done = agent.ok(
+        &["session-key", "revoke-all"],
+        &json!({"smart_account": "acc", "yes": true, "password_env": "OWNER_PW"}),
+    );
+    assert_eq!(done["chains"][0]["outcome"], "invalidated", "{done}");
+    let status = agent.ok(&["session-key", "status"], &json!({"alias": "unused"}));
+    assert_eq!(status["chains"][0]["usable"], false, "{status}");
+    assert_eq!(status["chains"][0]["state"], "invalidated", "{status}");
+    let to = crate::agent::random_address();
+    let out = agent.run(
+        &["tx", "send"],
+        &json!({"smart_account": "acc", "session_key": "unused", "calls": [{"to": to, "value": "1"}],
+                "password_env": "AGENT_PW"}),
+    );
+    assert_exit(&out, 6);
+    let e = error_of(&out);
+    assert_eq!(e["code"], "key-revoked", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("invalidated every key below nonce 2"), "{e}");
+    assert_eq!(agent.balance(to), alloy_primitives::U256::ZERO);
+}
