@@ -362,8 +362,27 @@ fn create(ctx: &Context, a: &Create) -> Result<(), CliError> {
         a.index,
         a.kernel_version.as_deref(),
     )?;
-    let deployed = if a.deploy { Some(deploy(ctx, &record, &a.password)?) } else { None };
+    // Recorded first: the address is fixed whether or not the deployment succeeds, and
+    // a failed one (an unfunded account) must leave the owner the address to fund.
     ctx.home().smart_accounts().create(&alias, &record)?;
+    let deployed = if a.deploy {
+        Some(deploy(ctx, &record, &a.password).map_err(|e| {
+            let e = e.with_account_hint(record.address);
+            let message = format!(
+                "smart account {alias} ({}) is recorded but not deployed: {}",
+                record.address,
+                e.message()
+            );
+            let hint = e.hint().map(str::to_owned);
+            let out = CliError::new(e.kind(), e.code().to_owned(), message);
+            match hint {
+                Some(h) => out.with_hint(h),
+                None => out,
+            }
+        })?)
+    } else {
+        None
+    };
     let view = AccountView::of(alias.as_str(), &record);
     let created = Created { account: view, deployments: deployed };
     ctx.shell().emit(&created, |out| {

@@ -167,3 +167,28 @@ fn revoke_all_on_an_undeployed_account_reports_per_chain_then_kills_unused_keys(
     assert!(e["message"].as_str().unwrap().contains("invalidated every key below nonce 2"), "{e}");
     assert_eq!(agent.balance(to), alloy_primitives::U256::ZERO);
 }
+
+/// An unfunded `smart-account create --deploy` used to exit 6 `policy-refused` (AA21),
+/// saving nothing and never showing the address to fund. Now the account is recorded,
+/// and the error says it is not deployed, why, and which address to fund.
+#[test]
+fn an_unfunded_deploy_keeps_the_record_and_names_the_address_to_fund() {
+    let agent = Agent::new("unfunded-deploy");
+    agent.ok(
+        &["keystore", "create"],
+        &json!({"alias": "owner", "light_kdf": true, "password_env": "OWNER_PW"}),
+    );
+    let out = agent.run(
+        &["smart-account", "create"],
+        &json!({"alias": "acc", "keystore": "owner", "chains": ["local"], "deploy": true,
+                "password_env": "OWNER_PW"}),
+    );
+    assert_exit(&out, 1);
+    let e = error_of(&out);
+    assert_eq!(e["code"], "insufficient-funds", "{e}");
+    let info = agent.ok(&["smart-account", "info"], &json!({"alias": "acc"}));
+    let address = info["address"].as_str().unwrap();
+    assert!(e["message"].as_str().unwrap().contains("is recorded but not deployed"), "{e}");
+    assert!(e["message"].as_str().unwrap().contains(address), "{e}");
+    assert!(e["hint"].as_str().unwrap().contains(address), "{e}");
+}
