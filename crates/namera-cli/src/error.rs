@@ -172,6 +172,7 @@ impl CliError {
         let code = match e {
             RpcError::Unreachable { .. } => "unreachable",
             RpcError::Timeout { .. } => "timeout",
+            RpcError::Interrupted { .. } => "interrupted",
             RpcError::Http { .. } => "http",
             RpcError::Rpc(_) => "rpc",
             RpcError::Reverted { .. } => "reverted",
