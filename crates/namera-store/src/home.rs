@@ -436,6 +436,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(StoreError::io(&self.dir)(e)),
         };
+        crate::fs::sweep_stale_temps(&self.dir);
         let mut aliases = Vec::new();
         for entry in entries {
             let entry = entry.map_err(StoreError::io(&self.dir))?;
@@ -468,6 +469,22 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
             }
         }
         Ok(records)
+    }
+
+    /// Every record that reads, sorted by alias, and apart the ones that do not (a
+    /// truncated or damaged file), each with its error: one bad file must not hide the
+    /// others, nor itself (the caller shows it, so it can be removed).
+    pub fn list_readable(&self) -> Result<(Vec<(Alias, T)>, Vec<(Alias, StoreError)>), StoreError> {
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for alias in self.aliases()? {
+            match self.get(&alias) {
+                Ok(record) => good.push((alias, record)),
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => bad.push((alias, e)),
+            }
+        }
+        Ok((good, bad))
     }
 
     /// Deletes a record; [`StoreError::NotFound`] if there is none.

@@ -898,9 +898,7 @@ fn export(ctx: &Context, a: &Export) -> Result<(), CliError> {
 
 fn list(ctx: &Context, a: &List) -> Result<(), CliError> {
     let views: Vec<KeyView> = ctx
-        .home()
-        .session_keys()
-        .list()?
+        .readable(&ctx.home().session_keys())?
         .iter()
         .filter(|(_, r)| a.smart_account.as_ref().is_none_or(|s| r.smart_account.as_str() == s))
         .map(|(alias, r)| KeyView::of(alias.as_str(), r))
@@ -1101,8 +1099,9 @@ crate::values::schema_type!(
 pub(crate) struct RemovedKey {
     /// The alias removed.
     removed: String,
-    /// The key's address (EIP-55); the key stays valid on chain until revoked.
-    key_address: AddressArg,
+    /// The key's address (EIP-55); the key stays valid on chain until revoked. Null when
+    /// the record could not be read.
+    key_address: Option<AddressArg>,
 }
 
 fn owner_batches(
@@ -1325,17 +1324,19 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
 }
 
 fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
-    let (alias, record) = key_record(ctx, a.alias.as_deref())?;
+    let alias = ctx.alias(a.alias.as_deref())?;
+    let record = ctx.record_to_remove(&ctx.home().session_keys(), &alias)?;
+    let key =
+        record.as_ref().map_or_else(|| "unreadable".to_owned(), |r| r.key_address.to_string());
     ctx.confirm(
         a.yes,
-        &format!(
-            "Forget session key {alias} ({})? It stays valid on chain until revoked.",
-            record.key_address
-        ),
+        &format!("Forget session key {alias} ({key})? It stays valid on chain until revoked."),
     )?;
     ctx.home().session_keys().remove(&alias)?;
-    let json =
-        RemovedKey { removed: alias.to_string(), key_address: AddressArg(record.key_address) };
+    let json = RemovedKey {
+        removed: alias.to_string(),
+        key_address: record.map(|r| AddressArg(r.key_address)),
+    };
     ctx.shell()
         .emit(&json, |out| writeln!(out, "removed session key {alias} (nothing changed on chain)"))
 }

@@ -510,9 +510,7 @@ fn import(ctx: &Context, a: &Import) -> Result<(), CliError> {
 
 fn list(ctx: &Context, _: &List) -> Result<(), CliError> {
     let views: Vec<AccountView> = ctx
-        .home()
-        .smart_accounts()
-        .list()?
+        .readable(&ctx.home().smart_accounts())?
         .iter()
         .map(|(alias, r)| AccountView::of(alias.as_str(), r))
         .collect();
@@ -570,8 +568,9 @@ pub(crate) struct ChainStatus {
 pub(crate) struct RemovedAccount {
     /// The alias removed.
     removed: String,
-    /// The account's address (EIP-55); it still exists on chain.
-    address: AddressArg,
+    /// The account's address (EIP-55); it still exists on chain. Null when the record
+    /// could not be read.
+    address: Option<AddressArg>,
 }
 
 fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
@@ -632,11 +631,10 @@ fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
 }
 
 fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
-    let (alias, record) = wallet::account_record(ctx, a.alias.as_deref().unwrap_or_default())?;
+    let alias = ctx.alias(a.alias.as_deref())?;
+    let record = ctx.record_to_remove(&ctx.home().smart_accounts(), &alias)?;
     let keys: Vec<String> = ctx
-        .home()
-        .session_keys()
-        .list()?
+        .readable(&ctx.home().session_keys())?
         .into_iter()
         .filter(|(_, k)| k.smart_account == alias)
         .map(|(a, _)| a.to_string())
@@ -651,9 +649,14 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
             ),
         ));
     }
-    ctx.confirm(a.yes, &format!("Forget smart account {alias} ({})?", record.address))?;
+    let address =
+        record.as_ref().map_or_else(|| "unreadable".to_owned(), |r| r.address.to_string());
+    ctx.confirm(a.yes, &format!("Forget smart account {alias} ({address})?"))?;
     ctx.home().smart_accounts().remove(&alias)?;
-    let json = RemovedAccount { removed: alias.to_string(), address: AddressArg(record.address) };
+    let json = RemovedAccount {
+        removed: alias.to_string(),
+        address: record.map(|r| AddressArg(r.address)),
+    };
     ctx.shell().emit(&json, |out| {
         writeln!(out, "removed smart account {alias} (nothing changed on chain)")
     })
