@@ -164,7 +164,7 @@ pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> 
     eprintln!("The session key will be allowed only this (every policy must pass):");
     for (i, p) in policies.iter().enumerate() {
         let words = Policy::from_json(&p.0).map(|p| p.describe()).unwrap_or_default();
-        eprintln!("  {}. {words}", i + 1);
+        eprintln!("  [{i}] {words}");
     }
     let ok = inquire::Confirm::new("Create the session key with these policies?")
         .with_default(true)

@@ -432,9 +432,9 @@ impl KeyView {
         writeln!(out, "  key         {} ({})", self.key_address, self.signer)?;
         writeln!(out, "  permission  {}", self.permission_id)?;
         writeln!(out, "  chains      {}", self.chains.join(", "))?;
-        writeln!(out, "  policies (all must pass):")?;
+        writeln!(out, "  policies (all must pass; numbered as policies[i] in JSON):")?;
         for (i, words) in self.policies_in_words.iter().enumerate() {
-            writeln!(out, "    {}. {words}", i + 1)?;
+            writeln!(out, "    [{i}] {words}")?;
         }
         Ok(())
     }
