@@ -16,6 +16,8 @@ mod config;
 mod context;
 mod error;
 mod foreign;
+#[cfg(test)]
+mod input_props;
 mod opts;
 mod output;
 mod params;
