@@ -39,9 +39,10 @@ pub(crate) trait CommandInput:
 }
 
 /// Fields whose values are secrets: no message ever prints their value (a conflict or a
-/// wrong type names the field only). `session_keys` may carry `KEY=PASSWORD`.
+/// wrong type names the field only). `session_keys` may carry `KEY=PASSWORD`; `keys`
+/// (session-key import) carries serialized keys with their private keys.
 pub(crate) const SECRET_FIELDS: &[&str] =
-    &["password", "session_password", "key_passwords", "session_keys"];
+    &["password", "session_password", "key_passwords", "session_keys", "keys"];
 
 /// The original tool's parameter names, accepted for ours: agents trained on its
 /// published examples send them. Each maps to the first of our names the command has

@@ -157,8 +157,11 @@ impl std::str::FromStr for ImportedChainKey {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (chain, serialized) =
-            s.split_once('=').ok_or_else(|| format!("expected CHAIN=BASE64, got {s:?}"))?;
+        // Never echo `s`: the serialized key carries its private key.
+        let (chain, serialized) = s.split_once('=').ok_or_else(|| {
+            "expected CHAIN=BASE64 (the value given is not shown: it holds a private key)"
+                .to_owned()
+        })?;
         Ok(Self { chain: chain.to_owned(), serialized: serialized.to_owned() })
     }
 }

@@ -12,5 +12,6 @@ mod policy_check;
 mod prompt;
 mod rate_limit;
 mod schema;
+mod secrets;
 mod storage;
 mod support;
