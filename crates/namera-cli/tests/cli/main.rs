@@ -11,6 +11,7 @@ mod passkey;
 mod policy_check;
 mod prompt;
 mod rate_limit;
+mod readme;
 mod schema;
 mod secrets;
 mod storage;
