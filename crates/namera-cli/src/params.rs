@@ -254,17 +254,15 @@ pub(crate) fn from_value<T: CommandInput>(value: Value) -> Result<T, CliError> {
     // A flattened group (the password flags) is read from a buffer that forgets where
     // it is, so an error inside it comes back without a path: find the field by reading
     // each one alone (every field is optional to serde; `REQUIRED` is checked apart).
-    if path == "." {
-        if let Value::Object(fields) = &value {
-            let culprit = fields.iter().find_map(|(k, v)| {
-                let alone = Value::Object(Map::from_iter([(k.clone(), v.clone())]));
-                deserialize_at::<T>(alone)
-                    .err()
-                    .map(|(p, e)| (if p == "." { k.clone() } else { p }, e))
-            });
-            if let Some((p, e)) = culprit {
-                (path, inner) = (p, e);
-            }
+    if path == "."
+        && let Value::Object(fields) = &value
+    {
+        let culprit = fields.iter().find_map(|(k, v)| {
+            let alone = Value::Object(Map::from_iter([(k.clone(), v.clone())]));
+            deserialize_at::<T>(alone).err().map(|(p, e)| (if p == "." { k.clone() } else { p }, e))
+        });
+        if let Some((p, e)) = culprit {
+            (path, inner) = (p, e);
         }
     }
     if is_secret(&path) {

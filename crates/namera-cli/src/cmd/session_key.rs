@@ -448,13 +448,14 @@ impl KeyView {
 fn policy_warnings(policies: &[Policy], now: u64) -> Vec<String> {
     let mut warnings = Vec::new();
     for (i, p) in policies.iter().enumerate() {
-        if let PolicyKind::Timestamp { valid_until, .. } = p.kind {
-            if valid_until != 0 && valid_until <= now {
-                warnings.push(format!(
-                    "policies[{i}]: the time window ended at {}: the key will never be usable",
-                    namera::policy::utc(valid_until)
-                ));
-            }
+        if let PolicyKind::Timestamp { valid_until, .. } = p.kind
+            && valid_until != 0
+            && valid_until <= now
+        {
+            warnings.push(format!(
+                "policies[{i}]: the time window ended at {}: the key will never be usable",
+                namera::policy::utc(valid_until)
+            ));
         }
     }
     let limits_calls = policies.iter().any(|p| {

@@ -435,7 +435,7 @@ impl CallPermission {
     /// word), when the permission was written with an ABI; so refusals and descriptions
     /// say `to` (address) rather than "argument 0".
     pub fn argument_at(&self, offset: u64) -> Option<(String, String)> {
-        if offset % 32 != 0 {
+        if !offset.is_multiple_of(32) {
             return None;
         }
         let function = self.source.as_ref()?.function(Some(self.selector)).ok()?;

@@ -89,7 +89,7 @@ pub(crate) fn argument_in_words(arg: Option<&(String, String)>, offset: u64) -> 
     match arg {
         Some((name, ty)) if !name.is_empty() => format!("`{name}` ({ty})"),
         Some((_, ty)) => format!("argument {} ({ty})", offset / 32),
-        None if offset % 32 == 0 => format!("argument {}", offset / 32),
+        None if offset.is_multiple_of(32) => format!("argument {}", offset / 32),
         None => format!("the word at byte {offset} of the arguments"),
     }
 }
