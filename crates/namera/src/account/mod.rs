@@ -601,7 +601,7 @@ fn refusal(e: RpcError, signer: &dyn OperationSigner) -> AccountError {
         _ => None,
     };
     let mut reason = match (policy, r.policy_index, r.meaning) {
-        (Some(p), Some(i), _) => format!("the {p} policy (#{i}) refused the operation"),
+        (Some(p), Some(i), _) => format!("policies[{i}] ({p}) refused the operation"),
         (Some(p), None, Some(m)) => format!("the {p} policy refused: {m}"),
         (Some(p), None, None) => format!("outside the {p} policy's time window"),
         (None, _, Some(m)) => m.to_owned(),

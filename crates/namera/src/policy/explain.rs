@@ -497,7 +497,7 @@ mod tests {
             let v = explain(&p, &op(&d, cost, now), &[]);
             chain_refusal(&v).map(|v| (v.index, v.outside_window))
         };
-        // Everything refuses: the call policy (#2) is the first outright failure.
+        // Everything refuses: the call policy, policies[2], is the first outright failure.
         assert_eq!(pick(11, 6, 100), Some((2, false)));
         // Only the windows and gas: gas (#3), though both windows come first.
         assert_eq!(pick(10, 6, 100), Some((3, false)));

@@ -264,7 +264,7 @@ pub fn explain_operation(
 pub enum SignatureCheckError {
     /// A policy of the permission refused the request: the account reverted with
     /// `PolicyFailed(index)`.
-    #[error("the {policy} policy (#{index}) refused the signature request: {revert}")]
+    #[error("policies[{index}] ({policy}) refused the signature request: {revert}")]
     PolicyRefused {
         /// The refusing policy's type (`"signature-caller"`, …).
         policy: &'static str,
