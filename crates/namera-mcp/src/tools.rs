@@ -533,7 +533,8 @@ fn out<T: Serialize>(r: Result<T, ToolFailure>) -> Result<Value, ToolFailure> {
 
 /// The SDK's one address rule (mixed case must be a valid EIP-55 checksum), as the CLI.
 fn address(what: &str, s: &str) -> Result<Address, ToolFailure> {
-    namera::address::parse_address(s.trim()).map_err(|e| input(format!("`{what}`: {e}")))
+    namera::address::parse_address(s.trim())
+        .map_err(|e| input(format!("`{what}` must be an address (0x and 40 hex digits): {e}")))
 }
 
 fn chain<'w>(w: &'w Wallet, name: Option<&str>) -> Result<&'w WalletChain, ToolFailure> {
