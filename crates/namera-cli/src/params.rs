@@ -414,12 +414,42 @@ pub(crate) fn schema_of<T: CommandInput>() -> Schema {
         .into_generator()
         .into_root_schema_for::<T>();
     schema.insert("title".into(), format!("namera {}", T::NAME.replace('.', " ")).into());
-    if !T::REQUIRED.is_empty() {
-        schema.insert("required".into(), T::REQUIRED.into());
-    }
     // Unknown fields are refused (see `resolve`), so the schema says so too.
     if schema.get("properties").is_none() {
         schema.insert("properties".into(), Value::Object(Map::new()));
+    }
+    // The original tool's names are accepted (see `resolve`): each is a property like
+    // ours, never both at once, and either satisfies a requirement.
+    let aliases = aliases_for(&field_names::<T>());
+    let mut rules: Vec<Value> = Vec::new();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (alias, ours) in &aliases {
+            let Some(mut p) = props.get(ours.as_str()).cloned() else { continue };
+            if let Value::Object(m) = &mut p {
+                m.insert(
+                    "description".into(),
+                    format!("The original tool's name for `{ours}`; give one of the two.").into(),
+                );
+                m.insert("deprecated".into(), true.into());
+            }
+            props.insert((*alias).to_owned(), p);
+            rules.push(serde_json::json!({ "not": { "required": [ours, alias] } }));
+        }
+    }
+    let mut required = Vec::new();
+    for field in T::REQUIRED {
+        match aliases.iter().find(|(_, ours)| ours == field) {
+            Some((alias, _)) => rules.push(serde_json::json!({
+                "anyOf": [{ "required": [field] }, { "required": [alias] }]
+            })),
+            None => required.push(*field),
+        }
+    }
+    if !required.is_empty() {
+        schema.insert("required".into(), required.into());
+    }
+    if !rules.is_empty() {
+        schema.insert("allOf".into(), rules.into());
     }
     schema.insert("additionalProperties".into(), false.into());
     // A broken example is a bug caught by the schema tests; here it is left out rather
