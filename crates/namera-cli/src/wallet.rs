@@ -382,7 +382,7 @@ pub(crate) fn session_signer(
 ) -> Result<SessionKeySigner, CliError> {
     // The approval's nonce counts: after the owner's revoke-all, a key never used is dead
     // too (its approval can never verify again), and is refused here in words rather
-    // than by the chain's `HashNotInMerkleTree`.
+    // than by the chain's AA23 ("hash is not in proof" from the multi-chain validator).
     let state = approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)?;
     match state {
         KeyState::Installed { .. } => Ok(SessionKeySigner::installed(key, on.permission.clone())

@@ -114,7 +114,8 @@ fn a_chain_named_twice_is_refused_before_anything_is_sent() {
 /// tried: this one reports that the account must be funded (its address named), the
 /// result says per chain what happened; funded, revoke-all deploys and invalidates.
 /// After it, a key never used shows as not usable, and `tx send` with it is refused in
-/// words (not the chain's undecoded `HashNotInMerkleTree`).
+/// words, before anything is sent (not the chain's undecoded AA23 revert, whatever the
+/// validator's bytecode says).
 #[test]
 fn revoke_all_on_an_undeployed_account_reports_per_chain_then_kills_unused_keys() {
     let agent = Agent::new("revoke-undeployed");

@@ -78,8 +78,8 @@ pub fn key_state(
 /// (what the store records): as [`key_state`], except that a key not installed yet whose
 /// approval lies below `validNonceFrom` is [`KeyState::Invalidated`]. The owner's
 /// revoke-all raised the nonce past it, so its enable signature can never verify again
-/// (Kernel hashes the current nonce into the approval; the root validator then answers
-/// `HashNotInMerkleTree`).
+/// (Kernel hashes the current nonce into the approval, and the multi-chain root validator
+/// refuses it: ZeroDev's reverts "hash is not in proof").
 pub fn approved_key_state(
     account: &SmartAccount,
     validation_id: ValidationId,
