@@ -66,6 +66,36 @@ impl SessionPasswordArgs {
     }
 }
 
+/// Flags whose values are secrets on the command line: passwords, `KEY=PASSWORD`, and
+/// serialized session keys (which carry their private key).
+const SECRET_FLAGS: &[&str] =
+    &["--password", "--session-password", "--key-password", "--session-key", "--key"];
+
+/// The values given to secret flags in `args` (`--flag VALUE` or `--flag=VALUE`), for
+/// taking out of anything printed before the input is parsed (clap's errors quote values).
+pub(crate) fn argv_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut next_is_secret = false;
+    for arg in args {
+        if next_is_secret {
+            out.push(arg);
+            next_is_secret = false;
+            continue;
+        }
+        match arg.split_once('=') {
+            Some((flag, value)) if SECRET_FLAGS.contains(&flag) => out.push(value.to_owned()),
+            _ => next_is_secret = SECRET_FLAGS.contains(&arg.as_str()),
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// `text` with every one of `secrets` replaced by a placeholder.
+pub(crate) fn redact_all(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_owned(), |t, s| t.replace(s.as_str(), "(not shown: a secret)"))
+}
+
 /// Whether the password is being chosen (prompt twice) or entered to unlock (once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {

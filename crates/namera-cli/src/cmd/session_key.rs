@@ -157,11 +157,20 @@ impl std::str::FromStr for ImportedChainKey {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // Never echo `s`: the serialized key carries its private key.
-        let (chain, serialized) = s.split_once('=').ok_or_else(|| {
+        // Never echo `s`: the serialized key carries its private key. Base64 has `=`
+        // too (padding), so a key given without `CHAIN=` can split into a "chain" that
+        // is the key itself: a chain name must look like one (an alias or an id).
+        let malformed = || {
             "expected CHAIN=BASE64 (the value given is not shown: it holds a private key)"
                 .to_owned()
-        })?;
+        };
+        let (chain, serialized) = s.split_once('=').ok_or_else(malformed)?;
+        let chain_like = !chain.is_empty()
+            && chain.len() <= 40
+            && chain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !chain_like {
+            return Err(malformed());
+        }
         Ok(Self { chain: chain.to_owned(), serialized: serialized.to_owned() })
     }
 }

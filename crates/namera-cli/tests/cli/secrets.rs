@@ -74,13 +74,16 @@ fn no_error_path_prints_a_password_or_a_private_key() {
         OWNER_KEY.into(),
         OWNER_KEY[..63].into(),
         session_key.clone(),
-        serialized.clone(),
+        // Without its base64 padding, so a key split at its `=` is caught too.
+        serialized.trim_end_matches('=').to_owned(),
         "Apassword-1f".into(),
         "Bpassword-2e".into(),
         "12345678".into(),
         "wrong-pw-x9".into(),
     ];
     let key_arg = format!("local={serialized}");
+    // Base64 padding is an `=`: a key given without `CHAIN=` must not become a "chain".
+    let padded = format!("{serialized}=");
     let damaged = format!("local={}A", &serialized[..serialized.len() - 1]);
     let pk_file = agent.home.path.join("pk.txt");
     std::fs::write(&pk_file, format!("{OWNER_KEY}zz\n")).unwrap();
@@ -229,6 +232,19 @@ fn no_error_path_prints_a_password_or_a_private_key() {
                 "acc",
                 "--key",
                 &serialized,
+            ],
+        ),
+        (
+            "serialized key with padding, no chain",
+            vec![
+                "session-key",
+                "import",
+                "--alias",
+                "k2",
+                "--smart-account",
+                "acc",
+                "--key",
+                &padded,
             ],
         ),
         (
