@@ -191,3 +191,29 @@ fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_flag_values_are_found_and_taken_out() {
+        let args = [
+            "session-key",
+            "import",
+            "--key",
+            "eyJhIjoxfQ==",
+            "--password=hunter22",
+            "--alias",
+            "k",
+        ];
+        let found = argv_secrets(args.iter().map(|s| (*s).to_owned()));
+        assert_eq!(found, ["eyJhIjoxfQ==", "hunter22"]);
+        assert_eq!(
+            redact_all("invalid value 'eyJhIjoxfQ==' for '--key'", &found),
+            "invalid value '(not shown: a secret)' for '--key'"
+        );
+        // Names (aliases) are not secrets.
+        assert!(argv_secrets(["--alias".to_owned(), "k".to_owned()]).is_empty());
+    }
+}
