@@ -84,6 +84,44 @@ impl Context {
         Ok(())
     }
 
+    /// Every readable record of `collection`. Each unreadable one (a truncated or damaged
+    /// file) is named on stderr with how to delete it: one bad file must hide neither
+    /// the others nor itself.
+    pub(crate) fn readable<T>(
+        &self,
+        collection: &namera_store::Collection<T>,
+    ) -> Result<Vec<(Alias, T)>, CliError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let (good, bad) = collection.list_readable()?;
+        for (alias, e) in bad {
+            self.shell.warn(&unreadable_message(collection.kind(), &alias, &e));
+        }
+        Ok(good)
+    }
+
+    /// The record `alias` of `collection` for a command that removes it: `None` when the
+    /// file exists but cannot be read (said on stderr), so a damaged record can still be
+    /// removed.
+    pub(crate) fn record_to_remove<T>(
+        &self,
+        collection: &namera_store::Collection<T>,
+        alias: &Alias,
+    ) -> Result<Option<T>, CliError>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        match collection.get(alias) {
+            Ok(record) => Ok(Some(record)),
+            Err(e @ namera_store::StoreError::Corrupt { .. }) => {
+                self.shell.warn(&unreadable_message(collection.kind(), alias, &e));
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Asks a yes/no question on a terminal; without one, `yes` must have been given.
     pub(crate) fn confirm(&self, yes: bool, question: &str) -> Result<(), CliError> {
         if yes {
@@ -205,6 +243,18 @@ impl Context {
                 .collect()
         })
     }
+}
+
+fn unreadable_message(
+    kind: namera_store::RecordKind,
+    alias: &Alias,
+    e: &namera_store::StoreError,
+) -> String {
+    format!(
+        "{} {alias} is unreadable and left out ({e}); `namera {} remove {alias}` deletes it",
+        kind.name(),
+        kind.name().replace(' ', "-")
+    )
 }
 
 /// Writes `rows` as aligned columns (the pretty form of lists).

@@ -135,6 +135,16 @@ impl CliError {
 
     fn from_account(e: &AccountError) -> Self {
         match e {
+            // AA21: the account cannot pay its prefund. No policy refused anything; the
+            // account needs funds (or a paymaster).
+            AccountError::Refused { reason, policy: None, .. } if reason.contains("AA21") => {
+                Self::new(
+                    ErrorKind::Other,
+                    "insufficient-funds",
+                    format!("the account cannot pay for the operation: {reason}"),
+                )
+                .with_hint("fund the account (it pays its own gas), or configure a paymaster")
+            }
             AccountError::Refused { reason, policy, .. } => {
                 let message = match policy {
                     Some(p) => format!("refused by the {p} policy: {reason}"),
@@ -167,6 +177,7 @@ impl CliError {
         let code = match e {
             RpcError::Unreachable { .. } => "unreachable",
             RpcError::Timeout { .. } => "timeout",
+            RpcError::Interrupted { .. } => "interrupted",
             RpcError::Http { .. } => "http",
             RpcError::Rpc(_) => "rpc",
             RpcError::Reverted { .. } => "reverted",
@@ -204,6 +215,23 @@ impl CliError {
     pub(crate) fn stdout(e: io::Error) -> Self {
         let broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
         Self { broken_pipe, ..Self::new(ErrorKind::Other, "io", format!("writing output: {e}")) }
+    }
+
+    /// Names `account` in the hint of an `insufficient-funds` error: the address to fund.
+    pub(crate) fn with_account_hint(self, account: alloy_primitives::Address) -> Self {
+        if self.code == "insufficient-funds" {
+            let hint = format!(
+                "send native currency to the account {account} (it pays its own gas), or configure a paymaster; then run the command again"
+            );
+            self.with_hint(hint)
+        } else {
+            self
+        }
+    }
+
+    /// The kebab-case code.
+    pub(crate) fn code(&self) -> &str {
+        &self.code
     }
 
     /// The kind, which picks the exit code.

@@ -16,6 +16,8 @@ mod config;
 mod context;
 mod error;
 mod foreign;
+#[cfg(test)]
+mod input_props;
 mod opts;
 mod output;
 mod params;
@@ -72,10 +74,16 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
     let format = OutputFormat::sniff(std::env::args_os().skip(1));
     let shell = Shell::new(format);
+    // clap quotes a value it could not parse; a secret's (a `--key CHAIN=BASE64` holds a
+    // private key) must not be.
+    let secrets = secret::argv_secrets(std::env::args().skip(1));
+    let rendered = secret::redact_all(&e.to_string(), &secrets);
     if format.is_machine() {
-        shell.error(&CliError::usage(e.kind(), e.to_string()));
-    } else {
+        shell.error(&CliError::usage(e.kind(), rendered));
+    } else if secrets.is_empty() {
         let _ = e.print();
+    } else {
+        eprint!("{rendered}");
     }
     ExitCode::from(error::ErrorKind::Usage.exit_code())
 }

@@ -14,7 +14,10 @@
 use std::{io::Read, path::Path};
 
 use schemars::{JsonSchema, Schema};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{
+    Serialize,
+    de::{DeserializeOwned, DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor},
+};
 use serde_json::{Map, Value};
 
 use crate::error::{CliError, ErrorKind};
@@ -33,6 +36,39 @@ pub(crate) trait CommandInput:
     /// (written one item per line in `-o ndjson`). Its doc comments are the published
     /// output schema's descriptions.
     type Output: JsonSchema;
+}
+
+/// Fields whose values are secrets: no message ever prints their value (a conflict or a
+/// wrong type names the field only). `session_keys` may carry `KEY=PASSWORD`; `keys`
+/// (session-key import) carries serialized keys with their private keys.
+pub(crate) const SECRET_FIELDS: &[&str] =
+    &["password", "session_password", "key_passwords", "session_keys", "keys"];
+
+/// The original tool's parameter names, accepted for ours: agents trained on its
+/// published examples send them. Each maps to the first of our names the command has
+/// (`sessionKeyPassword` is `session_password` where a command also takes the owner's
+/// `password`, and `password` where the session key's is the only one).
+pub(crate) const ALIASES: &[(&str, &[&str])] = &[
+    ("smartAccountAlias", &["smart_account"]),
+    ("sessionKeyPassword", &["session_password", "password"]),
+    ("ownerKeystorePassword", &["password"]),
+    ("policyParams", &["policies"]),
+];
+
+/// The aliases (their name, our field) that apply to a command taking `known`.
+pub(crate) fn aliases_for(known: &[String]) -> Vec<(&'static str, String)> {
+    ALIASES
+        .iter()
+        .filter_map(|(alias, ours)| {
+            ours.iter().find(|o| known.iter().any(|k| k == *o)).map(|o| (*alias, (*o).to_owned()))
+        })
+        .collect()
+}
+
+/// Whether `field` (a top-level field name, or a path starting with one) holds a secret.
+pub(crate) fn is_secret(field: &str) -> bool {
+    let top = field.split(['.', '[']).next().unwrap_or(field);
+    SECRET_FIELDS.contains(&top)
 }
 
 /// The `Example:` paragraph every command's `--help` ends with; the schema tests check
@@ -113,13 +149,11 @@ pub(crate) fn resolve<T: CommandInput>(
         None => Map::new(),
         Some(source) => {
             let (text, origin) = source.read()?;
-            let value: Value = serde_json::from_str(&text).map_err(|e| {
-                CliError::new(
-                    ErrorKind::Usage,
-                    "malformed-json",
-                    format!("{origin} is not valid JSON: {e}"),
-                )
-                .with_hint(format!("`namera schema {}` prints what is expected", T::NAME))
+            let value: Value = parse_json_strict(&text).map_err(|e| {
+                let code =
+                    if e.starts_with("duplicate key") { "duplicate-key" } else { "malformed-json" };
+                CliError::new(ErrorKind::Usage, code, format!("{origin} is not valid JSON: {e}"))
+                    .with_hint(format!("`namera schema {}` prints what is expected", T::NAME))
             })?;
             match value {
                 Value::Object(m) => m,
@@ -134,16 +168,43 @@ pub(crate) fn resolve<T: CommandInput>(
         }
     };
     let known = field_names::<T>();
+    for (alias, ours) in aliases_for(&known) {
+        if let Some(value) = merged.remove(alias) {
+            if merged.contains_key(&ours) {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "conflicting-input",
+                    format!("`{alias}` and `{ours}` name the same field; give one"),
+                ));
+            }
+            merged.insert(ours, value);
+        }
+    }
     if let Some(unknown) = merged.keys().find(|k| !known.iter().any(|f| f == *k)) {
-        return Err(CliError::new(
-            ErrorKind::Usage,
-            "unknown-field",
-            format!("unknown field `{unknown}`; {} takes {}", T::NAME, known.join(", ")),
-        )
-        .with_hint(format!("`namera schema {}` prints what is expected", T::NAME)));
+        let names: Vec<&str> = known
+            .iter()
+            .map(String::as_str)
+            .chain(aliases_for(&known).iter().map(|(a, _)| *a))
+            .collect();
+        let message = match namera::fields::closest(unknown, &names) {
+            Some(meant) => format!("unknown field `{unknown}`; did you mean `{meant}`?"),
+            None => format!("unknown field `{unknown}`; {} takes {}", T::NAME, known.join(", ")),
+        };
+        return Err(CliError::new(ErrorKind::Usage, "unknown-field", message)
+            .with_hint(format!("`namera schema {}` prints what is expected", T::NAME)));
     }
     for (key, value) in flag_values {
         match merged.get(&key) {
+            Some(_) if is_secret(&key) && merged.get(&key) != Some(&value) => {
+                return Err(CliError::new(
+                    ErrorKind::Usage,
+                    "conflicting-input",
+                    format!(
+                        "`{key}` is given twice with different values, by flag and in \
+                         --params (not shown: it is a secret)"
+                    ),
+                ));
+            }
             Some(existing) if existing != &value => {
                 return Err(CliError::new(
                     ErrorKind::Usage,
@@ -183,15 +244,133 @@ pub(crate) fn field_names<T: CommandInput>() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Deserializes `value` into `T`, naming the field that is wrong.
+/// Deserializes `value` into `T`, naming the field that is wrong, never printing a
+/// secret's value.
 pub(crate) fn from_value<T: CommandInput>(value: Value) -> Result<T, CliError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let message = if path == "." { inner } else { format!("{path}: {inner}") };
-        CliError::new(ErrorKind::Usage, "invalid-params", message)
-            .with_hint(format!("`namera schema {}` prints what is expected", T::NAME))
-    })
+    let (mut path, mut inner) = match deserialize_at::<T>(value.clone()) {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    // A flattened group (the password flags) is read from a buffer that forgets where
+    // it is, so an error inside it comes back without a path: find the field by reading
+    // each one alone (every field is optional to serde; `REQUIRED` is checked apart).
+    if path == "."
+        && let Value::Object(fields) = &value
+    {
+        let culprit = fields.iter().find_map(|(k, v)| {
+            let alone = Value::Object(Map::from_iter([(k.clone(), v.clone())]));
+            deserialize_at::<T>(alone).err().map(|(p, e)| (if p == "." { k.clone() } else { p }, e))
+        });
+        if let Some((p, e)) = culprit {
+            (path, inner) = (p, e);
+        }
+    }
+    if is_secret(&path) {
+        inner = redact(&inner);
+    }
+    let message = if path == "." { inner } else { format!("{path}: {inner}") };
+    Err(CliError::new(ErrorKind::Usage, "invalid-params", message)
+        .with_hint(format!("`namera schema {}` prints what is expected", T::NAME)))
+}
+
+/// `value` as a `T`, or the failing path (`.` at the root) and serde's message.
+fn deserialize_at<T: CommandInput>(value: Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+}
+
+/// serde's message without the value it quotes (serde puts values in backticks:
+/// "invalid type: integer `12345678`, expected a string").
+fn redact(message: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in message.split('`').enumerate() {
+        out.push_str(if i % 2 == 1 { "(value not shown: a secret)" } else { part });
+    }
+    out
+}
+
+/// Parses JSON text, refusing a key given twice in one object: serde_json keeps the
+/// last, so `{"alias":"a","alias":"b"}` would silently mean `b` (and a doubled
+/// `valueLimit` the larger one, if it came last).
+pub(crate) fn parse_json_strict(text: &str) -> Result<Value, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = StrictValue(String::new()).deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+/// A JSON value read with duplicate keys refused; holds the path read so far.
+struct StrictValue(String);
+
+impl<'de> DeserializeSeed<'de> for StrictValue {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) =
+            seq.next_element_seed(StrictValue(format!("{}[{}]", self.0, items.len())))?
+        {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.0.is_empty() { key.clone() } else { format!("{}.{key}", self.0) };
+            if out.contains_key(&key) {
+                return Err(A::Error::custom(format!("duplicate key `{path}`")));
+            }
+            let value = map.next_value_seed(StrictValue(path))?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// The exit-2 error for input that is missing and cannot be asked for.
@@ -235,12 +414,42 @@ pub(crate) fn schema_of<T: CommandInput>() -> Schema {
         .into_generator()
         .into_root_schema_for::<T>();
     schema.insert("title".into(), format!("namera {}", T::NAME.replace('.', " ")).into());
-    if !T::REQUIRED.is_empty() {
-        schema.insert("required".into(), T::REQUIRED.into());
-    }
     // Unknown fields are refused (see `resolve`), so the schema says so too.
     if schema.get("properties").is_none() {
         schema.insert("properties".into(), Value::Object(Map::new()));
+    }
+    // The original tool's names are accepted (see `resolve`): each is a property like
+    // ours, never both at once, and either satisfies a requirement.
+    let aliases = aliases_for(&field_names::<T>());
+    let mut rules: Vec<Value> = Vec::new();
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (alias, ours) in &aliases {
+            let Some(mut p) = props.get(ours.as_str()).cloned() else { continue };
+            if let Value::Object(m) = &mut p {
+                m.insert(
+                    "description".into(),
+                    format!("The original tool's name for `{ours}`; give one of the two.").into(),
+                );
+                m.insert("deprecated".into(), true.into());
+            }
+            props.insert((*alias).to_owned(), p);
+            rules.push(serde_json::json!({ "not": { "required": [ours, alias] } }));
+        }
+    }
+    let mut required = Vec::new();
+    for field in T::REQUIRED {
+        match aliases.iter().find(|(_, ours)| ours == field) {
+            Some((alias, _)) => rules.push(serde_json::json!({
+                "anyOf": [{ "required": [field] }, { "required": [alias] }]
+            })),
+            None => required.push(*field),
+        }
+    }
+    if !required.is_empty() {
+        schema.insert("required".into(), required.into());
+    }
+    if !rules.is_empty() {
+        schema.insert("allOf".into(), rules.into());
     }
     schema.insert("additionalProperties".into(), false.into());
     // A broken example is a bug caught by the schema tests; here it is left out rather

@@ -7,16 +7,30 @@ use namera::policy::Policy;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-/// One policy's JSON, checked when the command runs (the SDK's parser names the field).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One policy's JSON, kept as written (its key order is part of a serialized key) and
+/// checked by the SDK's parser as it is read, so a bad policy is refused with the other
+/// input errors, at its path (`policies[1]: unknown field `intervall`…`), before any
+/// account is read or any password asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub(crate) struct PolicyArg(pub(crate) serde_json::Value);
+
+impl<'de> Deserialize<'de> for PolicyArg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Policy::from_json(&value).map_err(serde::de::Error::custom)?;
+        Ok(Self(value))
+    }
+}
 
 impl std::str::FromStr for PolicyArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        serde_json::from_str(s).map(Self).map_err(|e| format!("not a JSON policy: {e}"))
+        let value =
+            crate::params::parse_json_strict(s).map_err(|e| format!("not a JSON policy: {e}"))?;
+        Policy::from_json(&value).map_err(|e| e.to_string())?;
+        Ok(Self(value))
     }
 }
 
@@ -71,12 +85,12 @@ impl JsonSchema for PolicyArg {
                 },
                 {
                     "title": "rate-limit",
-                    "description": "At most `count` operations in all, each at least `interval` seconds after the previous.",
+                    "description": "At most `count` uses in all (a total, not `count` per `interval`), each at least `interval` seconds after the previous one.",
                     "required": ["count"],
                     "properties": {
                         "type": { "const": "rate-limit" }, "policyFlag": flag, "policyAddress": address,
-                        "interval": { "type": "integer", "minimum": 0 },
-                        "count": { "type": "integer", "minimum": 1 },
+                        "interval": { "type": "integer", "minimum": 0, "description": "The least time between two uses, in seconds (not a window for `count` uses)." },
+                        "count": { "type": "integer", "minimum": 1, "description": "How many uses in all, ever (not per interval)." },
                         "startAt": { "type": "integer", "minimum": 0, "description": "When the first use is allowed (seconds since the epoch). Default: the chains' current time." }
                     }
                 },

@@ -91,7 +91,7 @@ const POLICY_KINDS: [&str; 6] = [
     "call: which contract and function, down to argument values",
     "gas: a total budget for what the key may spend on gas",
     "time window: valid from / until",
-    "rate limit: at most N uses, spaced apart",
+    "rate limit: at most N uses in all (not per period), each at least an interval after the previous",
     "sudo: anything the owner could do",
     "done",
 ];
@@ -137,13 +137,16 @@ pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> 
             }
             "rate limit" => {
                 let count: u64 = parsed::<Count>(
-                    "At most how many uses in all?",
+                    "At most how many uses in all (a total, not per period)?",
                     "a whole number ≥ 1",
                     Some("10"),
                 )?
                 .0;
-                let interval =
-                    parsed::<Span>("At least how far apart?", "e.g. 30s, 10m, 1h, 1d", Some("1h"))?;
+                let interval = parsed::<Span>(
+                    "Each use at least how long after the previous?",
+                    "e.g. 30s, 10m, 1h, 1d",
+                    Some("1h"),
+                )?;
                 json!({ "type": "rate-limit", "count": count, "interval": interval.0 })
             }
             "sudo" => json!({ "type": "sudo" }),
@@ -161,7 +164,7 @@ pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> 
     eprintln!("The session key will be allowed only this (every policy must pass):");
     for (i, p) in policies.iter().enumerate() {
         let words = Policy::from_json(&p.0).map(|p| p.describe()).unwrap_or_default();
-        eprintln!("  {}. {words}", i + 1);
+        eprintln!("  [{i}] {words}");
     }
     let ok = inquire::Confirm::new("Create the session key with these policies?")
         .with_default(true)

@@ -66,6 +66,36 @@ impl SessionPasswordArgs {
     }
 }
 
+/// Flags whose values are secrets on the command line: passwords, `KEY=PASSWORD`, and
+/// serialized session keys (which carry their private key).
+const SECRET_FLAGS: &[&str] =
+    &["--password", "--session-password", "--key-password", "--session-key", "--key"];
+
+/// The values given to secret flags in `args` (`--flag VALUE` or `--flag=VALUE`), for
+/// taking out of anything printed before the input is parsed (clap's errors quote values).
+pub(crate) fn argv_secrets(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut next_is_secret = false;
+    for arg in args {
+        if next_is_secret {
+            out.push(arg);
+            next_is_secret = false;
+            continue;
+        }
+        match arg.split_once('=') {
+            Some((flag, value)) if SECRET_FLAGS.contains(&flag) => out.push(value.to_owned()),
+            _ => next_is_secret = SECRET_FLAGS.contains(&arg.as_str()),
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// `text` with every one of `secrets` replaced by a placeholder.
+pub(crate) fn redact_all(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_owned(), |t, s| t.replace(s.as_str(), "(not shown: a secret)"))
+}
+
 /// Whether the password is being chosen (prompt twice) or entered to unlock (once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {
@@ -160,4 +190,30 @@ fn non_empty(password: Zeroizing<String>, what: &str) -> Result<Zeroizing<String
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_flag_values_are_found_and_taken_out() {
+        let args = [
+            "session-key",
+            "import",
+            "--key",
+            "eyJhIjoxfQ==",
+            "--password=hunter22",
+            "--alias",
+            "k",
+        ];
+        let found = argv_secrets(args.iter().map(|s| (*s).to_owned()));
+        assert_eq!(found, ["eyJhIjoxfQ==", "hunter22"]);
+        assert_eq!(
+            redact_all("invalid value 'eyJhIjoxfQ==' for '--key'", &found),
+            "invalid value '(not shown: a secret)' for '--key'"
+        );
+        // Names (aliases) are not secrets.
+        assert!(argv_secrets(["--alias".to_owned(), "k".to_owned()]).is_empty());
+    }
 }

@@ -18,23 +18,65 @@ pub(crate) struct AddressArg(pub(crate) Address);
 impl FromStr for AddressArg {
     type Err = String;
 
+    /// The SDK's one address rule ([`namera::address`]), as the MCP server and policy
+    /// JSON apply it.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let hex = s
-            .strip_prefix("0x")
-            .ok_or_else(|| format!("{s:?} is not an address: it must start with 0x"))?;
-        if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("{s:?} is not an address: expected 0x and 40 hex digits"));
+        namera::address::parse_address(s).map(Self).map_err(|e| e.to_string())
+    }
+}
+
+/// Checks an endpoint URL (node, bundler, paymaster) before it is saved, so a typo is
+/// refused when written rather than found as "unreachable" later: `http://` or
+/// `https://`, a host (a name, an IPv4 address, or an IPv6 address in brackets), an
+/// optional port 1–65535, then an optional path; no spaces or control characters.
+pub(crate) fn check_endpoint_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with http:// or https://"))?;
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{url:?} contains {c:?}; a URL has no spaces or control characters"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("{url:?}: the IPv6 address has no closing `]`"))?;
+        addr.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| format!("{url:?}: {addr:?} is not an IPv6 address"))?;
+        match after {
+            "" => (v6, None),
+            p => (
+                v6,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("{url:?}: expected `:port` after `]`"))?,
+                ),
+            ),
         }
-        let mixed = hex.bytes().any(|b| b.is_ascii_lowercase())
-            && hex.bytes().any(|b| b.is_ascii_uppercase());
-        if mixed {
-            Address::parse_checksummed(s, None)
-                .map(Self)
-                .map_err(|_| format!("{s:?} has a wrong EIP-55 checksum (a typo?)"))
-        } else {
-            s.parse().map(Self).map_err(|e| format!("{s:?} is not an address: {e}"))
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("{url:?} has no host"));
+    }
+    let bracketed = host_port.starts_with('[');
+    if !bracketed
+        && !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    {
+        return Err(format!("{url:?}: {host:?} is not a host name"));
+    }
+    if let Some(p) = port {
+        match p.parse::<u16>() {
+            Ok(n) if n > 0 => {}
+            _ => return Err(format!("{url:?}: {p:?} is not a port (1–65535)")),
         }
     }
+    Ok(())
 }
 
 /// Hex-encoded bytes (`0x…`, an even number of digits).
@@ -243,6 +285,33 @@ text_value!(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn endpoint_urls_are_checked_when_written() {
+        for good in [
+            "http://127.0.0.1:8545",
+            "https://sepolia.base.org",
+            "https://rpc.example/v1/key?x=1",
+            "http://[::1]:8545/",
+            "http://localhost",
+            "https://user:pw@host.example:443/path",
+        ] {
+            assert_eq!(check_endpoint_url(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("http://", "has no host"),
+            ("http://a b/", "contains ' '"),
+            ("http://[::1", "no closing `]`"),
+            ("http://[::g]:1", "not an IPv6 address"),
+            ("ftp://x", "must start with http:// or https://"),
+            ("http://host:99999", "is not a port"),
+            ("http://host:0", "is not a port"),
+            ("http://ho%st/", "is not a host name"),
+        ] {
+            let e = check_endpoint_url(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -266,9 +335,11 @@ mod tests {
     #[test]
     fn addresses_and_hex_say_what_is_wrong() {
         assert!("0x923ab44bef75e86f4ea1ee2d84dd27831d32958a".parse::<AddressArg>().is_ok());
-        assert_eq!(
-            "0x923AB44bEF75E86F4Ea1eE2D84dD27831d32958a".parse::<AddressArg>().unwrap_err(),
-            "\"0x923AB44bEF75E86F4Ea1eE2D84dD27831d32958a\" has a wrong EIP-55 checksum (a typo?)"
+        assert!(
+            "0x923AB44bEF75E86F4Ea1eE2D84dD27831d32958a"
+                .parse::<AddressArg>()
+                .unwrap_err()
+                .starts_with("\"0x923AB44bEF75E86F4Ea1eE2D84dD27831d32958a\" has a wrong EIP-55 checksum (a typo?)")
         );
         assert!("0x1234".parse::<AddressArg>().unwrap_err().contains("40 hex digits"));
         assert!("923a".parse::<AddressArg>().unwrap_err().contains("must start with 0x"));

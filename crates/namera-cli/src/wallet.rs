@@ -18,7 +18,7 @@ use namera::{
         PasskeySigner, SoftwarePasskey,
     },
     permission::{Permission, PermissionSigner},
-    session_key::{KeyState, SerializedSessionKey, key_state},
+    session_key::{KeyState, SerializedSessionKey, approved_key_state},
 };
 use namera_store::{
     Alias,
@@ -253,6 +253,12 @@ pub(crate) fn chains_of(
     } else {
         names.iter().map(String::as_str).collect()
     };
+    distinct_chains(ctx, &names)
+}
+
+/// The chains `names` name (aliases or ids), each once: a chain named twice is refused
+/// (exit 2) rather than acted on twice (a second revoke of the same key reverts).
+pub(crate) fn distinct_chains(ctx: &Context, names: &[&str]) -> Result<Vec<ChainInfo>, CliError> {
     let mut chains: Vec<ChainInfo> = Vec::new();
     for name in names {
         let chain = ctx.chain(name)?;
@@ -405,7 +411,10 @@ pub(crate) fn session_signer(
     on: &SessionKeyOnChain,
     account: &SmartAccount,
 ) -> Result<SessionKeySigner, CliError> {
-    let state = key_state(account, on.permission.validation_id())?;
+    // The approval's nonce counts: after the owner's revoke-all, a key never used is dead
+    // too (its approval can never verify again), and is refused here in words rather
+    // than by the chain's AA23 ("hash is not in proof" from the multi-chain validator).
+    let state = approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)?;
     match state {
         KeyState::Installed { .. } => Ok(SessionKeySigner::installed(key, on.permission.clone())
             .with_verifier(verifier(&on.chain))),

@@ -164,6 +164,10 @@ fn coerce(ty: &DynSolType, v: &Value) -> Result<DynSolValue, String> {
                 .collect::<Result<Vec<_>, _>>()
                 .map(DynSolValue::Tuple)
         }
+        // The SDK's one address rule: alloy's coercion would take a wrong checksum.
+        (DynSolType::Address, Value::String(s)) => namera::address::parse_address(s.trim())
+            .map(DynSolValue::Address)
+            .map_err(|e| e.to_string()),
         (_, Value::String(s)) => ty.coerce_str(s).map_err(|e| e.to_string()),
         (_, Value::Number(n)) if n.is_u64() || n.is_i64() => {
             ty.coerce_str(&n.to_string()).map_err(|e| e.to_string())
@@ -217,6 +221,20 @@ mod tests {
         let out = decode_output(&by_sig, &alloy_primitives::U256::from(12345).to_be_bytes::<32>())
             .unwrap();
         assert_eq!(out, vec![json!("12345")]);
+    }
+
+    /// One address rule with the CLI and policy JSON: mixed case must be a valid
+    /// checksum (alloy's coercion alone took any).
+    #[test]
+    fn address_arguments_follow_the_one_checksum_rule() {
+        let f = resolve_function(None, Some("function f(address a, address[] b)"), None).unwrap();
+        let good = "0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A";
+        let typo = "0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958a";
+        assert!(encode_call(&f, &[json!(good), json!([good.to_lowercase()])]).is_ok());
+        for args in [[json!(typo), json!([])], [json!(good), json!([typo])]] {
+            let e = encode_call(&f, &args).unwrap_err();
+            assert!(e.to_string().contains("wrong EIP-55 checksum"), "{e}");
+        }
     }
 
     #[test]

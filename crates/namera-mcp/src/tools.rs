@@ -531,12 +531,10 @@ fn out<T: Serialize>(r: Result<T, ToolFailure>) -> Result<Value, ToolFailure> {
     })
 }
 
+/// The SDK's one address rule (mixed case must be a valid EIP-55 checksum), as the CLI.
 fn address(what: &str, s: &str) -> Result<Address, ToolFailure> {
-    let t = s.trim();
-    if t.len() != 42 || !t.starts_with("0x") {
-        return Err(input(format!("`{what}` must be an address: 0x and 40 hex digits, got {s:?}")));
-    }
-    t.parse().map_err(|e| input(format!("`{what}` is not a valid address ({e}): {s:?}")))
+    namera::address::parse_address(s.trim())
+        .map_err(|e| input(format!("`{what}` must be an address (0x and 40 hex digits): {e}")))
 }
 
 fn chain<'w>(w: &'w Wallet, name: Option<&str>) -> Result<&'w WalletChain, ToolFailure> {
@@ -933,4 +931,18 @@ fn get_transaction_status(w: &Wallet, i: StatusInput) -> Result<Status, ToolFail
         return Ok(Status { status: "pending".into(), ..base });
     }
     Ok(base)
+}
+
+#[cfg(test)]
+mod tests {
+    /// `to`, `token`, `contract` arguments: the SDK's one rule, as the CLI's `tx send`
+    /// (a wrong EIP-55 checksum was accepted here).
+    #[test]
+    fn tool_addresses_follow_the_one_checksum_rule() {
+        let good = "0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A";
+        assert!(super::address("to", good).is_ok());
+        assert!(super::address("to", &good.to_lowercase()).is_ok());
+        assert!(super::address("to", "0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958a").is_err());
+        assert!(super::address("to", "0x1234").is_err());
+    }
 }

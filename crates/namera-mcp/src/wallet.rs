@@ -326,7 +326,7 @@ fn refusal_words(chain: &str, keys: &[KeyVerdict]) -> String {
                 .refusals
                 .iter()
                 .map(|r| match r.index {
-                    Some(i) => format!("the {} policy (#{i}) refuses: {}", r.policy, r.reason),
+                    Some(i) => format!("policies[{i}] ({}) refuses: {}", r.policy, r.reason),
                     None => format!("{}: {}", r.policy, r.reason),
                 })
                 .collect();
@@ -764,7 +764,7 @@ mod tests {
         assert_eq!(
             refusal_words("local", &keys),
             "no session key allows this on local; nothing was sent. session key \"agent\": \
-             the call policy (#0) refuses: CallViolatesValueRule: value 2 exceeds the limit 1"
+             policies[0] (call) refuses: CallViolatesValueRule: value 2 exceeds the limit 1"
         );
     }
 }

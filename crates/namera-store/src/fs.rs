@@ -80,6 +80,33 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// How old a temporary file must be to count as left behind: a write takes well under a
+/// second, so one this old belongs to a writer that was killed mid-write.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Removes the temporary files (`.<name>.<random>.tmp`) in `dir` that a killed writer
+/// left behind (older than [`STALE_TEMP_AGE`]); best effort, errors are ignored. Called
+/// before every write and when a collection is listed, so they do not pile up forever.
+pub fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with('.') && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// A temporary sibling of the target that is removed on drop unless disarmed.
 struct TempFile {
     path: PathBuf,
@@ -94,6 +121,7 @@ impl TempFile {
         let name = target.file_name().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "the target path has no file name")
         })?;
+        sweep_stale_temps(dir);
         let (path, mut file) = Self::open(dir, &name.to_string_lossy())?;
         let temp = Self { path, armed: true };
         // Enforce 0600 even under an unusual umask.
@@ -220,5 +248,23 @@ mod tests {
         assert_eq!(content.len(), 16);
         assert!(content.iter().all(|&b| b == content[0]));
         assert_eq!(entries(t.path()), ["file"]);
+    }
+
+    #[test]
+    fn temporary_files_left_by_a_killed_writer_are_swept() {
+        let t = TestDir::new("fs-sweep");
+        let stale = t.path().join(".acc.json.0011223344556677.tmp");
+        let fresh = t.path().join(".acc.json.8899aabbccddeeff.tmp");
+        let note = t.path().join("notes.tmp");
+        for p in [&stale, &fresh, &note] {
+            fs::write(p, b"{\"half").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - STALE_TEMP_AGE * 2;
+        File::options().write(true).open(&stale).unwrap().set_modified(long_ago).unwrap();
+        File::options().write(true).open(&note).unwrap().set_modified(long_ago).unwrap();
+        write_atomic(&t.path().join("acc.json"), b"{}").unwrap();
+        // The stale temp is gone; one that may belong to a live writer stays, and so do
+        // files that are not ours.
+        assert_eq!(entries(t.path()), [".acc.json.8899aabbccddeeff.tmp", "acc.json", "notes.tmp"]);
     }
 }

@@ -334,6 +334,10 @@ fn to_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<Vec<u8>, Sto
     Ok(bytes)
 }
 
+/// What [`Collection::list_readable`] returns: the records that read, and the aliases
+/// whose files do not, each with its error.
+pub type Readable<T> = (Vec<(Alias, T)>, Vec<(Alias, StoreError)>);
+
 /// One directory of records of type `T`, one `<alias>.json` file each.
 ///
 /// All writes are atomic and private (see [`crate::fs`]). Files in the directory whose
@@ -436,6 +440,7 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(StoreError::io(&self.dir)(e)),
         };
+        crate::fs::sweep_stale_temps(&self.dir);
         let mut aliases = Vec::new();
         for entry in entries {
             let entry = entry.map_err(StoreError::io(&self.dir))?;
@@ -468,6 +473,22 @@ impl<T: Serialize + DeserializeOwned> Collection<T> {
             }
         }
         Ok(records)
+    }
+
+    /// Every record that reads, sorted by alias, and apart the ones that do not (a
+    /// truncated or damaged file), each with its error: one bad file must not hide the
+    /// others, nor itself (the caller shows it, so it can be removed).
+    pub fn list_readable(&self) -> Result<Readable<T>, StoreError> {
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for alias in self.aliases()? {
+            match self.get(&alias) {
+                Ok(record) => good.push((alias, record)),
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => bad.push((alias, e)),
+            }
+        }
+        Ok((good, bad))
     }
 
     /// Deletes a record; [`StoreError::NotFound`] if there is none.

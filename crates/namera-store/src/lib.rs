@@ -41,7 +41,7 @@ mod home;
 pub mod keystore;
 pub mod records;
 
-pub use home::{Alias, AliasError, Collection, Home, RecordKind, StoreError};
+pub use home::{Alias, AliasError, Collection, Home, Readable, RecordKind, StoreError};
 
 #[cfg(test)]
 mod test_dir {

@@ -7,9 +7,11 @@
 
 #[cfg(feature = "client")]
 pub mod account;
+pub mod address;
 #[cfg(feature = "client")]
 pub mod bundler;
 pub mod chain;
+pub mod fields;
 pub mod kernel;
 #[cfg(feature = "client")]
 pub mod node;

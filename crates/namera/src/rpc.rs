@@ -94,6 +94,17 @@ pub enum RpcError {
         /// Why.
         reason: String,
     },
+    /// The connection failed after it was made: the request may have been sent, and
+    /// processed, before it broke (a reset, a closed socket, a cut-off answer).
+    #[error("{method} to {url} was cut off (it may have been processed): {reason}")]
+    Interrupted {
+        /// The endpoint.
+        url: String,
+        /// The method.
+        method: String,
+        /// Why.
+        reason: String,
+    },
     /// No answer in time (the request may or may not have been processed).
     #[error("{method} to {url} timed out after {seconds} s")]
     Timeout {
@@ -337,7 +348,10 @@ impl RpcClient {
 
     fn may_retry(&self, e: &RpcError, idempotence: Idempotence) -> bool {
         match idempotence {
-            Idempotence::Read => e.is_transient() || matches!(e, RpcError::Timeout { .. }),
+            Idempotence::Read => {
+                e.is_transient()
+                    || matches!(e, RpcError::Timeout { .. } | RpcError::Interrupted { .. })
+            }
             Idempotence::Write => e.is_transient(),
         }
     }
@@ -375,14 +389,43 @@ impl RpcClient {
         }
     }
 
+    /// Sorts a transport failure by whether the request can have left this machine:
+    /// only a connection that was never made is [`RpcError::Unreachable`] (which a write
+    /// may repeat); a failure once connected is [`RpcError::Interrupted`] (which it may
+    /// not: `eth_sendUserOperation` could have gone out and be repeated).
     fn transport_error(&self, method: &str, e: ureq::Error) -> RpcError {
+        use std::io::ErrorKind as Io;
+        use ureq::{Error, Timeout};
+        let unreachable = |reason: String| RpcError::Unreachable { url: self.url.clone(), reason };
         match e {
-            ureq::Error::Timeout(_) => RpcError::Timeout {
+            Error::Timeout(Timeout::Resolve | Timeout::Connect) => {
+                unreachable(format!("connecting timed out ({e})"))
+            }
+            Error::Timeout(_) => RpcError::Timeout {
                 url: self.url.clone(),
                 method: method.to_owned(),
                 seconds: self.timeout.as_secs(),
             },
-            other => RpcError::Unreachable { url: self.url.clone(), reason: other.to_string() },
+            Error::HostNotFound | Error::ConnectionFailed | Error::BadUri(_) => {
+                unreachable(e.to_string())
+            }
+            Error::Io(ref io)
+                if matches!(
+                    io.kind(),
+                    Io::ConnectionRefused
+                        | Io::AddrNotAvailable
+                        | Io::NetworkUnreachable
+                        | Io::HostUnreachable
+                        | Io::NotFound
+                ) =>
+            {
+                unreachable(e.to_string())
+            }
+            other => RpcError::Interrupted {
+                url: self.url.clone(),
+                method: method.to_owned(),
+                reason: other.to_string(),
+            },
         }
     }
 }
@@ -413,4 +456,77 @@ fn decode<T: DeserializeOwned>(method: &str, answer: Value) -> Result<T, RpcErro
 
 fn truncate(s: &str) -> String {
     if s.len() > 300 { format!("{}…", &s[..s.floor_char_boundary(300)]) } else { s.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::{BufRead, BufReader, Read},
+        net::TcpListener,
+        sync::atomic::AtomicUsize,
+    };
+
+    use super::*;
+
+    /// A server that reads each request in full, then hangs up without answering: the
+    /// request went out, and may have been processed. Counts the requests it read.
+    fn cut_off_server() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        let mut body = vec![0; length];
+                        let _ = reader.read_exact(&mut body);
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        break;
+                    }
+                }
+                // Dropping the stream closes it: no answer.
+            }
+        });
+        (url, seen)
+    }
+
+    #[test]
+    fn a_write_is_not_repeated_once_it_may_have_been_sent() {
+        let (url, seen) = cut_off_server();
+        let client = RpcClient::with_timeout(&url, Duration::from_secs(5));
+        let e = client
+            .call_with::<Value>("eth_sendUserOperation", json!([]), Idempotence::Write)
+            .unwrap_err();
+        assert!(matches!(e, RpcError::Interrupted { .. }), "{e:?}");
+        assert!(!e.is_transient());
+        assert_eq!(seen.load(Ordering::SeqCst), 1, "sent once, never repeated");
+        // A read may be repeated: the server sees every attempt.
+        let e = client.call::<Value>("eth_chainId", json!([])).unwrap_err();
+        assert!(matches!(e, RpcError::Interrupted { .. }), "{e:?}");
+        assert_eq!(seen.load(Ordering::SeqCst), 1 + 1 + 3, "a read is retried 3 times");
+    }
+
+    #[test]
+    fn a_write_is_repeated_when_no_connection_was_made() {
+        // A port nothing listens on: the connection is refused, nothing was sent.
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let client = RpcClient::new(format!("http://127.0.0.1:{port}"));
+        let e = client
+            .call_with::<Value>("eth_sendUserOperation", json!([]), Idempotence::Write)
+            .unwrap_err();
+        assert!(matches!(e, RpcError::Unreachable { .. }), "{e:?}");
+        assert!(e.is_transient());
+        assert_eq!(client.stats().round_trips.load(Ordering::Relaxed), 4, "tried 1 + 3 times");
+    }
 }

@@ -48,7 +48,7 @@ fn policy_json_errors_are_precise() {
     );
     assert_eq!(
         policy_err(json!({"type": "signature-caller", "allowedCallers": ["0x12"]})).to_string(),
-        "policy JSON: allowedCallers: \"0x12\" is not an address (invalid string length)"
+        "policy JSON: allowedCallers: \"0x12\" is not an address: expected 0x and 40 hex digits"
     );
 }
 

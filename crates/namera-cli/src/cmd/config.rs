@@ -199,12 +199,12 @@ fn source_of(ctx: &Context, config: &Config, c: &ChainInfo) -> &'static str {
 fn url(value: Option<&String>, what: &str) -> Result<Option<String>, CliError> {
     match value {
         None => Ok(None),
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => Ok(Some(u.clone())),
-        Some(u) => Err(CliError::new(
-            ErrorKind::Usage,
-            "invalid-url",
-            format!("{what} {u:?} must start with http:// or https://"),
-        )),
+        Some(u) => match crate::values::check_endpoint_url(u) {
+            Ok(()) => Ok(Some(u.clone())),
+            Err(why) => {
+                Err(CliError::new(ErrorKind::Usage, "invalid-url", format!("{what}: {why}")))
+            }
+        },
     }
 }
 

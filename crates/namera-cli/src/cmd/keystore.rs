@@ -363,7 +363,7 @@ fn read_private_key(ctx: &Context, a: &Import) -> Result<Zeroizing<[u8; 32]>, Cl
 }
 
 fn list(ctx: &Context, _: &List) -> Result<(), CliError> {
-    let entries = ctx.home().keystores().list()?;
+    let entries = ctx.readable(&ctx.home().keystores())?;
     let views: Vec<KeystoreView> =
         entries.iter().map(|(alias, ks)| KeystoreView::of(ctx, alias, ks)).collect();
     ctx.shell().emit_list(&views, |out| {
@@ -415,7 +415,8 @@ pub(crate) struct ExportedKey {
 pub(crate) struct RemovedKeystore {
     /// The alias removed.
     removed: String,
-    /// The keystore's address (EIP-55); null when its file did not record one.
+    /// The keystore's address (EIP-55); null when its file did not record one (or could
+    /// not be read).
     address: Option<AddressArg>,
 }
 
@@ -449,11 +450,8 @@ fn export(ctx: &Context, a: &Export) -> Result<(), CliError> {
 
 fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
     let alias = ctx.alias(a.alias.as_deref())?;
-    let ks = ctx.home().keystores().get(&alias)?;
-    let users: Vec<String> = ctx
-        .home()
-        .smart_accounts()
-        .list()?
+    let ks = ctx.record_to_remove(&ctx.home().keystores(), &alias)?;
+    let users: Vec<String> = ctx.readable(&ctx.home().smart_accounts())?
         .into_iter()
         .filter(|(_, r)| matches!(&r.owner, namera_store::records::OwnerRef::Keystore { alias: o, .. } if o == &alias))
         .map(|(a, _)| a.to_string())
@@ -468,7 +466,9 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
     };
     ctx.confirm(a.yes, &question)?;
     ctx.home().keystores().remove(&alias)?;
-    let view =
-        RemovedKeystore { removed: alias.to_string(), address: ks.address().map(AddressArg) };
+    let view = RemovedKeystore {
+        removed: alias.to_string(),
+        address: ks.and_then(|k| k.address()).map(AddressArg),
+    };
     ctx.shell().emit(&view, |out| writeln!(out, "removed keystore {alias}"))
 }

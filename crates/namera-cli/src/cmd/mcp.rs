@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, net::IpAddr, path::PathBuf, sync::Arc};
 use clap::{Args, Subcommand, ValueEnum};
 use namera::{
     chain::ChainInfo,
-    session_key::{KeyState, ValidityData, key_state},
+    session_key::{KeyState, ValidityData, approved_key_state},
 };
 use namera_mcp::{HttpOptions, HttpServer, Wallet, WalletHandle, WalletKey, serve_stdio};
 use schemars::JsonSchema;
@@ -59,7 +59,8 @@ pub(crate) struct Start {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) smart_account: Option<String>,
     /// A session key to serve (repeat for several); requests use the narrowest key whose
-    /// policies allow them.
+    /// policies allow them. `KEY=PASSWORD` (the original tool's form) also gives its
+    /// password, as `--key-password` does (discouraged: argv is visible to others).
     #[arg(long = "session-key", value_name = "KEY")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) session_keys: Vec<String>,
@@ -120,21 +121,34 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     let (_, account) = wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
     let config = wallet::account_config(ctx, &account)?;
     let mut per_key: BTreeMap<String, Zeroizing<String>> = BTreeMap::new();
-    if !a.key_passwords.is_empty() {
-        ctx.shell().warn("--key-password puts passwords in argv, visible to other processes; prefer --session-password-file or --session-password-env");
+    // `--session-key KEY=PASSWORD` is the original tool's form of `--key-password`.
+    let inline: Vec<&String> = a.session_keys.iter().filter(|k| k.contains('=')).collect();
+    if !a.key_passwords.is_empty() || !inline.is_empty() {
+        ctx.shell().warn("--key-password (and --session-key KEY=PASSWORD) puts passwords in argv, visible to other processes; prefer --session-password-file or --session-password-env");
     }
-    for item in &a.key_passwords {
+    for item in a.key_passwords.iter().chain(inline) {
         let (alias, password) = item.split_once('=').ok_or_else(|| {
             CliError::new(ErrorKind::Usage, "invalid-params", "--key-password takes KEY=PASSWORD")
         })?;
-        per_key.insert(alias.to_owned(), Zeroizing::new(password.to_owned()));
+        if per_key.insert(alias.to_owned(), Zeroizing::new(password.to_owned())).is_some() {
+            return Err(CliError::new(
+                ErrorKind::Usage,
+                "conflicting-input",
+                format!("session key {alias} is given two passwords (not shown)"),
+            ));
+        }
     }
+    let session_keys: Vec<&str> = a
+        .session_keys
+        .iter()
+        .map(|k| k.split_once('=').map_or(k.as_str(), |(alias, _)| alias))
+        .collect();
     // Everything cheap is checked now (records, passwords at hand, endpoints), so bad
     // input fails before anything listens. The key derivations and chain reads run while
     // the server already answers the handshake.
     let mut keys = Vec::new();
     let mut chains: Vec<ChainInfo> = Vec::new();
-    for name in &a.session_keys {
+    for name in session_keys {
         let alias = ctx.alias(Some(name))?;
         let record = ctx.home().session_keys().get(&alias)?;
         if record.account != account.address {
@@ -228,7 +242,7 @@ fn build_wallet(
             let Some(account) = accounts.iter().find(|a| a.chain().chain_id == on.chain.id) else {
                 continue;
             };
-            match key_state(account, on.permission.validation_id())? {
+            match approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)? {
                 state @ (KeyState::Uninstalled | KeyState::Invalidated { .. }) => {
                     shell.warn(&format!(
                         "session key {alias} is not served on {}: {state}",

@@ -204,8 +204,8 @@ pub(crate) struct PasskeyView {
 pub(crate) struct RemovedPasskey {
     /// The alias removed.
     removed: String,
-    /// Its credential id, base64url.
-    credential_id: String,
+    /// Its credential id, base64url; null when the record could not be read.
+    credential_id: Option<String>,
 }
 
 impl PasskeyView {
@@ -344,7 +344,7 @@ fn browser_register(
 }
 
 fn list(ctx: &Context, _: &List) -> Result<(), CliError> {
-    let entries = ctx.home().passkeys().list()?;
+    let entries = ctx.readable(&ctx.home().passkeys())?;
     let views: Vec<PasskeyView> =
         entries.iter().map(|(alias, r)| PasskeyView::of(ctx, alias, r)).collect();
     ctx.shell().emit_list(&views, |out| {
@@ -375,19 +375,15 @@ fn info(ctx: &Context, a: &Info) -> Result<(), CliError> {
 
 fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
     let alias = ctx.alias(a.alias.as_deref())?;
-    let record = ctx.home().passkeys().get(&alias)?;
+    let record = ctx.record_to_remove(&ctx.home().passkeys(), &alias)?;
     let mut users: Vec<String> = ctx
-        .home()
-        .smart_accounts()
-        .list()?
+        .readable(&ctx.home().smart_accounts())?
         .into_iter()
         .filter(|(_, r)| matches!(&r.owner, OwnerRef::Passkey { alias: o } if o == &alias))
         .map(|(a, _)| format!("smart account {a}"))
         .collect();
     users.extend(
-        ctx.home()
-            .session_keys()
-            .list()?
+        ctx.readable(&ctx.home().session_keys())?
             .into_iter()
             .filter(|(_, r)| matches!(&r.signer, SignerRef::Passkey { alias: o } if o == &alias))
             .map(|(a, _)| format!("session key {a}")),
@@ -401,16 +397,20 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
         )
         .with_hint("remove those first"));
     }
-    let question = match record.authenticator {
-        Authenticator::Software => {
+    let question = match record.as_ref().map(|r| r.authenticator) {
+        None => format!("Delete the unreadable passkey record {alias}?"),
+        Some(Authenticator::Software) => {
             format!("Delete passkey {alias}? Its key is stored only here and is gone for good.")
         }
-        Authenticator::Browser => format!(
+        Some(Authenticator::Browser) => format!(
             "Forget passkey {alias}? The key stays in your authenticator; this home forgets it."
         ),
     };
     ctx.confirm(a.yes, &question)?;
     ctx.home().passkeys().remove(&alias)?;
-    let view = RemovedPasskey { removed: alias.to_string(), credential_id: record.credential_id };
+    let view = RemovedPasskey {
+        removed: alias.to_string(),
+        credential_id: record.map(|r| r.credential_id),
+    };
     ctx.shell().emit(&view, |out| writeln!(out, "removed passkey {alias}"))
 }

@@ -71,7 +71,8 @@ impl CommandInput for Check {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VerdictView {
-    /// The policy's position among the key's policies (0-based).
+    /// The policy's position among the key's policies (0-based, as `policies[i]` and
+    /// the chain's `PolicyFailed(i)` count).
     index: usize,
     /// The policy's type (`call`, `gas`, `timestamp`…).
     policy: &'static str,
@@ -108,8 +109,16 @@ pub(crate) struct CheckView {
     passes: bool,
     /// Each policy's verdict, in the key's order.
     policies: Vec<VerdictView>,
-    /// What the bundler's simulation said (`passes`, or the refusal in words).
+    /// What the bundler's simulation said: `passes` (it estimated the operation and no
+    /// policy refuses), `estimated, but policies[i] (type) refuses` (it estimated the
+    /// operation, which a policy would still refuse on chain), or `refused: …` (it
+    /// would not estimate it, and why).
     simulation: String,
+    /// The most the operation may cost its payer, in wei (gas limits × max fee per
+    /// gas): the figure a gas policy charges, to size one. Null when the bundler could
+    /// not estimate the operation.
+    #[schemars(with = "Option<crate::values::Decimal>")]
+    estimated_cost: Option<String>,
 }
 
 fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
@@ -145,7 +154,7 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
     // judges it with none: budgets then look untouched. The simulation's refusal (and the
     // policy it names) is what counts then.
     let (op, simulation, simulation_policy) = match account.prepare(&stand_in, &calls, lane) {
-        Ok(op) => (op, "passes".to_owned(), None),
+        Ok(op) => (op, "estimated".to_owned(), None),
         Err(e @ AccountError::Refused { .. }) => {
             let call_data = encode_calls(account.address(), &calls, false, ExecType::Default)?;
             let op = UserOperation { sender: account.address(), call_data, ..Default::default() };
@@ -154,6 +163,17 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
         Err(e) => return Err(e.into()),
     };
     let verdicts = explain_operation(&account, &on.permission, &op)?;
+    let estimated = simulation == "estimated";
+    let estimated_cost = estimated.then(|| op.max_cost().to_string());
+    // The simulation's word must not contradict the verdict: an estimate is not a pass
+    // when a policy refuses (the bundler's estimate does not judge every policy).
+    let simulation = match (estimated, namera::policy::chain_refusal(&verdicts)) {
+        (true, None) => "passes".to_owned(),
+        (true, Some(v)) => {
+            format!("estimated, but policies[{}] ({}) refuses", v.index, v.policy)
+        }
+        (false, _) => simulation,
+    };
     let passes = verdicts.iter().all(Verdict::passes) && simulation == "passes";
     let view = CheckView {
         session_key: alias.to_string(),
@@ -161,6 +181,7 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
         passes,
         policies: verdicts.iter().map(VerdictView::from).collect(),
         simulation,
+        estimated_cost,
     };
     ctx.shell().emit(&view, |out| {
         let shell = ctx.shell();
@@ -176,7 +197,7 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
             } else {
                 shell.paint_out(Paint::Bad, "NO ")
             };
-            write!(out, "  {mark} {}. {}", v.index + 1, v.policy)?;
+            write!(out, "  {mark} policies[{}] {}", v.index, v.policy)?;
             if let Some(r) = &v.refusal {
                 write!(out, ": {r}")?;
             }
@@ -185,7 +206,12 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
             }
             writeln!(out)?;
         }
-        writeln!(out, "  bundler simulation: {}", view.simulation)
+        writeln!(out, "  bundler simulation: {}", view.simulation)?;
+        if let Some(cost) = &view.estimated_cost {
+            let wei = cost.parse().unwrap_or_default();
+            writeln!(out, "  estimated cost: at most {}", namera::policy::wei_in_words(wei))?;
+        }
+        Ok(())
     })?;
     if passes {
         return Ok(());
@@ -196,8 +222,8 @@ fn check(ctx: &Context, a: &Check) -> Result<(), CliError> {
     let (message, policy) = match first {
         Some(v) => (
             format!(
-                "policy {} ({}) would refuse: {}",
-                v.index + 1,
+                "policies[{}] ({}) would refuse: {}",
+                v.index,
                 v.policy,
                 v.refusal.as_deref().unwrap_or("refused")
             ),

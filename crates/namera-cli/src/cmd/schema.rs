@@ -24,10 +24,27 @@ pub(crate) struct Entry {
     pub(crate) schema: fn() -> Schema,
     /// Its result's schema.
     pub(crate) output: fn() -> Schema,
+    /// Reads a `--params` document (no flags, no terminal) as the command does; for the
+    /// input property tests, which feed every command arbitrary JSON.
+    #[cfg(test)]
+    pub(crate) resolve: fn(&str) -> Result<(), CliError>,
 }
 
 const fn entry<T: CommandInput>() -> Entry {
-    Entry { name: T::NAME, schema: schema_of::<T>, output: output_schema_of::<T> }
+    Entry {
+        name: T::NAME,
+        schema: schema_of::<T>,
+        output: output_schema_of::<T>,
+        #[cfg(test)]
+        resolve: resolve_params::<T>,
+    }
+}
+
+#[cfg(test)]
+fn resolve_params<T: CommandInput>(text: &str) -> Result<(), CliError> {
+    let no_flags: T = crate::params::from_value(serde_json::json!({}))?;
+    let source = crate::params::ParamsSource::Inline(text.to_owned());
+    crate::params::resolve(&no_flags, Some(&source), false).map(|_| ())
 }
 
 /// Every command that takes `--params`, in the order `--help` lists them.

@@ -14,8 +14,8 @@ use namera::{
     permission::{Permission, PermissionSigner},
     policy::{Policy, PolicyKind},
     session_key::{
-        KeyState, SerializedSessionKey, SessionPrivateKey, issue, issue_with_passkey_owner,
-        key_state, nonces, revoke_all_call, revoke_call,
+        KeyState, SerializedSessionKey, SessionPrivateKey, approved_key_state, issue,
+        issue_with_passkey_owner, key_state, nonces, revoke_all_call, revoke_call,
     },
     transaction::{Batch, ChainSigner, send_batches},
 };
@@ -106,8 +106,9 @@ pub(crate) struct Create {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) chains: Vec<String>,
     /// A policy as JSON (ZeroDev's `policyParams` form; repeat for several). Every
-    /// policy must pass for an operation to be valid. A `rate-limit` without `startAt`
-    /// starts at the chains' current time (so uses are spaced from now).
+    /// policy must pass for an operation to be valid. A `rate-limit` allows `count` uses
+    /// in all (not per period), each at least `interval` seconds after the previous; without
+    /// `startAt` it starts at the chains' current time (so uses are spaced from now).
     #[arg(long = "policy", value_name = "JSON")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) policies: Vec<PolicyArg>,
@@ -156,8 +157,20 @@ impl std::str::FromStr for ImportedChainKey {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (chain, serialized) =
-            s.split_once('=').ok_or_else(|| format!("expected CHAIN=BASE64, got {s:?}"))?;
+        // Never echo `s`: the serialized key carries its private key. Base64 has `=`
+        // too (padding), so a key given without `CHAIN=` can split into a "chain" that
+        // is the key itself: a chain name must look like one (an alias or an id).
+        let malformed = || {
+            "expected CHAIN=BASE64 (the value given is not shown: it holds a private key)"
+                .to_owned()
+        };
+        let (chain, serialized) = s.split_once('=').ok_or_else(malformed)?;
+        let chain_like = !chain.is_empty()
+            && chain.len() <= 40
+            && chain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !chain_like {
+            return Err(malformed());
+        }
         Ok(Self { chain: chain.to_owned(), serialized: serialized.to_owned() })
     }
 }
@@ -374,6 +387,10 @@ pub(crate) struct KeyView {
     label: Option<String>,
     /// When it was made here (seconds since the Unix epoch).
     created_at: u64,
+    /// What the owner was warned of before signing (`create` only): a time window that
+    /// has already ended, or no call policy (the key can call anything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 crate::values::schema_type!(
@@ -414,6 +431,7 @@ impl KeyView {
             policies_in_words: words,
             label: r.label.clone(),
             created_at: r.created_at,
+            warnings: Vec::new(),
         }
     }
 
@@ -426,12 +444,40 @@ impl KeyView {
         writeln!(out, "  key         {} ({})", self.key_address, self.signer)?;
         writeln!(out, "  permission  {}", self.permission_id)?;
         writeln!(out, "  chains      {}", self.chains.join(", "))?;
-        writeln!(out, "  policies (all must pass):")?;
+        writeln!(out, "  policies (all must pass; numbered as policies[i] in JSON):")?;
         for (i, words) in self.policies_in_words.iter().enumerate() {
-            writeln!(out, "    {}. {words}", i + 1)?;
+            writeln!(out, "    [{i}] {words}")?;
         }
         Ok(())
     }
+}
+
+/// What the owner must hear before signing: policies that make the key useless (a
+/// window that already ended) or wider than it may look (nothing limits its calls).
+fn policy_warnings(policies: &[Policy], now: u64) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (i, p) in policies.iter().enumerate() {
+        if let PolicyKind::Timestamp { valid_until, .. } = p.kind
+            && valid_until != 0
+            && valid_until <= now
+        {
+            warnings.push(format!(
+                "policies[{i}]: the time window ended at {}: the key will never be usable",
+                namera::policy::utc(valid_until)
+            ));
+        }
+    }
+    let limits_calls = policies.iter().any(|p| {
+        matches!(p.kind, PolicyKind::Call(_)) && p.flag != namera::policy::PolicyFlag::SKIP_USER_OP
+    });
+    if !limits_calls {
+        warnings.push(
+            "no call policy: the key can call any contract and send anything the account holds \
+             (add a `call` policy to limit it)"
+                .to_owned(),
+        );
+    }
+    warnings
 }
 
 /// Where a rate limit given without a start begins: the latest block time of the chain
@@ -493,6 +539,14 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
             "missing-input",
             "a session key needs at least one policy (use {\"type\":\"sudo\"} for a key that may do anything)",
         ));
+    }
+    // Said before any password is asked for or anything signed; a person confirms.
+    let warnings = policy_warnings(&policies, now());
+    for w in &warnings {
+        ctx.shell().warn(w);
+    }
+    if !warnings.is_empty() && ctx.shell().interactive() {
+        ctx.confirm(false, "Create the session key anyway?")?;
     }
     let signer_passkey = match a.signer.as_deref() {
         None | Some("ecdsa") => None,
@@ -620,7 +674,8 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
         label: a.label.clone(),
     };
     ctx.home().session_keys().create(&alias, &record)?;
-    let view = KeyView::of(alias.as_str(), &record);
+    let mut view = KeyView::of(alias.as_str(), &record);
+    view.warnings = warnings;
     ctx.shell().emit(&view, |out| {
         view.write(out, "created ")?;
         writeln!(out, "  state       approved; installs itself with its first operation")
@@ -857,9 +912,7 @@ fn export(ctx: &Context, a: &Export) -> Result<(), CliError> {
 
 fn list(ctx: &Context, a: &List) -> Result<(), CliError> {
     let views: Vec<KeyView> = ctx
-        .home()
-        .session_keys()
-        .list()?
+        .readable(&ctx.home().session_keys())?
         .iter()
         .filter(|(_, r)| a.smart_account.as_ref().is_none_or(|s| r.smart_account.as_str() == s))
         .map(|(alias, r)| KeyView::of(alias.as_str(), r))
@@ -935,7 +988,8 @@ fn key_chains(
     if names.is_empty() {
         return record.chains.iter().map(|c| ctx.chain(&c.chain)).collect();
     }
-    names.iter().map(|n| ctx.chain(n)).collect()
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    wallet::distinct_chains(ctx, &names)
 }
 
 fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
@@ -953,7 +1007,11 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
             .zip(&ons)
             .map(|(account, on)| {
                 s.spawn(move || -> Result<ChainState, CliError> {
-                    let state = key_state(account, on.permission.validation_id())?;
+                    let state = approved_key_state(
+                        account,
+                        on.permission.validation_id(),
+                        on.kernel_nonce,
+                    )?;
                     Ok(ChainState {
                         chain: on.chain.alias.to_owned(),
                         state,
@@ -1022,13 +1080,32 @@ pub(crate) struct RevokedAll {
 pub(crate) struct Invalidation {
     /// The chain (alias).
     chain: String,
-    /// The owner's UserOperation hash.
-    #[schemars(with = "crate::values::Hash32")]
-    user_op_hash: String,
-    /// The transaction that invalidated the keys.
-    #[schemars(with = "crate::values::Hash32")]
-    transaction: String,
+    /// `invalidated`, or `failed` (then `error` says why; the keys still work there).
+    #[schemars(with = "InvalidationOutcome")]
+    outcome: &'static str,
+    /// The owner's UserOperation hash (when sent).
+    #[schemars(with = "Option<crate::values::Hash32>")]
+    user_op_hash: Option<String>,
+    /// The transaction that invalidated the keys (when it landed).
+    #[schemars(with = "Option<crate::values::Hash32>")]
+    transaction: Option<String>,
+    /// Why it failed on this chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
+
+impl Invalidation {
+    fn fail(&mut self, e: &CliError) {
+        self.outcome = "failed";
+        self.error = Some(e.message().to_owned());
+    }
+}
+
+crate::values::schema_type!(
+    /// What revoke-all did on one chain.
+    InvalidationOutcome,
+    |_| schemars::json_schema!({ "enum": ["invalidated", "failed"] })
+);
 
 /// A forgotten session key.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -1036,8 +1113,9 @@ pub(crate) struct Invalidation {
 pub(crate) struct RemovedKey {
     /// The alias removed.
     removed: String,
-    /// The key's address (EIP-55); the key stays valid on chain until revoked.
-    key_address: AddressArg,
+    /// The key's address (EIP-55); the key stays valid on chain until revoked. Null when
+    /// the record could not be read.
+    key_address: Option<AddressArg>,
 }
 
 fn owner_batches(
@@ -1088,7 +1166,7 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
     let mut results: Vec<Revocation> = Vec::new();
     let mut work = Vec::new();
     for (i, (account, on)) in accounts.iter().zip(&ons).enumerate() {
-        let state = key_state(account, on.permission.validation_id())?;
+        let state = approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)?;
         let outcome = match state {
             KeyState::Installed { .. } => {
                 work.push((
@@ -1156,48 +1234,122 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
     )?;
     let owner = wallet::owner(ctx, &record, &a.password)?;
     let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
-    let mut work = Vec::new();
-    for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
-        let (current, valid_from) = nonces(account)?;
-        work.push((
-            i,
-            Batch::new(chain.id, vec![revoke_all_call(account.address(), current, valid_from)]),
-        ));
-    }
-    let receipts = owner_batches(ctx, &config, &accounts, &chains, &owner, work)?;
-    let rows: Vec<Invalidation> = receipts
+    // Each chain on its own: one that fails (an account not deployed and not funded
+    // there, say) must not keep the keys alive on the others.
+    let mut rows: Vec<Invalidation> = chains
         .iter()
-        .map(|(i, r)| Invalidation {
-            chain: chains[*i].alias.to_owned(),
-            user_op_hash: format!("{:#x}", r.user_op_hash),
-            transaction: format!("{:#x}", r.receipt.transaction_hash),
+        .map(|c| Invalidation {
+            chain: c.alias.to_owned(),
+            outcome: "invalidated",
+            user_op_hash: None,
+            transaction: None,
+            error: None,
         })
         .collect();
+    let mut failures: Vec<CliError> = Vec::new();
+    let mut work = Vec::new();
+    for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
+        match nonces(account) {
+            Ok((current, valid_from)) => work.push((
+                i,
+                Batch::new(chain.id, vec![revoke_all_call(account.address(), current, valid_from)]),
+            )),
+            Err(e) => {
+                let e = CliError::from(e);
+                rows[i].fail(&e);
+                failures.push(e);
+            }
+        }
+    }
+    let signers: Vec<Box<dyn namera::account::OperationSigner>> =
+        work.iter().map(|(i, _)| owner.signer(&config, &chains[*i])).collect();
+    let chain_signers: Vec<ChainSigner<'_>> = work
+        .iter()
+        .zip(&signers)
+        .map(|((i, _), signer)| ChainSigner { account: &accounts[*i], signer: signer.as_ref() })
+        .collect();
+    let batches: Vec<Batch> = work.iter().map(|(_, b)| b.clone()).collect();
+    let spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", batches.len()));
+    for o in send_batches(&chain_signers, &batches, RECEIPT_TIMEOUT) {
+        let i = work[o.index].0;
+        let chain = chains[i];
+        match o.result {
+            Ok(r) if r.success => {
+                rows[i].user_op_hash = Some(format!("{:#x}", r.user_op_hash));
+                rows[i].transaction = Some(format!("{:#x}", r.receipt.transaction_hash));
+            }
+            Ok(_) => {
+                let e = CliError::new(
+                    ErrorKind::Network,
+                    "reverted",
+                    format!("{chain}: the owner operation reverted"),
+                );
+                rows[i].fail(&e);
+                failures.push(e);
+            }
+            Err(e) => {
+                let e =
+                    CliError::from_batch(&e, chain.alias).with_account_hint(accounts[i].address());
+                rows[i].fail(&e);
+                failures.push(e);
+            }
+        }
+    }
+    drop(spinner);
     let json = RevokedAll { smart_account: alias.to_string(), chains: rows };
     ctx.shell().emit(&json, |out| {
-        for (i, r) in &receipts {
-            writeln!(
-                out,
-                "invalidated every session key of {alias} on {} (tx {:#x})",
-                chains[*i], r.receipt.transaction_hash
-            )?;
+        for r in &json.chains {
+            match (&r.transaction, &r.error) {
+                (Some(tx), _) => writeln!(
+                    out,
+                    "invalidated every session key of {alias} on {} (tx {tx})",
+                    r.chain
+                )?,
+                (None, Some(e)) => writeln!(out, "NOT invalidated on {}: {e}", r.chain)?,
+                (None, None) => {}
+            }
         }
         Ok(())
-    })
+    })?;
+    match failures.len() {
+        0 => Ok(()),
+        n => {
+            let first = failures.remove(0);
+            let done: Vec<&str> = json
+                .chains
+                .iter()
+                .filter(|r| r.error.is_none())
+                .map(|r| r.chain.as_str())
+                .collect();
+            let message = format!(
+                "revoke-all failed on {n} of {} chain(s) (invalidated on: {}); first: {}",
+                json.chains.len(),
+                if done.is_empty() { "none".to_owned() } else { done.join(", ") },
+                first.message()
+            );
+            let e = CliError::new(first.kind(), first.code().to_owned(), message);
+            Err(match first.hint() {
+                Some(h) => e.with_hint(h.to_owned()),
+                None => e,
+            })
+        }
+    }
 }
 
 fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
-    let (alias, record) = key_record(ctx, a.alias.as_deref())?;
+    let alias = ctx.alias(a.alias.as_deref())?;
+    let record = ctx.record_to_remove(&ctx.home().session_keys(), &alias)?;
+    let key =
+        record.as_ref().map_or_else(|| "unreadable".to_owned(), |r| r.key_address.to_string());
     ctx.confirm(
         a.yes,
-        &format!(
-            "Forget session key {alias} ({})? It stays valid on chain until revoked.",
-            record.key_address
-        ),
+        &format!("Forget session key {alias} ({key})? It stays valid on chain until revoked."),
     )?;
     ctx.home().session_keys().remove(&alias)?;
-    let json =
-        RemovedKey { removed: alias.to_string(), key_address: AddressArg(record.key_address) };
+    let json = RemovedKey {
+        removed: alias.to_string(),
+        key_address: record.map(|r| AddressArg(r.key_address)),
+    };
     ctx.shell()
         .emit(&json, |out| writeln!(out, "removed session key {alias} (nothing changed on chain)"))
 }

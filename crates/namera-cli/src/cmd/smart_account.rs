@@ -320,21 +320,17 @@ fn new_record(
             )
         }
     };
-    let chain_names: Vec<String> = {
-        let mut seen = Vec::new();
-        for c in chains {
-            let info = ctx.chain(c)?;
-            if seen.contains(&info.alias.to_owned()) {
-                return Err(CliError::new(
-                    ErrorKind::Usage,
-                    "duplicate-chain",
-                    format!("{info} is listed twice"),
-                ));
-            }
-            seen.push(info.alias.to_owned());
-        }
-        seen
-    };
+    if chains.is_empty() {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "missing-input",
+            "a smart account needs at least one chain (--chain / \"chains\")",
+        )
+        .with_hint("`namera config chains` lists them"));
+    }
+    let names: Vec<&str> = chains.iter().map(String::as_str).collect();
+    let chain_names: Vec<String> =
+        wallet::distinct_chains(ctx, &names)?.iter().map(|c| c.alias.to_owned()).collect();
     let version = wallet::kernel_version(version.unwrap_or("0.3.1"))?;
     let mut record = SmartAccountRecord {
         version: Default::default(),
@@ -367,8 +363,27 @@ fn create(ctx: &Context, a: &Create) -> Result<(), CliError> {
         a.index,
         a.kernel_version.as_deref(),
     )?;
-    let deployed = if a.deploy { Some(deploy(ctx, &record, &a.password)?) } else { None };
+    // Recorded first: the address is fixed whether or not the deployment succeeds, and
+    // a failed one (an unfunded account) must leave the owner the address to fund.
     ctx.home().smart_accounts().create(&alias, &record)?;
+    let deployed = if a.deploy {
+        Some(deploy(ctx, &record, &a.password).map_err(|e| {
+            let e = e.with_account_hint(record.address);
+            let message = format!(
+                "smart account {alias} ({}) is recorded but not deployed: {}",
+                record.address,
+                e.message()
+            );
+            let hint = e.hint().map(str::to_owned);
+            let out = CliError::new(e.kind(), e.code().to_owned(), message);
+            match hint {
+                Some(h) => out.with_hint(h),
+                None => out,
+            }
+        })?)
+    } else {
+        None
+    };
     let view = AccountView::of(alias.as_str(), &record);
     let created = Created { account: view, deployments: deployed };
     ctx.shell().emit(&created, |out| {
@@ -496,9 +511,7 @@ fn import(ctx: &Context, a: &Import) -> Result<(), CliError> {
 
 fn list(ctx: &Context, _: &List) -> Result<(), CliError> {
     let views: Vec<AccountView> = ctx
-        .home()
-        .smart_accounts()
-        .list()?
+        .readable(&ctx.home().smart_accounts())?
         .iter()
         .map(|(alias, r)| AccountView::of(alias.as_str(), r))
         .collect();
@@ -556,8 +569,9 @@ pub(crate) struct ChainStatus {
 pub(crate) struct RemovedAccount {
     /// The alias removed.
     removed: String,
-    /// The account's address (EIP-55); it still exists on chain.
-    address: AddressArg,
+    /// The account's address (EIP-55); it still exists on chain. Null when the record
+    /// could not be read.
+    address: Option<AddressArg>,
 }
 
 fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
@@ -618,11 +632,10 @@ fn status(ctx: &Context, a: &Status) -> Result<(), CliError> {
 }
 
 fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
-    let (alias, record) = wallet::account_record(ctx, a.alias.as_deref().unwrap_or_default())?;
+    let alias = ctx.alias(a.alias.as_deref())?;
+    let record = ctx.record_to_remove(&ctx.home().smart_accounts(), &alias)?;
     let keys: Vec<String> = ctx
-        .home()
-        .session_keys()
-        .list()?
+        .readable(&ctx.home().session_keys())?
         .into_iter()
         .filter(|(_, k)| k.smart_account == alias)
         .map(|(a, _)| a.to_string())
@@ -637,9 +650,14 @@ fn remove(ctx: &Context, a: &Remove) -> Result<(), CliError> {
             ),
         ));
     }
-    ctx.confirm(a.yes, &format!("Forget smart account {alias} ({})?", record.address))?;
+    let address =
+        record.as_ref().map_or_else(|| "unreadable".to_owned(), |r| r.address.to_string());
+    ctx.confirm(a.yes, &format!("Forget smart account {alias} ({address})?"))?;
     ctx.home().smart_accounts().remove(&alias)?;
-    let json = RemovedAccount { removed: alias.to_string(), address: AddressArg(record.address) };
+    let json = RemovedAccount {
+        removed: alias.to_string(),
+        address: record.map(|r| AddressArg(r.address)),
+    };
     ctx.shell().emit(&json, |out| {
         writeln!(out, "removed smart account {alias} (nothing changed on chain)")
     })

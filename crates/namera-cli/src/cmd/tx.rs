@@ -77,7 +77,10 @@ impl CallArg {
 }
 
 /// A lane: a name (hashed to a 16-bit key) or a number 0–65535.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+///
+/// Digits are always a number: `70000` is refused as out of range, never hashed as the
+/// name "70000" (which would put the operation on some other, unrelated lane).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum LaneArg {
     /// A lane number.
@@ -86,11 +89,38 @@ pub(crate) enum LaneArg {
     Name(String),
 }
 
+impl LaneArg {
+    fn number(n: &str) -> Result<Self, String> {
+        n.parse::<u16>().map(Self::Number).map_err(|_| {
+            format!("lane {n} is out of range: a lane number is 0–65535 (or give a name)")
+        })
+    }
+}
+
 impl std::str::FromStr for LaneArg {
-    type Err = std::convert::Infallible;
+    type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(s.parse().map_or_else(|_| Self::Name(s.to_owned()), Self::Number))
+        if s.is_empty() {
+            return Err("a lane name cannot be empty".into());
+        }
+        if s.bytes().all(|b| b.is_ascii_digit()) {
+            return Self::number(s);
+        }
+        Ok(Self::Name(s.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for LaneArg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => s.parse().map_err(D::Error::custom),
+            serde_json::Value::Number(n) => Self::number(&n.to_string()).map_err(D::Error::custom),
+            other => {
+                Err(D::Error::custom(format!("a lane is a number 0–65535 or a name, not {other}")))
+            }
+        }
     }
 }
 

@@ -88,3 +88,47 @@ fn mcp_start_refuses_a_wrong_session_password_before_serving() {
     assert_exit(&out, 4);
     assert_eq!(error_of(&out)["code"], "wrong-password");
 }
+
+/// The original tool's `--session-key KEY=PASSWORD`: accepted, the password treated as
+/// a secret (the argv warning, never echoed) and used to unlock the key.
+#[test]
+fn mcp_start_takes_the_original_tools_key_equals_password_form() {
+    let agent = Agent::new("mcp-keypw");
+    agent.account();
+    agent.ok(
+        &["session-key", "create"],
+        &json!({"alias": "my-agent-key", "smart_account": "acc", "light_kdf": true,
+                "policies": [{"type": "sudo"}],
+                "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
+    );
+    let env: Vec<(&str, &str)> = agent.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let wrong = agent.home.run(
+        &["mcp", "start", "--smart-account", "acc", "--session-key", "my-agent-key=not-the-pw-7"],
+        &env,
+    );
+    assert_exit(&wrong, 4);
+    let all =
+        format!("{}{}", crate::support::text(&wrong.stdout), crate::support::text(&wrong.stderr));
+    assert!(!all.contains("not-the-pw-7"), "{all}");
+    assert!(all.contains("argv"), "the argv warning: {all}");
+    // The right password: an MCP client is served by the key.
+    let mut served_env = serde_json::Map::new();
+    for (k, v) in &agent.env {
+        served_env.insert((*k).to_owned(), json!(v));
+    }
+    served_env.insert("NAMERA_HOME".into(), json!(agent.home.path));
+    let plan = json!({
+        "transport": "stdio",
+        "command": env!("CARGO_BIN_EXE_namera"),
+        "args": ["mcp", "start", "--smart-account", "acc", "--session-key", "my-agent-key=agent password"],
+        "env": served_env,
+        "calls": [{"name": "list_permissions", "arguments": {}}]
+    });
+    let plan_file = agent.home.path.join("plan.json");
+    std::fs::write(&plan_file, plan.to_string()).unwrap();
+    let client = concat!(env!("CARGO_MANIFEST_DIR"), "/../namera-mcp/tests/client.py");
+    let report: Value = parse(py_file(client, &[plan_file.to_str().unwrap()]).as_bytes());
+    let result = &report["results"][0];
+    assert_eq!(result["is_error"], false, "{report}");
+    assert!(result["text"].as_str().unwrap().contains("my-agent-key"), "{report}");
+}

@@ -33,3 +33,51 @@ fn a_gas_budget_too_small_to_estimate_is_named() {
     assert_eq!(view["passes"], false);
     assert!(view["simulation"].as_str().unwrap().starts_with("refused: "), "{view}");
 }
+
+/// `"simulation":"passes"` stood beside `passes:false`, and a passing check never said
+/// what the operation may cost. Now an estimate beside a refusing policy says so, and a
+/// passing check shows the estimated cost (to size a gas policy with).
+#[test]
+fn the_simulation_never_contradicts_the_verdict_and_a_pass_shows_its_cost() {
+    let agent = Agent::new("policy-check-words");
+    agent.account();
+    let friend = random_address();
+    agent.ok(
+        &["session-key", "create"],
+        &json!({
+            "alias": "k", "smart_account": "acc", "chains": ["local"], "light_kdf": true,
+            "policies": [
+                {"type": "call", "permissions": [{"target": friend, "valueLimit": "1000"}]},
+                {"type": "rate-limit", "count": 1, "interval": 3600}
+            ],
+            "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"
+        }),
+    );
+    let pass = agent.ok(
+        &["policy", "check"],
+        &json!({"session_key": "k", "calls": [{"to": friend, "value": "10"}]}),
+    );
+    assert_eq!(pass["passes"], true, "{pass}");
+    assert_eq!(pass["simulation"], "passes", "{pass}");
+    let cost: u128 = pass["estimated_cost"].as_str().unwrap().parse().unwrap();
+    assert!(cost > 0, "{pass}");
+    // The one use spent: the rate limit refuses what the bundler still estimates.
+    agent.ok(
+        &["tx", "send"],
+        &json!({"smart_account": "acc", "session_key": "k", "calls": [{"to": friend, "value": "10"}],
+                "password_env": "AGENT_PW"}),
+    );
+    let out = agent.run(
+        &["policy", "check"],
+        &json!({"session_key": "k", "calls": [{"to": friend, "value": "10"}]}),
+    );
+    assert_exit(&out, 6);
+    let view = parse(&out.stdout);
+    assert_eq!(view["passes"], false, "{view}");
+    assert_ne!(view["simulation"], "passes", "{view}");
+    let error = error_of(&out);
+    assert!(
+        error["message"].as_str().unwrap().starts_with("policies[1] (rate-limit) would refuse"),
+        "{error}"
+    );
+}

@@ -99,3 +99,37 @@ fn no_prompt_without_a_terminal() {
     assert_eq!(error["code"], "missing-input");
     assert!(error["message"].as_str().unwrap().contains("\"policies\""), "{error}");
 }
+
+/// At a terminal, a key whose window already ended (or with no call policy) is shown
+/// to the owner with the warning and needs a yes; a no writes nothing.
+#[test]
+fn an_ended_window_asks_the_owner_to_confirm() {
+    let agent = Agent::new("pty-warn");
+    agent.account();
+    let mut env = serde_json::Map::new();
+    for (k, v) in &agent.env {
+        env.insert((*k).to_owned(), json!(v));
+    }
+    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
+    let script = r#"
+import json, os, sys, pexpect
+binary, env = sys.argv[1], json.loads(sys.argv[2])
+full_env = dict(os.environ); full_env.update(env); full_env["TERM"] = "xterm"
+child = pexpect.spawn(binary, ["session-key", "create", "--alias", "late", "--smart-account", "acc",
+    "--light-kdf", "--password-env", "OWNER_PW", "--session-password-env", "AGENT_PW",
+    "--policy", '{"type":"timestamp","validUntil":1000}'],
+    env=full_env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+child.logfile_read = sys.stderr
+child.expect_exact("the time window ended")
+child.expect_exact("no call policy")
+child.expect_exact("Create the session key anyway?")
+child.send("n\r")
+child.expect(pexpect.EOF)
+child.close()
+print("EXIT", child.exitstatus)
+"#;
+    let report =
+        py(script, &[env!("CARGO_BIN_EXE_namera"), &serde_json::Value::Object(env).to_string()]);
+    assert!(report.contains("EXIT 1"), "cancelled: {report}");
+    assert!(!agent.home.path.join("session-keys/late.json").exists());
+}

@@ -104,7 +104,33 @@ fn schemas_say_what_is_required_and_describe_fields() {
     let home = Home::new("schema2");
     let out = home.run(&["schema", "session-key.create", "-o", "json"], &[]);
     let schema = json(&out.stdout);
-    assert_eq!(schema["required"], serde_json::json!(["alias", "smart_account", "policies"]));
+    assert_eq!(schema["required"], serde_json::json!(["alias"]));
+    // The original tool's names stand in for ours (never both).
+    let all_of = schema["allOf"].to_string();
+    assert!(
+        all_of.contains(
+            r#"{"anyOf":[{"required":["smart_account"]},{"required":["smartAccountAlias"]}]}"#
+        ),
+        "{all_of}"
+    );
+    assert!(
+        all_of.contains(r#"{"anyOf":[{"required":["policies"]},{"required":["policyParams"]}]}"#),
+        "{all_of}"
+    );
+    assert!(
+        all_of.contains(r#"{"not":{"required":["session_password","sessionKeyPassword"]}}"#),
+        "{all_of}"
+    );
+    assert_eq!(schema["properties"]["policyParams"]["deprecated"], true);
+    // The original tool's published example validates; giving both names does not.
+    let seed = r#"{"alias":"my-agent-key","smartAccountAlias":"my-wallet","chains":["eth-mainnet"],"policyParams":[{"type":"gas","allowed":"100000000000000000"}]}"#;
+    let both =
+        r#"{"alias":"a","smart_account":"x","smartAccountAlias":"x","policies":[{"type":"sudo"}]}"#;
+    let verdicts = crate::support::py(
+        "import json, sys\nfrom jsonschema import Draft202012Validator as V\nv = V(json.loads(sys.argv[1]))\nprint(v.is_valid(json.loads(sys.argv[2])), v.is_valid(json.loads(sys.argv[3])))",
+        &[&schema.to_string(), seed, both],
+    );
+    assert_eq!(verdicts.trim(), "True False");
     assert!(
         schema["properties"]["policies"]["description"].as_str().unwrap().contains("policyParams")
     );

@@ -796,7 +796,13 @@ fn rate_limit_policy_spaces_uses_and_stops_after_count() {
         .budget;
     assert_eq!(
         budget.as_deref(),
-        Some(format!("1 uses left, next allowed from {} (then every 3 s)", start + 3).as_str())
+        Some(
+                format!(
+                    "1 of 2 uses left in all, the next allowed from {} (each at least 3 s after the previous)",
+                    start + 3
+                )
+                .as_str()
+            )
     );
     let e = expect_refused(run(&account, &mut signer, &pay(2)), "rate-limit: immediate second use");
     assert_outside_window(&e, "rate-limit");

@@ -212,7 +212,7 @@ fn check_every_tool(
     // The forbidden one is a tool error naming the policy, and the bundler never saw it.
     let why = err(9);
     assert!(
-        why.contains("the call policy (#0) refuses: CallViolatesValueRule"),
+        why.contains("policies[0] (call) refuses: CallViolatesValueRule"),
         "names the policy: {why}"
     );
     assert!(why.contains("nothing was sent"), "{why}");

@@ -52,7 +52,9 @@ type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
 #[non_exhaustive]
 pub enum KeystoreError {
     /// The MAC did not match: the password is wrong (or the ciphertext was altered).
-    #[error("wrong password: the keystore MAC does not match")]
+    #[error(
+        "wrong password, or the keystore file is damaged: its MAC does not match (a wrong password and altered bytes look the same)"
+    )]
     WrongPassword,
     /// The text is not JSON of the V3 shape; serde's message names the missing or
     /// mistyped field and its line.

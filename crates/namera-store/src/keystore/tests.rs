@@ -233,7 +233,7 @@ fn error_messages() {
     );
     assert_eq!(
         KeystoreError::WrongPassword.to_string(),
-        "wrong password: the keystore MAC does not match"
+        "wrong password, or the keystore file is damaged: its MAC does not match (a wrong password and altered bytes look the same)"
     );
 }
 

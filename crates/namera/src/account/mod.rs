@@ -653,7 +653,7 @@ fn refusal(e: RpcError, signer: &dyn OperationSigner, op: &UserOperation) -> Acc
         _ if r.budget.is_some() => {
             format!("the budget policy refused: {}", r.budget.as_deref().unwrap_or_default())
         }
-        (Some(p), Some(i), _) => format!("the {p} policy (#{i}) refused the operation"),
+        (Some(p), Some(i), _) => format!("policies[{i}] ({p}) refused the operation"),
         (Some(p), None, None) if bare.is_some() => {
             format!("the {p} policy refused: {}", bare.as_ref().map_or("", |(_, why)| why.as_str()))
         }

@@ -431,6 +431,18 @@ impl PartialEq for CallPermission {
 }
 
 impl CallPermission {
+    /// The ABI's name and type of the argument a rule at `offset` constrains (its head
+    /// word), when the permission was written with an ABI; so refusals and descriptions
+    /// say `to` (address) rather than "argument 0".
+    pub fn argument_at(&self, offset: u64) -> Option<(String, String)> {
+        if !offset.is_multiple_of(32) {
+            return None;
+        }
+        let function = self.source.as_ref()?.function(Some(self.selector)).ok()?;
+        let input = function.inputs.get(usize::try_from(offset / 32).ok()?)?;
+        Some((input.name.clone(), input.selector_type().into_owned()))
+    }
+
     /// A permission for plain transfers (empty call data) to `target`, up to `value_limit`.
     pub fn transfer(target: Address, value_limit: U256) -> Self {
         Self {

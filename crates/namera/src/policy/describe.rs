@@ -71,7 +71,7 @@ fn duration_in_words(s: u64) -> String {
     }
 }
 
-fn condition_in_words(c: ParamCondition) -> &'static str {
+pub(crate) fn condition_in_words(c: ParamCondition) -> &'static str {
     match c {
         ParamCondition::Equal => "=",
         ParamCondition::GreaterThan => ">",
@@ -84,6 +84,25 @@ fn condition_in_words(c: ParamCondition) -> &'static str {
     }
 }
 
+/// An argument as the ABI names it (`` `to` (address) ``), else by position.
+pub(crate) fn argument_in_words(arg: Option<&(String, String)>, offset: u64) -> String {
+    match arg {
+        Some((name, ty)) if !name.is_empty() => format!("`{name}` ({ty})"),
+        Some((_, ty)) => format!("argument {} ({ty})", offset / 32),
+        None if offset.is_multiple_of(32) => format!("argument {}", offset / 32),
+        None => format!("the word at byte {offset} of the arguments"),
+    }
+}
+
+/// A 32-byte argument word as its type reads: an address as an EIP-55 address, a small
+/// number in decimal, anything bigger in hex.
+pub(crate) fn word_in_words(v: U256, ty: Option<&str>) -> String {
+    if ty == Some("address") && v < (U256::from(1) << 160) {
+        return Address::from_word(v.to_be_bytes::<32>().into()).to_checksum(None);
+    }
+    if v <= U256::from(u64::MAX) { v.to_string() } else { format!("{v:#x}") }
+}
+
 fn call_in_words(p: &CallPermission) -> String {
     let target =
         if p.target == Address::ZERO { "any contract".to_owned() } else { p.target.to_string() };
@@ -94,18 +113,23 @@ fn call_in_words(p: &CallPermission) -> String {
     };
     let mut words = format!("{what} on {target}, sending at most {}", wei_in_words(p.value_limit));
     for r in &p.rules {
-        let values: Vec<String> = r
-            .params
-            .iter()
-            .map(|b| {
-                let v = U256::from_be_bytes(b.0);
-                // Small numbers read as amounts; big ones (addresses, hashes) as hex.
-                if v <= U256::from(u64::MAX) { v.to_string() } else { format!("{v:#x}") }
-            })
-            .collect();
+        let arg = p.argument_at(r.offset);
+        let ty = arg.as_ref().map(|(_, t)| t.as_str());
+        if r.condition == ParamCondition::SliceEqual {
+            let [start, length, _] = r.params.as_slice() else { continue };
+            words.push_str(&format!(
+                "; {} bytes {}..+{} must hash to the given value",
+                argument_in_words(arg.as_ref(), r.offset),
+                U256::from_be_bytes(start.0),
+                U256::from_be_bytes(length.0)
+            ));
+            continue;
+        }
+        let values: Vec<String> =
+            r.params.iter().map(|b| word_in_words(U256::from_be_bytes(b.0), ty)).collect();
         words.push_str(&format!(
-            "; argument {} {} {}",
-            r.offset / 32,
+            "; {} {} {}",
+            argument_in_words(arg.as_ref(), r.offset),
             condition_in_words(r.condition),
             values.join(" | ")
         ));
@@ -165,7 +189,10 @@ impl Policy {
     /// ```
     /// use namera::policy::{Policy, PolicyKind};
     /// let p = Policy::new(PolicyKind::RateLimit { interval: 3600, count: 5, start_at: 0 });
-    /// assert_eq!(p.describe(), "rate limit: at most 5 operation(s) in all, 1 hour(s) apart");
+    /// assert_eq!(
+    ///     p.describe(),
+    ///     "rate limit: at most 5 use(s) in all (not per period), each at least 1 hour(s) after the previous"
+    /// );
     /// ```
     pub fn describe(&self) -> String {
         let only = match self.flag.0 {
@@ -201,7 +228,7 @@ impl Policy {
             }
             PolicyKind::RateLimit { interval, count, start_at } => {
                 let mut w = format!(
-                    "rate limit: at most {count} operation(s) in all, {} apart",
+                    "rate limit: at most {count} use(s) in all (not per period), each at least {} after the previous",
                     duration_in_words(*interval)
                 );
                 if *start_at != 0 {
@@ -255,5 +282,93 @@ mod tests {
             p.describe(),
             "calls: only plain transfers (no call data) on 0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A, sending at most 10 wei"
         );
+    }
+
+    /// Refusals and descriptions use the ABI's names and types: an address reads as an
+    /// address (ONE_OF printed it as a decimal number), SLICE_EQUAL names the bytes (it
+    /// said "fails for 32", the ABI offset), and arguments are named (`to`, not
+    /// "argument 0"); rules are numbered `rules[i]` as in the JSON.
+    #[test]
+    fn refusals_and_descriptions_use_the_abis_words() {
+        use alloy_primitives::address;
+        use alloy_sol_types::SolCall;
+        use serde_json::json;
+
+        use crate::kernel::{Call, ExecType, encode_calls};
+        use crate::policy::{Operation, explain};
+
+        let (a, b, c) = (
+            address!("0x1111111111111111111111111111111111111111"),
+            address!("0x923ab44bef75e86f4ea1ee2d84dd27831d32958a"),
+            address!("0x52908400098527886e0f7030069857d2e4169ee7"),
+        );
+        let token = address!("0x00000000000000000000000000000000000000aa");
+        let abi = json!([
+            {"type":"function","name":"transfer","stateMutability":"nonpayable",
+             "inputs":[{"name":"to","type":"address"},{"name":"amount","type":"uint256"}],"outputs":[]},
+            {"type":"function","name":"post","stateMutability":"nonpayable",
+             "inputs":[{"name":"data","type":"bytes"}],"outputs":[]}
+        ]);
+        let policy = Policy::from_json(&json!({"type":"call","permissions":[
+            {"target": token, "abi": abi, "functionName": "transfer",
+             "args": [{"condition":"ONE_OF","value":[a, b]}, {"condition":"LESS_THAN_OR_EQUAL","value":100}]},
+            {"target": token, "abi": abi, "functionName": "post",
+             "args": [{"condition":"SLICE_EQUAL","value":"0x68656c6c6f","start":0,"length":5}]}
+        ]}))
+        .unwrap();
+        assert_eq!(
+            policy.describe(),
+            format!(
+                "calls: only transfer() on {token}, sending at most 0 wei; `to` (address) one of {} | {}; `amount` (uint256) ≤ 100; or post() on {token}, sending at most 0 wei; `data` (bytes) bytes 0..+5 must hash to the given value",
+                a.to_checksum(None),
+                b.to_checksum(None)
+            )
+        );
+        alloy_sol_types::sol! {
+            function transfer(address to, uint256 amount);
+            function post(bytes data);
+        }
+        let judge = |data: Vec<u8>| {
+            let cd = encode_calls(
+                Address::ZERO,
+                &[Call::new(token, data.into())],
+                false,
+                ExecType::Default,
+            )
+            .unwrap();
+            let op = Operation {
+                sender: Default::default(),
+                call_data: &cd,
+                max_cost: U256::ZERO,
+                paymaster: None,
+                now: 0,
+            };
+            explain(std::slice::from_ref(&policy), &op, &[])[0].refusal.clone()
+        };
+        assert_eq!(
+            judge(transferCall { to: c, amount: U256::from(5) }.abi_encode()).as_deref(),
+            Some(
+                format!(
+                    "CallViolatesParamRule: rules[0] (ONE_OF on `to` (address)): {} is not one of {} | {}",
+                    c.to_checksum(None),
+                    a.to_checksum(None),
+                    b.to_checksum(None)
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(
+            judge(transferCall { to: a, amount: U256::from(101) }.abi_encode()).as_deref(),
+            Some(
+                "CallViolatesParamRule: rules[1] (LESS_THAN_OR_EQUAL on `amount` (uint256)): 101 is not ≤ 100"
+            )
+        );
+        assert_eq!(
+            judge(postCall { data: b"hallo world".to_vec().into() }.abi_encode()).as_deref(),
+            Some(
+                "CallViolatesParamRule: rules[0] (SLICE_EQUAL on `data` (bytes)): the bytes 0..+5 do not hash to the allowed value"
+            )
+        );
+        assert_eq!(judge(transferCall { to: b, amount: U256::from(100) }.abi_encode()), None);
     }
 }

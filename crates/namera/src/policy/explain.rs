@@ -210,7 +210,7 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                         _ => (*count, *start_at),
                     };
                     v.budget = Some(format!(
-                        "{uses_left} uses left, next allowed from {next_at} (then every {interval} s)"
+                        "{uses_left} of {count} uses left in all, the next allowed from {next_at} (each at least {interval} s after the previous)"
                     ));
                     v.refusal = if uses_left == 0 {
                         Some("every allowed use has been spent".into())
@@ -387,25 +387,52 @@ fn check_call(
         ));
     }
     for (n, r) in p.rules.iter().enumerate() {
+        let named = p.argument_at(r.offset);
+        let argument = super::describe::argument_in_words(named.as_ref(), r.offset);
         let at = 4 + r.offset as usize;
         let Some(word) = data.get(at..at + 32) else {
-            return Err(format!("{BARE}: rule {n}: no argument at offset {}", r.offset));
+            return Err(format!("{BARE}: rules[{n}]: the call has no {argument}"));
         };
         let arg = U256::from_be_slice(word);
         let ok = match r.condition {
             ParamCondition::SliceEqual => slice_equal(data, arg, &r.params)
-                .map_err(|e| with_context(&e, &format!("rule {n}")))?,
+                .map_err(|e| with_context(&e, &format!("rules[{n}] ({argument})")))?,
             c => c.holds(arg, &r.params),
         };
         if !ok {
-            return Err(format!(
-                "CallViolatesParamRule: rule {n} ({} at argument {}) fails for {arg}",
-                r.condition.name(),
-                r.offset / 32
-            ));
+            let ty = named.as_ref().map(|(_, t)| t.as_str());
+            let given = super::describe::word_in_words(arg, ty);
+            let allowed: Vec<String> = r
+                .params
+                .iter()
+                .map(|w| super::describe::word_in_words(U256::from_be_bytes(w.0), ty))
+                .collect();
+            return Err(match r.condition {
+                // SLICE_EQUAL's word is the offset of the bytes, not a value to show.
+                ParamCondition::SliceEqual => format!(
+                    "CallViolatesParamRule: rules[{n}] (SLICE_EQUAL on {argument}): the bytes \
+                     {}..+{} do not hash to the allowed value",
+                    allowed.first().map_or("?", String::as_str),
+                    allowed.get(1).map_or("?", String::as_str)
+                ),
+                c => format!(
+                    "CallViolatesParamRule: rules[{n}] ({} on {argument}): {given} is not {} {}",
+                    c.name(),
+                    condition_words(c),
+                    allowed.join(" | ")
+                ),
+            });
         }
     }
     Ok(())
+}
+
+/// What a condition requires, to follow "is not": "`x` is not ≤ 100".
+fn condition_words(c: ParamCondition) -> &'static str {
+    match c {
+        ParamCondition::NotEqual => "other than",
+        c => super::describe::condition_in_words(c),
+    }
 }
 
 /// SLICE_EQUAL as 0.0.5 computes it: the argument's length word at `4 + argOffset`, its
@@ -607,7 +634,7 @@ mod tests {
             let v = explain(&p, &op(&d, cost, now), &[]);
             chain_refusal(&v).map(|v| (v.index, v.outside_window))
         };
-        // Everything refuses: the call policy (#2) is the first outright failure.
+        // Everything refuses: the call policy, policies[2], is the first outright failure.
         assert_eq!(pick(11, 6, 100), Some((2, false)));
         // Only the windows and gas: gas (#3), though both windows come first.
         assert_eq!(pick(10, 6, 100), Some((3, false)));

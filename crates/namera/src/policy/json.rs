@@ -63,6 +63,22 @@ impl Policy {
     pub fn from_json(v: &Value) -> Result<Self, PolicyError> {
         let o = v.as_object().ok_or_else(|| err("a policy must be a JSON object"))?;
         let ty = str_field(o, "type")?;
+        let own: &[&str] = match ty {
+            "timestamp" => &["validAfter", "validUntil"],
+            "gas" => &["allowed", "enforcePaymaster", "allowedPaymaster"],
+            "rate-limit" => &["interval", "count", "startAt"],
+            "signature-caller" => &["allowedCallers"],
+            "call" => &["policyVersion", "permissions"],
+            "budget" => &["limits", "ops", "allowSignatures", "allowOtherCalls"],
+            "spending-limit" => SPENDING_LIMIT_FIELDS,
+            "ops-per-period" => OPS_FIELDS,
+            _ => &[],
+        };
+        let known: Vec<&str> = ["type", "policyAddress", "policyFlag"]
+            .into_iter()
+            .chain(own.iter().copied())
+            .collect();
+        deny_unknown(o, "", &known).map_err(PolicyError::UnknownField)?;
         let flag = match o.get("policyFlag") {
             None | Some(Value::Null) => PolicyFlag::ALL,
             Some(Value::String(s)) => s.parse()?,
@@ -195,6 +211,9 @@ fn budget_to_json(b: &Budget, m: &mut Map<String, Value>) {
 /// `{"type":"spending-limit","token":"native"|"0x…","amount":"<base units>","period":<s>,
 /// "start":<s>,"budget":"<shared name>"}`: one limit. Without `start`, periods count from
 /// the epoch (a 24 h period turns at 00:00 UTC).
+const SPENDING_LIMIT_FIELDS: &[&str] = &["token", "amount", "period", "start", "budget"];
+const OPS_FIELDS: &[&str] = &["count", "period", "start"];
+
 fn spending_limit_from_json(l: &Map<String, Value>) -> Result<SpendingLimit, PolicyError> {
     let token = match l.get("token") {
         Some(Value::String(s)) if s == "native" => super::NATIVE_TOKEN,
@@ -237,6 +256,8 @@ fn budget_from_json(o: &Map<String, Value>) -> Result<Budget, PolicyError> {
     };
     for (i, l) in limits.iter().enumerate() {
         let l = l.as_object().ok_or_else(|| err(format!("limits[{i}] must be an object")))?;
+        deny_unknown(l, &format!("limits[{i}]"), SPENDING_LIMIT_FIELDS)
+            .map_err(PolicyError::UnknownField)?;
         let limit = spending_limit_from_json(l).map_err(|e| match e {
             PolicyError::Json(m) => err(format!("limits[{i}]: {m}")),
             other => other,
@@ -246,6 +267,7 @@ fn budget_from_json(o: &Map<String, Value>) -> Result<Budget, PolicyError> {
     match o.get("ops") {
         None | Some(Value::Null) => {}
         Some(Value::Object(ops)) => {
+            deny_unknown(ops, "ops", OPS_FIELDS).map_err(PolicyError::UnknownField)?;
             let count = u64_field(ops, "count")?.ok_or_else(|| err("ops needs `count`"))?;
             let count = u32::try_from(count)
                 .map_err(|_| err(format!("ops.count = {count} does not fit in uint32")))?;
@@ -258,6 +280,19 @@ fn budget_from_json(o: &Map<String, Value>) -> Result<Budget, PolicyError> {
         Some(_) => return Err(err("`ops` must be an object")),
     }
     Ok(b)
+}
+
+/// Refuses a key of `o` not in `known` (ignoring one would silently drop a constraint:
+/// `valid_until` for `validUntil` makes a key valid forever), naming its path under
+/// `prefix` and the name probably meant.
+fn deny_unknown(o: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), String> {
+    match o.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => {
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            Err(crate::fields::unknown_field_message(&path, k, known))
+        }
+    }
 }
 
 fn err(msg: impl Into<String>) -> PolicyError {
@@ -297,10 +332,9 @@ fn uint_value(v: &Value, what: &str) -> Result<U256, PolicyError> {
 }
 
 fn address_value(v: &Value, what: &str) -> Result<Address, PolicyError> {
-    v.as_str()
-        .ok_or_else(|| err(format!("{what}: expected an address string, got {v}")))?
-        .parse()
-        .map_err(|e| err(format!("{what}: {v} is not an address ({e})")))
+    let s =
+        v.as_str().ok_or_else(|| err(format!("{what}: expected an address string, got {v}")))?;
+    crate::address::parse_address(s).map_err(|e| err(format!("{what}: {e}")))
 }
 
 fn arg_value_to_json(v: &ArgValue) -> Value {
@@ -355,7 +389,7 @@ fn condition_from_json(v: Option<&Value>) -> Result<ParamCondition, String> {
     }
 }
 
-fn arg_rule_from_json(v: &Value) -> Result<Option<ArgRule>, String> {
+fn arg_rule_from_json(index: usize, v: &Value) -> Result<Option<ArgRule>, String> {
     let o = match v {
         Value::Null => return Ok(None),
         Value::Object(o) => o,
@@ -363,6 +397,7 @@ fn arg_rule_from_json(v: &Value) -> Result<Option<ArgRule>, String> {
             return Err(format!("an argument condition must be an object or null, got {other}"));
         }
     };
+    deny_unknown(o, &format!("args[{index}]"), &["condition", "value", "start", "length"])?;
     let condition = condition_from_json(o.get("condition"))?;
     let value = o.get("value").ok_or("an argument condition needs a `value`")?;
     Ok(Some(match condition {
@@ -393,8 +428,9 @@ fn rule_to_json(r: &ParamRule) -> Value {
     json!({ "params": params, "offset": r.offset, "condition": r.condition as u8 })
 }
 
-fn rule_from_json(v: &Value) -> Result<ParamRule, String> {
+fn rule_from_json(index: usize, v: &Value) -> Result<ParamRule, String> {
     let o = v.as_object().ok_or("a rule must be an object")?;
+    deny_unknown(o, &format!("rules[{index}]"), &["condition", "offset", "params"])?;
     let condition = condition_from_json(o.get("condition"))?;
     let offset =
         o.get("offset").and_then(Value::as_u64).ok_or("a rule needs a numeric `offset`")?;
@@ -475,8 +511,11 @@ fn permission_to_json(p: &CallPermission) -> Value {
 
 fn permission_from_json(v: &Value) -> Result<CallPermission, String> {
     let o = v.as_object().ok_or("a permission must be an object")?;
+    deny_unknown(o, "", &CANONICAL_ORDER)?;
     let target: Address = match o.get("target") {
-        Some(Value::String(s)) => s.parse().map_err(|e| format!("target {s:?}: {e}"))?,
+        Some(Value::String(s)) => {
+            crate::address::parse_address(s).map_err(|e| format!("target: {e}"))?
+        }
         _ => return Err("a permission needs a `target` address (0x000…0 for any)".into()),
     };
     let call_type = match o.get("callType") {
@@ -502,18 +541,24 @@ fn permission_from_json(v: &Value) -> Result<CallPermission, String> {
     };
     let rules = match o.get("rules") {
         None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => {
-            Some(items.iter().map(rule_from_json).collect::<Result<Vec<_>, _>>()?)
-        }
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, r)| rule_from_json(i, r))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
         Some(_) => return Err("`rules` must be an array".into()),
     };
     let source = match (o.get("abi"), o.get("functionName")) {
         (Some(abi), Some(Value::String(name))) if !abi.is_null() => {
             let args = match o.get("args") {
                 None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(items)) => {
-                    items.iter().map(arg_rule_from_json).collect::<Result<_, _>>()?
-                }
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| arg_rule_from_json(i, a))
+                    .collect::<Result<_, _>>()?,
                 Some(_) => return Err("`args` must be an array".into()),
             };
             Some(AbiSource { abi: abi.clone(), function_name: name.clone(), args })
@@ -542,4 +587,75 @@ fn permission_from_json(v: &Value) -> Result<CallPermission, String> {
         source,
         layout,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Every one of these was silently ignored, widening the key (issue 13).
+    #[test]
+    fn typos_in_policy_fields_are_refused_with_the_name_meant() {
+        let cases = [
+            (
+                json!({"type":"timestamp","valid_until":1000}),
+                "unknown field `valid_until`; did you mean `validUntil`?",
+            ),
+            (
+                json!({"type":"rate-limit","count":3,"intervall":60}),
+                "unknown field `intervall`; did you mean `interval`?",
+            ),
+            (
+                json!({"type":"gas","allowed":"1","enforcePaymastr":true}),
+                "unknown field `enforcePaymastr`; did you mean `enforcePaymaster`?",
+            ),
+            (
+                json!({"type":"call","permissions":[{"target":"0x0000000000000000000000000000000000000001","valueLimt":"5"}]}),
+                "permissions[0]: unknown field `valueLimt`; did you mean `valueLimit`?",
+            ),
+            (
+                json!({"type":"call","permissions":[{"target":"0x0000000000000000000000000000000000000001",
+                    "abi":[{"type":"function","name":"f","inputs":[{"name":"x","type":"uint256"}],"outputs":[],"stateMutability":"nonpayable"}],
+                    "functionName":"f","args":[{"condition":"EQUAL","value":1,"lenght":1}]}]}),
+                "permissions[0]: unknown field `args[0].lenght`; did you mean `length`?",
+            ),
+            (
+                json!({"type":"sudo","colour":1}),
+                "unknown field `colour`; expected one of type, policyAddress, policyFlag",
+            ),
+        ];
+        for (policy, message) in cases {
+            let e = Policy::from_json(&policy).unwrap_err();
+            assert_eq!(e.to_string(), message, "{policy}");
+        }
+    }
+
+    #[test]
+    fn policy_addresses_follow_the_one_checksum_rule() {
+        let typo = "0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958a";
+        let e =
+            Policy::from_json(&json!({"type":"call","permissions":[{"target":typo}]})).unwrap_err();
+        assert!(e.to_string().contains("wrong EIP-55 checksum"), "{e}");
+        let e = Policy::from_json(&json!({"type":"signature-caller","allowedCallers":[typo]}))
+            .unwrap_err();
+        assert!(e.to_string().contains("wrong EIP-55 checksum"), "{e}");
+        let lower = typo.to_lowercase();
+        assert!(
+            Policy::from_json(&json!({"type":"call","permissions":[{"target":lower}]})).is_ok()
+        );
+    }
+
+    #[test]
+    fn what_the_sdk_writes_reads_back() {
+        for p in [
+            json!({"type":"gas","allowed":"1","enforcePaymaster":true,"allowedPaymaster":"0x0000000000000000000000000000000000000002"}),
+            json!({"type":"rate-limit","count":3,"interval":60,"startAt":5}),
+            json!({"type":"call","permissions":[{"target":"0x0000000000000000000000000000000000000001","valueLimit":"5"}]}),
+        ] {
+            let policy = Policy::from_json(&p).unwrap();
+            assert_eq!(Policy::from_json(&policy.to_json()).unwrap(), policy);
+        }
+    }
 }

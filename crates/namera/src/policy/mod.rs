@@ -221,8 +221,11 @@ pub enum PolicyError {
     /// A malformed policy JSON document.
     #[error("policy JSON: {0}")]
     Json(String),
+    /// A field the policy type does not have (its path, and the name probably meant).
+    #[error("{0}")]
+    UnknownField(String),
     /// A call-policy permission could not be resolved.
-    #[error("call permission {index}: {reason}")]
+    #[error("permissions[{index}]: {reason}")]
     CallPermission {
         /// Which permission (0-based).
         index: usize,

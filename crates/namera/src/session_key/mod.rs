@@ -14,8 +14,8 @@ pub use issue::issue_with_passkey_owner;
 pub use issue::{IssueError, issue};
 #[cfg(feature = "client")]
 pub use onchain::{
-    KeyState, SignatureCheckError, check_signature, explain_operation, key_state, nonces,
-    revoke_all_call, revoke_call,
+    KeyState, SignatureCheckError, approved_key_state, check_signature, explain_operation,
+    key_state, nonces, revoke_all_call, revoke_call,
 };
 pub use serialized::{
     AccountParams, SerializedKeyError, SerializedSessionKey, SessionPrivateKey, ValidityData,

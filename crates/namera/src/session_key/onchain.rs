@@ -71,6 +71,34 @@ pub fn key_state(
     account: &SmartAccount,
     validation_id: ValidationId,
 ) -> Result<KeyState, RpcError> {
+    read_state(account, validation_id).map(|(state, _)| state)
+}
+
+/// The state of a key whose owner approval was signed at account nonce `approval_nonce`
+/// (what the store records): as [`key_state`], except that a key not installed yet whose
+/// approval lies below `validNonceFrom` is [`KeyState::Invalidated`]. The owner's
+/// revoke-all raised the nonce past it, so its enable signature can never verify again
+/// (Kernel hashes the current nonce into the approval, and the multi-chain root validator
+/// refuses it: ZeroDev's reverts "hash is not in proof").
+pub fn approved_key_state(
+    account: &SmartAccount,
+    validation_id: ValidationId,
+    approval_nonce: u32,
+) -> Result<KeyState, RpcError> {
+    let (state, valid_nonce_from) = read_state(account, validation_id)?;
+    Ok(match state {
+        KeyState::PendingFirstUse if approval_nonce < valid_nonce_from => {
+            KeyState::Invalidated { nonce: approval_nonce, valid_nonce_from }
+        }
+        other => other,
+    })
+}
+
+/// The key's state and the account's `validNonceFrom` (0 when not deployed).
+fn read_state(
+    account: &SmartAccount,
+    validation_id: ValidationId,
+) -> Result<(KeyState, u32), RpcError> {
     let to = account.address();
     let answers = account.chain().node.rpc().batch(&[
         eth_call_request(
@@ -83,7 +111,7 @@ pub fn key_state(
     let config = raw(0)?;
     if config.is_empty() {
         // No code: the account is not deployed, so nothing is installed yet.
-        return Ok(KeyState::PendingFirstUse);
+        return Ok((KeyState::PendingFirstUse, 0));
     }
     let decode_err = |e: alloy_sol_types::Error| RpcError::Decode {
         method: "eth_call".into(),
@@ -92,14 +120,15 @@ pub fn key_state(
     let config = IKernel::validationConfigCall::abi_decode_returns(&config).map_err(decode_err)?;
     let valid_nonce_from =
         IKernel::validNonceFromCall::abi_decode_returns(&raw(1)?).map_err(decode_err)?;
-    Ok(match (config.hook == Address::ZERO, config.nonce) {
+    let state = match (config.hook == Address::ZERO, config.nonce) {
         (true, 0) => KeyState::PendingFirstUse,
         (true, _) => KeyState::Uninstalled,
         (false, nonce) if nonce < valid_nonce_from => {
             KeyState::Invalidated { nonce, valid_nonce_from }
         }
         (false, nonce) => KeyState::Installed { nonce },
-    })
+    };
+    Ok((state, valid_nonce_from))
 }
 
 /// The owner's call that uninstalls `permission` from `account`: the account calls
@@ -125,8 +154,13 @@ pub fn revoke_all_call(account: Address, current_nonce: u32, valid_nonce_from: u
     Call::new(account, IKernel::invalidateNonceCall { nonce }.abi_encode().into())
 }
 
-/// Read what [`revoke_all_call`] needs.
+/// Read what [`revoke_all_call`] needs: `currentNonce()` and `validNonceFrom()`. An
+/// account not deployed yet has neither getter; it will start at (1, 0), which is what
+/// approvals made for it were signed at, so revoking there deploys it and invalidates.
 pub fn nonces(account: &SmartAccount) -> Result<(u32, u32), RpcError> {
+    if !account.is_deployed()? {
+        return Ok((account.kernel_nonce()?, 0));
+    }
     let node = &account.chain().node;
     let current = node.view(account.address(), &IKernel::currentNonceCall {})?;
     let from = node.view(account.address(), &IKernel::validNonceFromCall {})?;
@@ -242,7 +276,7 @@ pub fn explain_operation(
 pub enum SignatureCheckError {
     /// A policy of the permission refused the request: the account reverted with
     /// `PolicyFailed(index)`.
-    #[error("the {policy} policy (#{index}) refused the signature request: {revert}")]
+    #[error("policies[{index}] ({policy}) refused the signature request: {revert}")]
     PolicyRefused {
         /// The refusing policy's type (`"signature-caller"`, …).
         policy: &'static str,
