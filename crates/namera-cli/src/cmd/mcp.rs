@@ -1,14 +1,15 @@
 //! `namera mcp start`: serve the account's session keys to AI agents over MCP (stdio or
 //! streamable HTTP). Only session keys are unlocked; the owner's keystore is never read.
 
-use std::{collections::BTreeMap, net::IpAddr, path::PathBuf, sync::Arc};
+use std::{collections::BTreeMap, net::IpAddr, path::PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use namera::{
     chain::ChainInfo,
-    session_key::{KeyState, ValidityData, key_state},
+    session_key::SerializedSessionKey,
+    wallet::{KeySpec, LaneLease, Wallet, unblock},
 };
-use namera_mcp::{HttpOptions, HttpServer, Wallet, WalletHandle, WalletKey, serve_stdio};
+use namera_mcp::{HttpOptions, HttpServer, WalletHandle, serve_stdio};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -118,7 +119,8 @@ impl CommandInput for Start {
 fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     let transport = a.transport.unwrap_or_default();
     let (_, account) = wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
-    let config = wallet::account_config(ctx, &account)?;
+    // Checked now (a corrupt record fails before anything listens).
+    wallet::account_config(ctx, &account)?;
     let mut per_key: BTreeMap<String, Zeroizing<String>> = BTreeMap::new();
     if !a.key_passwords.is_empty() {
         ctx.shell().warn("--key-password puts passwords in argv, visible to other processes; prefer --session-password-file or --session-password-env");
@@ -155,26 +157,25 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
                 args.read(ctx.shell(), &what, flag, crate::secret::Purpose::Unlock)?
             }
         };
-        let mut ons = Vec::new();
+        let mut parts = Vec::new();
         for c in &record.chains {
             let chain = ctx.chain(&c.chain)?;
-            ons.push(wallet::session_key_on(ctx, &alias, &record, &chain)?);
+            parts.push(SerializedSessionKey::from_base64(&c.serialized).map_err(|e| {
+                CliError::new(
+                    ErrorKind::Other,
+                    "corrupt-record",
+                    format!("session key {alias}: {e}"),
+                )
+            })?);
             if !chains.contains(&chain) {
                 chains.push(chain);
             }
         }
-        keys.push((alias, record, password, ons));
+        keys.push((alias, record, password, parts));
     }
     let endpoints: Vec<_> = chains.iter().map(|c| ctx.endpoints(c)).collect::<Result<_, _>>()?;
     let shell = crate::output::Shell::new(ctx.shell().format());
-    let load = move || -> Result<Wallet, String> {
-        build_wallet(&config, &chains, &endpoints, keys, &shell).map_err(|e| {
-            // Nothing can be served: say why and stop, with the error's exit code (also
-            // when the client already hung up: the runtime waits for this loader).
-            shell.error(&e);
-            std::process::exit(i32::from(e.kind().exit_code()))
-        })
-    };
+    let home = ctx.home().clone();
     let http = match transport {
         Transport::Stdio => None,
         Transport::Http => Some(http_options(ctx, a)?),
@@ -184,7 +185,17 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
     runtime.block_on(async move {
-        let handle = WalletHandle::loading(load);
+        let handle = WalletHandle::loading(async move {
+            match build_wallet(&home, endpoints, keys, &shell).await {
+                Ok(w) => Ok(w),
+                // Nothing can be served: say why and stop, with the error's exit code
+                // (also when the client already hung up: the runtime waits for this).
+                Err(e) => {
+                    shell.error(&e);
+                    std::process::exit(i32::from(e.kind().exit_code()))
+                }
+            }
+        });
         let served = match http {
             None => serve_stdio(handle.clone())
                 .await
@@ -198,58 +209,57 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     })
 }
 
-/// Unlocks the keys (one key derivation each), connects the chains and reads each key's
-/// state: the slow part of starting.
-fn build_wallet(
-    config: &namera::kernel::AccountConfig,
-    chains: &[ChainInfo],
-    endpoints: &[namera::chain::Endpoints],
-    keys: Vec<(
-        namera_store::Alias,
-        namera_store::records::SessionKeyRecord,
-        Zeroizing<String>,
-        Vec<wallet::SessionKeyOnChain>,
-    )>,
+/// A key to serve: its alias, record, password and serialized key per chain.
+type KeyToServe = (
+    namera_store::Alias,
+    namera_store::records::SessionKeyRecord,
+    Zeroizing<String>,
+    Vec<SerializedSessionKey>,
+);
+
+/// Unlocks the keys (one key derivation each, off the runtime), then connects the SDK
+/// wallet (the chains at once, each key's state read there): the slow part of starting.
+/// Lanes are leased from the store, so servers on one key never share a lane.
+async fn build_wallet(
+    home: &namera_store::Home,
+    endpoints: Vec<namera::chain::Endpoints>,
+    keys: Vec<KeyToServe>,
     shell: &crate::output::Shell,
 ) -> Result<Wallet, CliError> {
-    let stats = Arc::new(namera::rpc::RpcStats::default());
-    let mut accounts = Vec::new();
-    for (chain, endpoints) in chains.iter().zip(endpoints) {
-        let client = namera::account::ChainClient::connect(endpoints, stats.clone())
-            .map_err(|e| CliError::from(e).with_hint(format!("while connecting to {chain}")))?;
-        accounts.push(namera::account::SmartAccount::new(config.clone(), client));
-    }
-    let mut served = Vec::new();
-    for (alias, record, password, ons) in keys {
-        let key = wallet::unlock_session_key(&alias, &record, password.as_bytes())?;
-        drop(password);
-        let mut signers = Vec::new();
-        for on in &ons {
-            let Some(account) = accounts.iter().find(|a| a.chain().chain_id == on.chain.id) else {
-                continue;
-            };
-            match key_state(account, on.permission.validation_id())? {
-                state @ (KeyState::Uninstalled | KeyState::Invalidated { .. }) => {
-                    shell.warn(&format!(
-                        "session key {alias} is not served on {}: {state}",
-                        on.chain
-                    ));
-                }
-                _ => signers.push((on.chain.id, wallet::session_signer(key.clone(), on, account)?)),
+    let specs = unblock(move || {
+        keys.into_iter()
+            .map(|(alias, record, password, parts)| {
+                let secret = wallet::unlock_session_key(&alias, &record, password.as_bytes())?;
+                Ok(KeySpec { alias: alias.to_string(), secret, parts })
+            })
+            .collect::<Result<Vec<_>, CliError>>()
+    })
+    .await?;
+    let lease: std::sync::Arc<dyn LaneLease> = std::sync::Arc::new(StoreLanes(home.lane_locks()?));
+    let wallet = Wallet::connect(endpoints, specs, Some(lease))
+        .await
+        .map_err(|e| CliError::new(ErrorKind::Usage, "mcp-wallet", e.to_string()))?;
+    for key in wallet.keys() {
+        let mut serves = false;
+        for c in wallet.chains() {
+            match key.unusable_reason(c.id()) {
+                None => serves = true,
+                Some(why) => shell.warn(&format!(
+                    "session key {} is not served on {}: {why}",
+                    key.alias(),
+                    c.name()
+                )),
             }
         }
-        if signers.is_empty() {
+        if !serves {
             return Err(CliError::new(
                 ErrorKind::Policy,
                 "key-revoked",
-                format!("session key {alias} is revoked on every chain it was approved on"),
+                format!("session key {} can act on none of its chains", key.alias()),
             ));
         }
-        let validity =
-            ValidityData { valid_after: record.valid_after, valid_until: record.valid_until };
-        served.push(WalletKey::new(alias.to_string(), validity, signers).map_err(mcp_error)?);
     }
-    Wallet::new(accounts, served).map_err(mcp_error)
+    Ok(wallet)
 }
 
 async fn serve_http_until_interrupted(
@@ -303,6 +313,12 @@ fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
     Ok(options)
 }
 
-fn mcp_error(e: namera_mcp::WalletError) -> CliError {
-    CliError::new(ErrorKind::Usage, "mcp-wallet", e.to_string())
+/// The store's lane locks as the SDK's lease.
+#[derive(Debug)]
+struct StoreLanes(namera_store::lanes::LaneLocks);
+
+impl LaneLease for StoreLanes {
+    fn try_lease(&self, account: alloy_primitives::Address, block: u16) -> bool {
+        self.0.try_hold(account, block)
+    }
 }

@@ -12,7 +12,7 @@
 //! `<ALIAS>_BUNDLER_URL`. HTTP token: `--token-file`, else `NAMERA_MCP_TOKEN`, else one is
 //! generated and printed once on stderr. No owner key is ever read.
 
-use std::{process::ExitCode, sync::Arc};
+use std::process::ExitCode;
 
 use namera::{
     chain::{ChainInfo, Endpoints},
@@ -75,7 +75,7 @@ fn run() -> Result<(), String> {
     let specs = parse_keys(&text);
     // The serialized keys hold the private keys: wipe the text once decoded.
     text.zeroize();
-    let wallet = Arc::new(Wallet::from_serialized(&endpoints, specs?).map_err(|e| e.to_string())?);
+    let specs = specs?;
     if transport == "http" {
         http.token = match token_file {
             Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?),
@@ -87,6 +87,7 @@ fn run() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        let wallet = Wallet::connect(endpoints, specs, None).await.map_err(|e| e.to_string())?;
         match transport.as_str() {
             "stdio" => serve_stdio(wallet).await.map_err(|e| e.to_string()),
             "http" => {
@@ -118,7 +119,7 @@ fn parse_keys(text: &str) -> Result<Vec<KeySpec>, String> {
             None => (format!("key-{}", n + 1), line),
         };
         let key = SerializedSessionKey::from_base64(b64).map_err(|e| format!("{alias}: {e}"))?;
-        out.push(KeySpec { alias, key });
+        out.push(KeySpec::from_serialized(alias, key).map_err(|e| e.to_string())?);
     }
     Ok(out)
 }

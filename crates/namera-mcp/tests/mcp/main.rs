@@ -470,12 +470,14 @@ fn a_revoked_key_is_reported_and_no_longer_acts() {
         .unwrap();
     assert!(r.success);
 
-    let after = plan(vec![call("list_permissions", json!({})), tip]);
-    let tips_info = &after["results"][0]["structured"]["keys"][1];
+    // The tip first: the chain's refusal is what tells the server (list_permissions
+    // would tell it too, and then nothing would be sent at all).
+    let after = plan(vec![tip, call("list_permissions", json!({}))]);
+    let tips_info = &after["results"][1]["structured"]["keys"][1];
     assert_eq!(tips_info["alias"], "tips");
     assert_eq!(tips_info["chains"][0]["usable"], false);
     assert_eq!(tips_info["chains"][0]["state"], "revoked: the owner uninstalled it");
-    let refused = &after["results"][1];
+    let refused = &after["results"][0];
     assert_eq!(refused["is_error"], true, "{refused}");
     let text = refused["text"].as_str().unwrap();
     assert!(
