@@ -47,7 +47,9 @@ pub use lanes::{BLOCK, LaneGuard, LaneLease, Lanes};
 pub use unblock::{Unblock, unblock};
 
 use crate::{
-    account::{AccountError, ChainClient, OperationSigner, SessionKeySigner, SmartAccount},
+    account::{
+        AccountError, ChainClient, OperationSigner, SentOperation, SessionKeySigner, SmartAccount,
+    },
     bundler::UserOperationReceipt,
     chain::{ChainInfo, Endpoints},
     kernel::{AccountConfig, Call, ExecType, LaneKey, UserOperation, encode_calls},
@@ -63,6 +65,27 @@ const RACE_ATTEMPTS: usize = 5;
 /// After how long without a receipt the bundler is asked whether it still holds the
 /// operation (one that lost a race is dropped, and would otherwise be waited for).
 const DROP_CHECK: Duration = Duration::from_secs(2);
+
+/// How often a refused enabling signer looks for its key installed by another.
+const INSTALL_LOOKS: usize = 6;
+
+/// Whether `sent` can no longer be included: its nonce is used, or it installs a key
+/// that is installed already.
+fn cannot_land(
+    account: &SmartAccount,
+    sent: &SentOperation,
+    signer: &dyn OperationSigner,
+) -> Result<bool, RpcError> {
+    let (key, sequence) = crate::kernel::NonceKey::split(sent.operation.nonce);
+    if account.chain().node.entry_point_sequence(account.address(), key)? > sequence {
+        return Ok(true);
+    }
+    let enabling = key.mode() == Some(crate::kernel::ValidationMode::Enable);
+    Ok(match signer.permission_validation_id() {
+        Some(vid) if enabling => matches!(key_state(account, vid)?, KeyState::Installed { .. }),
+        _ => false,
+    })
+}
 
 /// The wallet could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -159,7 +182,9 @@ pub enum ActionError {
     NoLane,
     /// The bundler accepted the operation, then dropped it (another operation took its
     /// nonce, or installed its key first).
-    #[error("the bundler dropped UserOperation {0} (another operation won its nonce)")]
+    #[error(
+        "UserOperation {0} can no longer land: another operation took its nonce or installed its key"
+    )]
     Dropped(B256),
     /// Another client kept winning the nonce: not a refusal, the operation never ran.
     #[error(
@@ -812,13 +837,15 @@ impl Wallet {
             }
         }
         let sent = account.sign_and_send(signer, op).map_err(|e| revoked(e.into()))?;
-        let receipt = self.wait(account, sent.hash)?;
+        let receipt = self.wait(account, &sent, signer)?;
         signer.landed();
         Ok(Landed { key: key.alias.clone(), chain_id: chain.id(), lane, hash: sent.hash, receipt })
     }
 
-    /// An enabling signer's operation failed: if anyone installed its key meanwhile
-    /// (another process, say), switch the signer to plain signatures and call it a race.
+    /// An enabling signer's operation was refused without a policy named: if anyone
+    /// installed its key meanwhile (another process, say), switch the signer to plain
+    /// signatures and call it a race. The bundler may simulate against a state the node
+    /// does not show yet, so the install is looked for a few times.
     fn installed_meanwhile(
         &self,
         chain: &WalletChain,
@@ -826,46 +853,52 @@ impl Wallet {
         signer: &dyn OperationSigner,
         e: &ActionError,
     ) -> bool {
-        if !signer.is_enabling() || !matches!(e, ActionError::Account(AccountError::Refused { .. }))
-        {
+        let ActionError::Account(AccountError::Refused { policy: None, .. }) = e else {
+            return false;
+        };
+        if !signer.is_enabling() {
             return false;
         }
         let Some(vid) = signer.permission_validation_id() else { return false };
-        match key_state(&chain.account, vid) {
-            Ok(KeyState::Installed { .. }) => {
-                signer.landed();
-                true
+        for _ in 0..INSTALL_LOOKS {
+            match key_state(&chain.account, vid) {
+                Ok(KeyState::Installed { .. }) => {
+                    signer.landed();
+                    return true;
+                }
+                Ok(s) if s.is_revoked() => {
+                    key.mark_revoked(chain.id());
+                    return false;
+                }
+                Ok(_) => std::thread::sleep(Duration::from_millis(500)),
+                Err(_) => return false,
             }
-            Ok(s) if s.is_revoked() => {
-                key.mark_revoked(chain.id());
-                false
-            }
-            _ => false,
         }
+        false
     }
 
-    /// Wait for the receipt; after [`DROP_CHECK`] without one, ask whether the bundler
-    /// still holds the operation, and stop waiting if it dropped it.
+    /// Wait for the receipt. Every [`DROP_CHECK`] without one, ask whether the operation
+    /// can still land at all: not once another operation took its nonce, nor (in enable
+    /// mode) once its key was installed by another; then it is a lost race.
     fn wait(
         &self,
         account: &SmartAccount,
-        hash: B256,
+        sent: &SentOperation,
+        signer: &dyn OperationSigner,
     ) -> Result<UserOperationReceipt, ActionError> {
         let start = Instant::now();
-        let mut checked = start;
-        let bundler = &account.chain().bundler;
         loop {
             let remaining = self.0.receipt_timeout.saturating_sub(start.elapsed());
-            match account.wait(hash, remaining.min(DROP_CHECK)) {
+            match account.wait(sent.hash, remaining.min(DROP_CHECK)) {
                 Ok(r) => return Ok(r),
                 Err(AccountError::ReceiptTimeout { .. }) if !remaining.is_zero() => {}
                 Err(e) => return Err(e.into()),
             }
-            if checked.elapsed() >= DROP_CHECK {
-                checked = Instant::now();
-                if bundler.by_hash(hash)?.is_none() && bundler.receipt(hash)?.is_none() {
-                    return Err(ActionError::Dropped(hash));
-                }
+            // Asked after the checks: had it landed meanwhile, its receipt is there.
+            if cannot_land(account, sent, signer)?
+                && account.chain().bundler.receipt(sent.hash)?.is_none()
+            {
+                return Err(ActionError::Dropped(sent.hash));
             }
         }
     }
