@@ -81,6 +81,11 @@ pub(crate) struct Start {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) allow_non_loopback: bool,
+    /// HTTP: a `Host` name to accept besides the loopback names and the bound address
+    /// (repeatable): the machine's own name, when other machines call.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) allowed_hosts: Vec<String>,
     /// HTTP: a browser origin allowed to call (repeatable); other origins are refused.
     #[arg(long = "origin", value_name = "URL")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -297,6 +302,7 @@ fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
     }
     options.allow_non_loopback = a.allow_non_loopback;
     options.allowed_origins.clone_from(&a.origins);
+    options.allowed_hosts.clone_from(&a.allowed_hosts);
     if let Some(max) = a.max_body_bytes {
         options.max_body_bytes = max;
     }

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! namera-mcp stdio|http [--rpc URL --bundler URL]… [--chain ALIAS]… [--keys-file PATH]
-//!       [--host IP] [--port N] [--allow-non-loopback] [--origin URL]… [--max-body BYTES]
+//!       [--host IP] [--port N] [--allow-non-loopback] [--allowed-host NAME]… [--origin URL]…
+//!       [--max-body BYTES]
 //!       [--token-file PATH]
 //! ```
 //!
@@ -53,6 +54,7 @@ fn run() -> Result<(), String> {
             "--port" => http.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--allow-non-loopback" => http.allow_non_loopback = true,
             "--origin" => http.allowed_origins.push(value()?),
+            "--allowed-host" => http.allowed_hosts.push(value()?),
             "--max-body" => {
                 http.max_body_bytes = value()?.parse().map_err(|e| format!("--max-body: {e}"))?;
             }

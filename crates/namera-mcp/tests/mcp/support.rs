@@ -313,7 +313,26 @@ pub(crate) struct HttpProcess {
 impl HttpProcess {
     /// Start the server over HTTP on a free port with `token`.
     pub(crate) fn start(fixture: &Fixture, bundler: &str, token: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(SERVER)
+        Self::start_with_fd_limit(fixture, bundler, token, extra, None)
+    }
+
+    /// [`Self::start`], with at most `fd_limit` open files in the server (`ulimit -n`).
+    pub(crate) fn start_with_fd_limit(
+        fixture: &Fixture,
+        bundler: &str,
+        token: &str,
+        extra: &[&str],
+        fd_limit: Option<u32>,
+    ) -> Self {
+        let mut command = match fd_limit {
+            None => Command::new(SERVER),
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), SERVER]);
+                c
+            }
+        };
+        let mut child = command
             .args(fixture.server_args("http", bundler))
             .args(["--port", "0"])
             .args(extra)
