@@ -294,6 +294,41 @@ pub struct Landed {
     pub receipt: UserOperationReceipt,
 }
 
+/// An operation the bundler took (see [`Wallet::send`]).
+#[derive(Clone)]
+pub struct Sent {
+    /// The key that signed.
+    pub key: String,
+    /// The chain.
+    pub chain_id: u64,
+    /// The lane it used.
+    pub lane: LaneKey,
+    /// The UserOperation hash.
+    pub hash: B256,
+    /// The operation as sent.
+    pub operation: SentOperation,
+    signer: Arc<dyn OperationSigner>,
+}
+
+impl std::fmt::Debug for Sent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sent")
+            .field("key", &self.key)
+            .field("chain_id", &self.chain_id)
+            .field("lane", &self.lane)
+            .field("hash", &self.hash)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An operation on its way: who signed it, and the first-operation lock when it holds it.
+struct Sending<'w> {
+    key: &'w WalletKey,
+    signer: Arc<dyn OperationSigner>,
+    sent: SentOperation,
+    _alone: Option<MutexGuard<'w, ()>>,
+}
+
 /// One UserOperation's worth of calls for [`Wallet::execute_batches`].
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -513,6 +548,12 @@ impl Wallet {
                                 WalletError::Connect { rpc: e.rpc.clone(), source }
                             })?;
                             let account = SmartAccount::new(config.clone(), client);
+                            // Known from now on (a deployed account stays deployed): the
+                            // first operation then needs no guess about it.
+                            account.is_deployed().map_err(|source| WalletError::Connect {
+                                rpc: e.rpc.clone(),
+                                source,
+                            })?;
                             let signers = decoded
                                 .iter()
                                 .map(|(spec, p)| signer_on(&account, spec, p))
@@ -677,19 +718,6 @@ impl Wallet {
             .map_err(|e| ActionError::Input(e.to_string()))
     }
 
-    /// The key that will sign `calls` on `chain`: the narrowest whose policies all pass.
-    fn select(&self, chain: &WalletChain, calls: &[Call]) -> Result<&WalletKey, ActionError> {
-        let verdicts = self.explain_on(chain, calls)?;
-        if let Some(key) = verdicts.iter().find(|(k, v)| k.is_some() && v.passes).and_then(|v| v.0)
-        {
-            return Ok(key);
-        }
-        Err(ActionError::Refused {
-            chain: chain.name(),
-            keys: verdicts.into_iter().map(|(_, v)| v).collect(),
-        })
-    }
-
     /// Carry out `calls` on chain `chain_id`, signed by the narrowest key that allows
     /// them, and wait for the receipt. On `lane`, or (`None`) on a lane of the wallet's
     /// own that no other operation in flight uses. Nothing is sent unless a key's
@@ -768,7 +796,8 @@ impl Wallet {
         outcomes.into_iter().map(|o| o.expect("every batch has an outcome")).collect()
     }
 
-    /// The blocking body of [`Self::execute`].
+    /// The blocking body of [`Self::execute`]: send, wait; a lost race (before sending,
+    /// or found while waiting) is tried again on a fresh lane.
     fn execute_blocking(
         &self,
         chain_id: u64,
@@ -785,24 +814,27 @@ impl Wallet {
                 None => Some(self.0.lanes.take().ok_or(ActionError::NoLane)?),
             };
             let on = lane.or_else(|| guard.as_ref().map(LaneGuard::lane)).unwrap_or_default();
-            let key = self.select(chain, calls)?;
-            let Some(signer) = key.signer(chain.id()) else {
-                return Err(ActionError::Input(format!("key {:?} cannot act here", key.alias)));
-            };
-            let attempt = {
-                let _alone = chain.alone_if_needed(signer.as_ref())?;
-                self.attempt(chain, key, signer.as_ref(), calls, on)
-            };
-            match attempt {
+            let outcome = self.send_once(chain, calls, on).and_then(|sending| {
+                let receipt = self
+                    .wait(&chain.account, &sending.sent, sending.signer.as_ref())
+                    .map_err(|e| (e, false))?;
+                sending.signer.landed();
+                Ok(Landed {
+                    key: sending.key.alias.clone(),
+                    chain_id,
+                    lane: on,
+                    hash: sending.sent.hash,
+                    receipt,
+                })
+            });
+            match outcome {
                 Ok(landed) => return Ok(landed),
-                Err(e)
-                    if e.is_race() || self.installed_meanwhile(chain, key, signer.as_ref(), &e) =>
-                {
+                Err((e, raced)) if raced || e.is_race() => {
                     last = Some(e);
                     // Keep the lost lane busy for this request; take a new one next time.
                     std::mem::forget(guard);
                 }
-                Err(e) => return Err(e),
+                Err((e, _)) => return Err(e),
             }
         }
         Err(ActionError::Race {
@@ -811,35 +843,148 @@ impl Wallet {
         })
     }
 
-    /// One try: prepare, judge gas budgets against the estimate, sign, send, wait.
-    fn attempt(
+    /// Sign and send `calls` on chain `chain_id` and `lane` with the narrowest key that
+    /// allows them, without waiting: [`Self::wait`] for the receipt. A nonce race before
+    /// the bundler took the operation is tried again (on the same lane); one found later
+    /// is the caller's to handle, which [`Self::execute`] does. Use `execute` for an
+    /// account's or a key's first operation, which must land before others are sent.
+    pub async fn send(
         &self,
-        chain: &WalletChain,
-        key: &WalletKey,
-        signer: &dyn OperationSigner,
+        chain_id: u64,
+        calls: Vec<Call>,
+        lane: LaneKey,
+    ) -> Result<Sent, ActionError> {
+        let w = self.clone();
+        unblock(move || {
+            let chain = w.chain_or_err(chain_id)?;
+            let mut last = None;
+            for _ in 0..RACE_ATTEMPTS {
+                match w.send_once(chain, &calls, lane) {
+                    Ok(s) => {
+                        return Ok(Sent {
+                            key: s.key.alias.clone(),
+                            chain_id,
+                            lane,
+                            hash: s.sent.hash,
+                            operation: s.sent,
+                            signer: s.signer,
+                        });
+                    }
+                    Err((e, raced)) if raced || e.is_race() => last = Some(e),
+                    Err((e, _)) => return Err(e),
+                }
+            }
+            Err(ActionError::Race {
+                attempts: RACE_ATTEMPTS,
+                last: last.map(|e| e.to_string()).unwrap_or_default(),
+            })
+        })
+        .await
+    }
+
+    /// Wait for a sent operation's receipt; once it landed, its signer knows its key is
+    /// installed.
+    pub async fn wait_for(&self, sent: Sent) -> Result<UserOperationReceipt, ActionError> {
+        let w = self.clone();
+        unblock(move || {
+            let chain = w.chain_or_err(sent.chain_id)?;
+            let receipt = w.wait(&chain.account, &sent.operation, sent.signer.as_ref())?;
+            sent.signer.landed();
+            Ok(receipt)
+        })
+        .await
+    }
+
+    /// The narrowest key a guess without chain reads would pick: its policies judged
+    /// with the local clock and their install values.
+    fn likely_key(&self, chain: &WalletChain, call_data: &Bytes) -> Option<&WalletKey> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let facts = crate::policy::Operation {
+            call_data,
+            max_cost: alloy_primitives::U256::ZERO,
+            paymaster: None,
+            now,
+        };
+        let mut keys: Vec<&WalletKey> = self.keys().iter().collect();
+        keys.sort_by_key(|k| k.is_broad());
+        keys.into_iter().find(|k| {
+            k.signer(chain.id()).is_some()
+                && k.permission.as_ref().is_none_or(|p| {
+                    crate::policy::explain(&p.policies, &facts, &[])
+                        .iter()
+                        .all(|v| v.refusal.is_none())
+                })
+        })
+    }
+
+    /// One try, up to the bundler taking the operation. The live policy check (one
+    /// batched node read) runs while the likeliest key's operation is prepared and
+    /// estimated, so choosing a key costs no round trip of its own; when the check picks
+    /// another key, that key's operation is prepared afterwards. Gas budgets are judged
+    /// again against the estimate. On failure: the error, and whether it was a lost race
+    /// (an enabling signer whose key someone else installed meanwhile).
+    fn send_once<'w>(
+        &'w self,
+        chain: &'w WalletChain,
         calls: &[Call],
         lane: LaneKey,
-    ) -> Result<Landed, ActionError> {
+    ) -> Result<Sending<'w>, (ActionError, bool)> {
+        let plain = |e: ActionError| (e, false);
         let account = &chain.account;
-        let revoked = |e: ActionError| {
+        let call_data = self.call_data(calls).map_err(plain)?;
+        let guess = self.likely_key(chain, &call_data);
+        let guess_signer = guess.and_then(|k| k.signer(chain.id()).cloned());
+        let mut alone = match &guess_signer {
+            Some(s) => chain.alone_if_needed(s.as_ref()).map_err(|e| plain(e.into()))?,
+            None => None,
+        };
+        let (verdicts, prepared) = std::thread::scope(|s| {
+            let live = s.spawn(|| self.explain_on(chain, calls));
+            let prepared = guess_signer
+                .as_ref()
+                .map(|signer| account.prepare_call_data(signer.as_ref(), call_data.clone(), lane));
+            (live.join().expect("policy check thread panicked"), prepared)
+        });
+        let verdicts = verdicts.map_err(plain)?;
+        let Some(key) = verdicts.iter().find(|(k, v)| k.is_some() && v.passes).and_then(|v| v.0)
+        else {
+            return Err(plain(ActionError::Refused {
+                chain: chain.name(),
+                keys: verdicts.into_iter().map(|(_, v)| v).collect(),
+            }));
+        };
+        let Some(signer) = key.signer(chain.id()).cloned() else {
+            return Err(plain(ActionError::Input(format!("key {:?} cannot act here", key.alias))));
+        };
+        let fail = |e: AccountError| {
+            let e = ActionError::from(e);
             if matches!(e, ActionError::Account(AccountError::KeyRevoked { .. })) {
                 key.mark_revoked(chain.id());
             }
-            e
+            let raced = self.installed_meanwhile(chain, key, signer.as_ref(), &e);
+            (e, raced)
         };
-        let op = account.prepare(signer, calls, lane).map_err(|e| revoked(e.into()))?;
+        let op = match prepared {
+            Some(op) if guess.is_some_and(|g| std::ptr::eq(g, key)) => op.map_err(fail)?,
+            _ => {
+                drop(alone.take());
+                alone = chain.alone_if_needed(signer.as_ref()).map_err(|e| plain(e.into()))?;
+                account.prepare_call_data(signer.as_ref(), call_data, lane).map_err(fail)?
+            }
+        };
         if key.has_gas_policy()
             && let Some(p) = &key.permission
         {
-            let v = verdict_of(key, &explain_operation(account, p, &op)?);
+            let v =
+                verdict_of(key, &explain_operation(account, p, &op).map_err(|e| plain(e.into()))?);
             if !v.passes {
-                return Err(ActionError::Refused { chain: chain.name(), keys: vec![v] });
+                return Err(plain(ActionError::Refused { chain: chain.name(), keys: vec![v] }));
             }
         }
-        let sent = account.sign_and_send(signer, op).map_err(|e| revoked(e.into()))?;
-        let receipt = self.wait(account, &sent, signer)?;
-        signer.landed();
-        Ok(Landed { key: key.alias.clone(), chain_id: chain.id(), lane, hash: sent.hash, receipt })
+        let sent = account.sign_and_send(signer.as_ref(), op).map_err(fail)?;
+        Ok(Sending { key, signer, sent, _alone: alone })
     }
 
     /// An enabling signer's operation was refused without a policy named: if anyone
