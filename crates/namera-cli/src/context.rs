@@ -4,11 +4,14 @@
 //! Nothing here touches the network or decrypts anything until a command asks, so
 //! commands that need neither (`--help`, `schema`, `list`) start at once.
 
-use std::{io::Write, sync::Arc};
+use std::{
+    io::Write,
+    sync::{Arc, OnceLock},
+};
 
 use namera::{
     account::ChainClient,
-    chain::{ChainInfo, Endpoints},
+    chain::{ChainInfo, ChainRegistry, Endpoints},
     rpc::RpcStats,
 };
 use namera_store::{Alias, Home};
@@ -27,13 +30,14 @@ pub(crate) struct Context {
     home: Home,
     params: Option<ParamsSource>,
     stats: Arc<RpcStats>,
+    chains: OnceLock<ChainRegistry>,
 }
 
 impl Context {
     /// A context over `shell`, with storage at `$NAMERA_HOME` or `~/.namera`.
     pub(crate) fn new(shell: Shell, params: Option<ParamsSource>) -> Result<Self, CliError> {
         let home = Home::from_env().map_err(CliError::from)?;
-        Ok(Self { shell, home, params, stats: Arc::default() })
+        Ok(Self { shell, home, params, stats: Arc::default(), chains: OnceLock::new() })
     }
 
     /// Where output goes.
@@ -103,12 +107,30 @@ impl Context {
         }
     }
 
+    /// The chains known here: built in, defined in config.json or by `<ALIAS>_CHAIN_ID`.
+    pub(crate) fn chains(&self) -> Result<&ChainRegistry, CliError> {
+        if let Some(chains) = self.chains.get() {
+            return Ok(chains);
+        }
+        let chains = Config::load(&self.home)?.registry()?;
+        Ok(self.chains.get_or_init(|| chains))
+    }
+
     /// A chain by alias or id.
     pub(crate) fn chain(&self, name: &str) -> Result<ChainInfo, CliError> {
-        ChainInfo::find(name).map_err(|e| {
-            CliError::new(ErrorKind::Usage, "unknown-chain", e.to_string())
-                .with_hint("`namera config chains` lists them")
+        self.chains()?.find(name).map_err(|e| {
+            CliError::new(ErrorKind::Usage, "unknown-chain", e.to_string()).with_hint(
+                "`namera config chains` lists them; `namera config set ALIAS --chain-id N …` adds one",
+            )
         })
+    }
+
+    /// How `id` is called here: its alias (and id), or the bare id.
+    pub(crate) fn chain_name(&self, id: u64) -> String {
+        match self.chains().ok().and_then(|c| c.by_id(id)) {
+            Some(chain) => chain.to_string(),
+            None => id.to_string(),
+        }
     }
 
     /// Where `chain`'s node, bundler and paymaster are: `<ALIAS>_RPC_URL`-style variables
@@ -118,10 +140,11 @@ impl Context {
         let configured = config.chains.get(chain.alias);
         let from_env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
         let from_devnet = || -> Option<(String, String)> {
-            if chain.id != namera::chain::LOCAL_CHAIN_ID {
+            if chain.alias != "local" {
                 return None;
             }
-            let devnet = namera_devnet::load(&namera_devnet::DevnetConfig::new()).ok()?;
+            let config = namera_devnet::DevnetConfig::new().chain_id(chain.id);
+            let devnet = namera_devnet::load(&config).ok()?;
             let state = devnet.state();
             Some((state.rpc_url.clone(), state.bundler_url.clone()))
         };
@@ -142,7 +165,7 @@ impl Context {
             }
         };
         Endpoints::from_lookup(chain, lookup).map_err(|e| {
-            let hint = if chain.id == namera::chain::LOCAL_CHAIN_ID {
+            let hint = if chain.alias == "local" {
                 "start the local devnet with `namera devnet up`".to_owned()
             } else {
                 format!(

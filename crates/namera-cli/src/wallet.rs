@@ -23,7 +23,8 @@ use namera::{
 use namera_store::{
     Alias,
     records::{
-        Authenticator, OwnerRef, PasskeyRecord, SessionKeyRecord, SignerRef, SmartAccountRecord,
+        Authenticator, OwnerRef, PasskeyRecord, RootValidatorKind, SessionKeyRecord, SignerRef,
+        SmartAccountRecord,
     },
 };
 use zeroize::Zeroizing;
@@ -46,20 +47,41 @@ pub(crate) fn kernel_version(name: &str) -> Result<KernelVersion, CliError> {
     })
 }
 
-/// The account's configuration: a multi-chain ECDSA root for a key owner (so one owner
-/// signature can approve a session key on every chain), the WebAuthn validator for a
-/// passkey owner (whose public key is read from its passkey record).
+/// The account's configuration, from its recorded root validator: multi-chain ECDSA for
+/// accounts this home made with a key owner (so one owner signature can approve a session
+/// key on every chain), plain ECDSA for accounts recorded from a ZeroDev key that says so,
+/// the WebAuthn validator for a passkey owner (whose public key is read from its record).
 pub(crate) fn account_config(
     ctx: &Context,
     record: &SmartAccountRecord,
 ) -> Result<AccountConfig, CliError> {
-    let root = match &record.owner {
-        OwnerRef::Keystore { address, .. } | OwnerRef::External { address } => {
-            RootValidator::MultiChainEcdsa { owner: *address }
+    let key_owner = || match &record.owner {
+        OwnerRef::Keystore { address, .. } | OwnerRef::External { address } => Ok(*address),
+        OwnerRef::Passkey { alias } => Err(CliError::new(
+            ErrorKind::Other,
+            "corrupt-record",
+            format!(
+                "the record roots the account in an ECDSA validator but its owner is passkey {alias}"
+            ),
+        )),
+    };
+    let root = match record.root_validator() {
+        RootValidatorKind::Ecdsa => RootValidator::Ecdsa { owner: key_owner()? },
+        RootValidatorKind::MultiChainEcdsa => {
+            RootValidator::MultiChainEcdsa { owner: key_owner()? }
         }
-        OwnerRef::Passkey { alias } => {
-            RootValidator::WebAuthn(passkey_credential(&ctx.home().passkeys().get(alias)?)?.key())
-        }
+        RootValidatorKind::WebAuthn => match &record.owner {
+            OwnerRef::Passkey { alias } => RootValidator::WebAuthn(
+                passkey_credential(&ctx.home().passkeys().get(alias)?)?.key(),
+            ),
+            OwnerRef::Keystore { .. } | OwnerRef::External { .. } => {
+                return Err(CliError::new(
+                    ErrorKind::Other,
+                    "corrupt-record",
+                    "the record roots the account in the WebAuthn validator but its owner is no passkey",
+                ));
+            }
+        },
     };
     let config = AccountConfig::new(kernel_version(&record.kernel_version)?, root, record.index);
     if config.address() != record.address {
@@ -74,6 +96,15 @@ pub(crate) fn account_config(
         ));
     }
     Ok(config)
+}
+
+/// How a record names `root`.
+pub(crate) const fn root_validator_kind(root: &RootValidator) -> RootValidatorKind {
+    match root {
+        RootValidator::Ecdsa { .. } => RootValidatorKind::Ecdsa,
+        RootValidator::MultiChainEcdsa { .. } => RootValidatorKind::MultiChainEcdsa,
+        RootValidator::WebAuthn(_) => RootValidatorKind::WebAuthn,
+    }
 }
 
 /// The stored smart account called `alias`.

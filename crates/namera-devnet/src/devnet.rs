@@ -119,11 +119,12 @@ impl DevnetState {
         fs::rename(&tmp, path).map_err(|e| DevnetError::io("writing", path, e))
     }
 
-    /// `LOCAL_RPC_URL=…` and `LOCAL_BUNDLER_URL=…` lines (plus the chain id), for `eval` or
-    /// an env file.
+    /// `export LOCAL_RPC_URL=…`, `export LOCAL_BUNDLER_URL=…` and `export LOCAL_CHAIN_ID=…`
+    /// lines: `eval "$(namera devnet env)"` puts them in the environment of every process
+    /// the shell starts afterwards (without `export` they would stay shell variables).
     pub fn env_lines(&self) -> String {
         format!(
-            "LOCAL_RPC_URL={}\nLOCAL_BUNDLER_URL={}\nLOCAL_CHAIN_ID={}\n",
+            "export LOCAL_RPC_URL={}\nexport LOCAL_BUNDLER_URL={}\nexport LOCAL_CHAIN_ID={}\n",
             self.rpc_url, self.bundler_url, self.chain_id
         )
     }

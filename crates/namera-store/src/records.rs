@@ -129,6 +129,24 @@ pub enum OwnerRef {
     },
 }
 
+/// Which validator is a smart account's root (its owner's validator).
+///
+/// Accounts made here are rooted in the multi-chain ECDSA validator (one owner signature
+/// approves a session key on every chain) or the WebAuthn validator (a passkey owner).
+/// ZeroDev's SDK roots accounts in the plain ECDSA validator by default, so an account
+/// recorded from one of its serialized keys says so: the root is part of the account's
+/// address and of every owner signature, and cannot be guessed from the owner alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootValidatorKind {
+    /// ZeroDev's ECDSA validator (0x845A…CE57).
+    Ecdsa,
+    /// ZeroDev's multi-chain ECDSA validator (0x5C97…4f5F).
+    MultiChainEcdsa,
+    /// The WebAuthn (passkey) validator.
+    WebAuthn,
+}
+
 /// A Kernel v3 smart account this home knows about.
 ///
 /// ```
@@ -172,6 +190,10 @@ pub struct SmartAccountRecord {
     pub chains: Vec<String>,
     /// When the record was made (unix seconds).
     pub created_at: u64,
+    /// The root validator, when it is not the one the owner implies (see
+    /// [`SmartAccountRecord::root_validator`]); absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_validator: Option<RootValidatorKind>,
 }
 
 impl SmartAccountRecord {
@@ -194,7 +216,31 @@ impl SmartAccountRecord {
             kernel_version: Self::KERNEL_VERSION.to_owned(),
             chains,
             created_at,
+            root_validator: None,
         }
+    }
+
+    /// The account's root validator: the recorded one, else what the owner implies (a key
+    /// owner is multi-chain ECDSA, a passkey owner WebAuthn), which is how this home makes
+    /// accounts.
+    ///
+    /// ```
+    /// use namera_store::{Alias, records::{OwnerRef, RootValidatorKind, SmartAccountRecord}};
+    /// use alloy_primitives::{U256, address};
+    ///
+    /// let owner = OwnerRef::External { address: address!("0x4b7a2a0d0e46bf7f7507c77989d28a0a37cfe032") };
+    /// let mut record = SmartAccountRecord::new(Default::default(), owner, U256::ZERO, vec![], 0);
+    /// assert_eq!(record.root_validator(), RootValidatorKind::MultiChainEcdsa);
+    /// record.root_validator = Some(RootValidatorKind::Ecdsa);
+    /// assert_eq!(record.root_validator(), RootValidatorKind::Ecdsa);
+    /// ```
+    pub fn root_validator(&self) -> RootValidatorKind {
+        self.root_validator.unwrap_or(match self.owner {
+            OwnerRef::Passkey { .. } => RootValidatorKind::WebAuthn,
+            OwnerRef::Keystore { .. } | OwnerRef::External { .. } => {
+                RootValidatorKind::MultiChainEcdsa
+            }
+        })
     }
 }
 

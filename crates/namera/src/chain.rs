@@ -4,7 +4,11 @@
 //! `<ALIAS>_PAYMASTER_URL` (alias upper-cased, `-` → `_`), so the same command works on
 //! the devnet (`LOCAL_RPC_URL`, which `namera devnet env` prints) and on public chains.
 
-use std::fmt;
+use std::{
+    collections::HashSet,
+    fmt,
+    sync::{Mutex, OnceLock},
+};
 
 /// A known chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,13 +22,19 @@ pub struct ChainInfo {
     pub p256_precompile: bool,
     /// Whether it is a test network.
     pub testnet: bool,
+    /// The native currency's symbol (`ETH`, `POL`, …), for amounts shown to people.
+    pub native_symbol: &'static str,
 }
 
 /// The local devnet's default chain id (anvil's).
 pub const LOCAL_CHAIN_ID: u64 = 31337;
 
 const fn chain(alias: &'static str, id: u64, p256: bool, testnet: bool) -> ChainInfo {
-    ChainInfo { alias, id, p256_precompile: p256, testnet }
+    ChainInfo { alias, id, p256_precompile: p256, testnet, native_symbol: "ETH" }
+}
+
+const fn with_symbol(chain: ChainInfo, native_symbol: &'static str) -> ChainInfo {
+    ChainInfo { native_symbol, ..chain }
 }
 
 /// Every chain known by alias.
@@ -37,27 +47,85 @@ pub const CHAINS: &[ChainInfo] = &[
     chain("opt-sepolia", 11_155_420, true, true),
     chain("arb-mainnet", 42_161, true, false),
     chain("arb-sepolia", 421_614, true, true),
-    chain("polygon-mainnet", 137, true, false),
-    chain("polygon-amoy", 80_002, true, true),
-    chain("avax-mainnet", 43_114, false, false),
-    chain("avax-fuji", 43_113, false, true),
+    with_symbol(chain("polygon-mainnet", 137, true, false), "POL"),
+    with_symbol(chain("polygon-amoy", 80_002, true, true), "POL"),
+    with_symbol(chain("avax-mainnet", 43_114, false, false), "AVAX"),
+    with_symbol(chain("avax-fuji", 43_113, false, true), "AVAX"),
     chain("unichain-mainnet", 130, true, false),
     chain("unichain-sepolia", 1301, true, true),
     chain("scroll-mainnet", 534_352, true, false),
     chain("scroll-sepolia", 534_351, true, true),
-    chain("celo-mainnet", 42_220, true, false),
+    with_symbol(chain("celo-mainnet", 42_220, true, false), "CELO"),
     chain("zora-mainnet", 7_777_777, true, false),
-    chain("monad-testnet", 10_143, true, true),
+    with_symbol(chain("monad-testnet", 10_143, true, true), "MON"),
     chain("local", LOCAL_CHAIN_ID, true, true),
 ];
 
 /// An alias nobody knows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown chain {0:?}: known aliases are {known}", known = known_aliases())]
-pub struct UnknownChain(pub String);
+#[error("unknown chain {name:?}: known aliases are {known}")]
+pub struct UnknownChain {
+    /// What was asked for.
+    pub name: String,
+    /// The aliases that are known, comma-separated.
+    pub known: String,
+}
 
-fn known_aliases() -> String {
-    CHAINS.iter().map(|c| c.alias).collect::<Vec<_>>().join(", ")
+impl UnknownChain {
+    fn among(name: &str, chains: &[ChainInfo]) -> Self {
+        let known = chains.iter().map(|c| c.alias).collect::<Vec<_>>().join(", ");
+        Self { name: name.to_owned(), known }
+    }
+}
+
+/// A chain definition that cannot be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidChain {
+    /// The alias is not lowercase letters, digits and inner dashes.
+    #[error(
+        "chain alias {0:?} must be lowercase letters, digits and '-' (not at either end), at most 64 characters"
+    )]
+    Alias(String),
+    /// Chain id 0 names no chain.
+    #[error("chain id 0 is not a chain id")]
+    ZeroId,
+    /// The native symbol is empty or not short printable ASCII.
+    #[error("native symbol {0:?} must be 1 to 11 letters or digits")]
+    Symbol(String),
+    /// A built-in alias other than `local` cannot be given another id.
+    #[error("{alias} is built in with chain id {builtin}; it cannot be redefined as {id}")]
+    BuiltIn {
+        /// The alias.
+        alias: String,
+        /// Its built-in id.
+        builtin: u64,
+        /// The id asked for.
+        id: u64,
+    },
+    /// Another chain already has this id.
+    #[error("chain id {id} already belongs to {other}")]
+    IdTaken {
+        /// The id.
+        id: u64,
+        /// The chain that has it.
+        other: String,
+    },
+}
+
+/// One copy of each distinct user-defined name, alive for the whole process.
+///
+/// [`ChainInfo`] is a small `Copy` value passed everywhere with `&'static str` names; a
+/// chain the user defines at run time gets its names interned here, so each distinct
+/// name is allocated once however often a registry is built.
+fn intern(name: &str) -> &'static str {
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
 }
 
 impl ChainInfo {
@@ -71,11 +139,49 @@ impl ChainInfo {
     /// # Ok::<(), namera::chain::UnknownChain>(())
     /// ```
     pub fn find(alias_or_id: &str) -> Result<Self, UnknownChain> {
-        CHAINS
-            .iter()
-            .find(|c| c.alias == alias_or_id || alias_or_id.parse() == Ok(c.id))
-            .copied()
-            .ok_or_else(|| UnknownChain(alias_or_id.to_owned()))
+        find_in(CHAINS, alias_or_id)
+    }
+
+    /// A chain that is not built in (a private network, a devnet with an id of its own),
+    /// with the P-256 precompile assumed absent, a test network, native symbol `ETH`.
+    ///
+    /// ```
+    /// use namera::chain::ChainInfo;
+    /// let chain = ChainInfo::custom("my-devnet", 31338)?.with_native_symbol("TST")?;
+    /// assert_eq!((chain.alias, chain.id, chain.native_symbol), ("my-devnet", 31338, "TST"));
+    /// assert!(ChainInfo::custom("My Devnet", 31338).is_err());
+    /// # Ok::<(), namera::chain::InvalidChain>(())
+    /// ```
+    pub fn custom(alias: &str, id: u64) -> Result<Self, InvalidChain> {
+        let valid = !alias.is_empty()
+            && alias.len() <= 64
+            && alias.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !alias.starts_with('-')
+            && !alias.ends_with('-');
+        if !valid {
+            return Err(InvalidChain::Alias(alias.to_owned()));
+        }
+        if id == 0 {
+            return Err(InvalidChain::ZeroId);
+        }
+        Ok(Self {
+            alias: intern(alias),
+            id,
+            p256_precompile: false,
+            testnet: true,
+            native_symbol: "ETH",
+        })
+    }
+
+    /// The same chain with another native symbol.
+    pub fn with_native_symbol(self, symbol: &str) -> Result<Self, InvalidChain> {
+        if symbol.is_empty()
+            || symbol.len() > 11
+            || !symbol.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(InvalidChain::Symbol(symbol.to_owned()));
+        }
+        Ok(Self { native_symbol: intern(symbol), ..self })
     }
 
     /// The chain with this id, if it has an alias.
@@ -92,6 +198,80 @@ impl ChainInfo {
 impl fmt::Display for ChainInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.alias, self.id)
+    }
+}
+
+fn find_in(chains: &[ChainInfo], alias_or_id: &str) -> Result<ChainInfo, UnknownChain> {
+    chains
+        .iter()
+        .find(|c| c.alias == alias_or_id || alias_or_id.parse() == Ok(c.id))
+        .copied()
+        .ok_or_else(|| UnknownChain::among(alias_or_id, chains))
+}
+
+/// The chains a program knows: the built-in ones, plus those its user defined.
+///
+/// `local` (the devnet) may be given another id, since a devnet can run any; every other
+/// built-in alias keeps its id, and no two chains share an id.
+///
+/// ```
+/// use namera::chain::{ChainInfo, ChainRegistry};
+/// let mut chains = ChainRegistry::builtin();
+/// chains.define(ChainInfo::custom("local", 31338)?)?;
+/// chains.define(ChainInfo::custom("my-l3", 777_001)?)?;
+/// assert_eq!(chains.find("local")?.id, 31338);
+/// assert_eq!(chains.find("777001")?.alias, "my-l3");
+/// assert!(chains.define(ChainInfo::custom("base-mainnet", 5)?).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainRegistry {
+    chains: Vec<ChainInfo>,
+}
+
+impl ChainRegistry {
+    /// The built-in chains ([`CHAINS`]).
+    pub fn builtin() -> Self {
+        Self { chains: CHAINS.to_vec() }
+    }
+
+    /// Adds `chain`, or redefines `local`. A built-in chain given with its own id is
+    /// taken as is (its other settings may differ, e.g. a native symbol).
+    pub fn define(&mut self, chain: ChainInfo) -> Result<(), InvalidChain> {
+        if let Some(builtin) = CHAINS.iter().find(|c| c.alias == chain.alias)
+            && builtin.id != chain.id
+            && builtin.id != LOCAL_CHAIN_ID
+        {
+            return Err(InvalidChain::BuiltIn {
+                alias: chain.alias.to_owned(),
+                builtin: builtin.id,
+                id: chain.id,
+            });
+        }
+        if let Some(other) = self.chains.iter().find(|c| c.id == chain.id && c.alias != chain.alias)
+        {
+            return Err(InvalidChain::IdTaken { id: chain.id, other: other.alias.to_owned() });
+        }
+        match self.chains.iter_mut().find(|c| c.alias == chain.alias) {
+            Some(known) => *known = chain,
+            None => self.chains.push(chain),
+        }
+        Ok(())
+    }
+
+    /// A chain by alias, or by id written in decimal.
+    pub fn find(&self, alias_or_id: &str) -> Result<ChainInfo, UnknownChain> {
+        find_in(&self.chains, alias_or_id)
+    }
+
+    /// The chain with this id.
+    pub fn by_id(&self, id: u64) -> Option<ChainInfo> {
+        self.chains.iter().find(|c| c.id == id).copied()
+    }
+
+    /// Every chain, built-in ones first.
+    pub fn iter(&self) -> impl Iterator<Item = &ChainInfo> {
+        self.chains.iter()
     }
 }
 

@@ -1,12 +1,12 @@
 //! `namera config …`: known chains and where their endpoints are.
 
 use clap::{Args, Subcommand};
-use namera::chain::{CHAINS, ChainInfo};
+use namera::chain::ChainInfo;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    config::{ChainEndpoints, Config},
+    config::{ChainEndpoints, Config, P256VerifierKind},
     context::{Context, write_table},
     error::{CliError, ErrorKind},
     params::{CommandInput, help_example},
@@ -15,10 +15,12 @@ use crate::{
 /// The `config` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
-    /// Every known chain: alias, id, P-256 precompile, and where its endpoints come from.
+    /// Every known chain (built in or your own): alias, id, native symbol, P-256
+    /// precompile, and where its endpoints come from.
     #[command(after_help = help_example::<Chains>())]
     Chains(Chains),
-    /// Set a chain's endpoints in config.json (environment variables still win).
+    /// Set a chain's endpoints in config.json (environment variables still win), or add a
+    /// chain of your own with --chain-id.
     #[command(after_help = help_example::<Set>())]
     Set(Set),
     /// Remove a chain's endpoints from config.json.
@@ -65,6 +67,21 @@ pub(crate) struct Set {
     #[arg(long, value_name = "URL")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) paymaster_url: Option<String>,
+    /// The chain id, for a chain that is not built in (a new alias), or for `local` when
+    /// its devnet runs another id.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub(crate) chain_id: Option<u64>,
+    /// The native currency's symbol shown in amounts (default ETH).
+    #[arg(long, value_name = "SYMBOL")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) native_symbol: Option<String>,
+    /// How passkey signatures are verified there: `precompile` (RIP-7212 at 0x100) or
+    /// `daimo` (Daimo's verifier contract; the default for chains of your own).
+    #[arg(long, value_name = "KIND", value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) p256_verifier: Option<P256VerifierKind>,
 }
 
 impl CommandInput for Set {
@@ -98,6 +115,8 @@ pub(crate) struct ChainRow {
     alias: &'static str,
     /// Its chain id.
     chain_id: u64,
+    /// Its native currency's symbol.
+    native_symbol: &'static str,
     /// Whether it is a test network.
     testnet: bool,
     /// Whether it has the RIP-7212 P-256 precompile (cheaper passkey signatures).
@@ -112,7 +131,7 @@ pub(crate) struct ChainRow {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SetResult {
     /// The chain's alias.
-    chain: &'static str,
+    chain: String,
     /// Its endpoints in config.json now.
     endpoints: ChainEndpoints,
 }
@@ -129,11 +148,13 @@ pub(crate) struct UnsetResult {
 
 fn chains(ctx: &Context, _: &Chains) -> Result<(), CliError> {
     let config = Config::load(ctx.home())?;
-    let rows: Vec<ChainRow> = CHAINS
+    let rows: Vec<ChainRow> = ctx
+        .chains()?
         .iter()
         .map(|c| ChainRow {
             alias: c.alias,
             chain_id: c.id,
+            native_symbol: c.native_symbol,
             testnet: c.testnet,
             p256_precompile: c.p256_precompile,
             endpoints: source_of(ctx, &config, c),
@@ -143,6 +164,7 @@ fn chains(ctx: &Context, _: &Chains) -> Result<(), CliError> {
         let mut table = vec![vec![
             "ALIAS".to_owned(),
             "ID".to_owned(),
+            "SYMBOL".to_owned(),
             "NET".to_owned(),
             "P256".to_owned(),
             "ENDPOINTS".to_owned(),
@@ -151,6 +173,7 @@ fn chains(ctx: &Context, _: &Chains) -> Result<(), CliError> {
             vec![
                 r.alias.to_owned(),
                 r.chain_id.to_string(),
+                r.native_symbol.to_owned(),
                 if r.testnet { "test" } else { "main" }.to_owned(),
                 if r.p256_precompile { "yes" } else { "no" }.to_owned(),
                 r.endpoints.to_owned(),
@@ -186,44 +209,71 @@ fn url(value: Option<&String>, what: &str) -> Result<Option<String>, CliError> {
 }
 
 fn set(ctx: &Context, a: &Set) -> Result<(), CliError> {
-    let chain = ctx.chain(a.chain.as_deref().unwrap_or_default())?;
+    let name = a.chain.as_deref().unwrap_or_default();
     let given = ChainEndpoints {
         rpc_url: url(a.rpc_url.as_ref(), "--rpc-url")?,
         bundler_url: url(a.bundler_url.as_ref(), "--bundler-url")?,
         paymaster_url: url(a.paymaster_url.as_ref(), "--paymaster-url")?,
+        chain_id: a.chain_id,
+        native_symbol: a.native_symbol.clone(),
+        p256_verifier: a.p256_verifier,
     };
     if given.is_empty() {
         return Err(CliError::new(
             ErrorKind::Usage,
             "missing-input",
-            "config set needs --rpc-url, --bundler-url or --paymaster-url",
+            "config set needs --rpc-url, --bundler-url, --paymaster-url, --chain-id, \
+             --native-symbol or --p256-verifier",
         ));
     }
+    // A known chain by alias or id; an unknown alias becomes a chain of the user's own
+    // when its id is given.
+    let alias = match ctx.chain(name) {
+        Ok(chain) => chain.alias.to_owned(),
+        Err(_) if a.chain_id.is_some() => name.to_owned(),
+        Err(e) => return Err(e),
+    };
     let mut config = Config::load(ctx.home())?;
-    let entry = config.chains.entry(chain.alias.to_owned()).or_default();
-    if given.rpc_url.is_some() {
-        entry.rpc_url = given.rpc_url;
-    }
-    if given.bundler_url.is_some() {
-        entry.bundler_url = given.bundler_url;
-    }
-    if given.paymaster_url.is_some() {
-        entry.paymaster_url = given.paymaster_url;
-    }
+    let entry = config.chains.entry(alias.clone()).or_default();
+    let merge = |slot: &mut Option<String>, value: Option<String>| {
+        if value.is_some() {
+            *slot = value;
+        }
+    };
+    merge(&mut entry.rpc_url, given.rpc_url);
+    merge(&mut entry.bundler_url, given.bundler_url);
+    merge(&mut entry.paymaster_url, given.paymaster_url);
+    merge(&mut entry.native_symbol, given.native_symbol);
+    entry.chain_id = given.chain_id.or(entry.chain_id);
+    entry.p256_verifier = given.p256_verifier.or(entry.p256_verifier);
     let now = entry.clone();
+    // Nothing is written that the next command could not load.
+    config.registry()?;
     config.save(ctx.home())?;
-    let view = SetResult { chain: chain.alias, endpoints: now };
+    let view = SetResult { chain: alias, endpoints: now };
     let now = &view.endpoints;
     ctx.shell().emit(&view, |out| {
-        writeln!(out, "{chain}")?;
+        writeln!(out, "{}", view.chain)?;
+        if let Some(id) = now.chain_id {
+            writeln!(out, "  {:<9} {id}", "chain id")?;
+        }
         for (name, v) in [
             ("rpc", &now.rpc_url),
             ("bundler", &now.bundler_url),
             ("paymaster", &now.paymaster_url),
+            ("symbol", &now.native_symbol),
         ] {
             if let Some(v) = v {
                 writeln!(out, "  {name:<9} {v}")?;
             }
+        }
+        if let Some(v) = now.p256_verifier {
+            writeln!(
+                out,
+                "  {:<9} {}",
+                "p256",
+                if v == P256VerifierKind::Precompile { "precompile" } else { "daimo" }
+            )?;
         }
         Ok(())
     })

@@ -30,7 +30,8 @@ pub(crate) enum DevnetCommand {
     /// devnet by that name is running).
     #[command(after_help = help_example::<Status>())]
     Status(Status),
-    /// `LOCAL_RPC_URL=…` and `LOCAL_BUNDLER_URL=…` lines, for `eval` or an env file.
+    /// `export LOCAL_RPC_URL=…`, `LOCAL_BUNDLER_URL` and `LOCAL_CHAIN_ID` lines: `eval
+    /// "$(namera devnet env)"` puts them in the environment of later commands.
     #[command(after_help = help_example::<Env>())]
     Env(Env),
 }

@@ -14,7 +14,7 @@ use alloy_signer_local::PrivateKeySigner;
 use clap::Args;
 use namera::{
     account::{AccountError, OwnerSigner, SmartAccount},
-    chain::{ChainInfo, LOCAL_CHAIN_ID},
+    chain::ChainInfo,
     kernel::{AccountConfig, Call, KernelVersion, LaneKey, RootValidator},
     permission::{Permission, PermissionSigner},
     policy::{CallPermission, CallPolicy, CallPolicyVersion, Policy, PolicyKind},
@@ -111,10 +111,10 @@ fn walk(
     chain: &ChainInfo,
     fund_timeout: u64,
 ) -> Result<(), CliError> {
-    if chain.id == LOCAL_CHAIN_ID && ctx.endpoints(chain).is_err() {
+    if chain.alias == "local" && ctx.endpoints(chain).is_err() {
         let _spinner =
             ctx.shell().spinner("starting the devnet (the first run installs anvil and Alto)…");
-        let devnet = namera_devnet::up(&namera_devnet::DevnetConfig::new())?;
+        let devnet = namera_devnet::up(&namera_devnet::DevnetConfig::new().chain_id(chain.id))?;
         story.say(
             "devnet",
             format!(
@@ -266,7 +266,7 @@ fn fund(
     timeout: u64,
 ) -> Result<(), CliError> {
     let need = U256::from(2 * 10u64.pow(16));
-    if chain.id == LOCAL_CHAIN_ID {
+    if chain.alias == "local" {
         let _: serde_json::Value = account.chain().node.rpc().call(
             "anvil_setBalance",
             serde_json::json!([account.address(), U256::from(10u64.pow(18))]),

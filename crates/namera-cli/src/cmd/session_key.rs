@@ -769,6 +769,7 @@ fn import(ctx: &Context, a: &Import) -> Result<(), CliError> {
             kernel_version: config.version.as_str().to_owned(),
             chains: chains.iter().map(|c| c.alias.to_owned()).collect(),
             created_at: now(),
+            root_validator: Some(wallet::root_validator_kind(&config.root)),
         };
         ctx.home().smart_accounts().create(&account_alias, &account)?;
     }
@@ -1060,8 +1061,7 @@ fn owner_batches(
     let mut out = Vec::new();
     for o in send_batches(&signers, &batches, RECEIPT_TIMEOUT) {
         let (at, batch) = &work[o.index];
-        let chain = ChainInfo::by_id(batch.chain)
-            .map_or_else(|| batch.chain.to_string(), |c| c.to_string());
+        let chain = ctx.chain_name(batch.chain);
         let receipt = o.result.map_err(|e| CliError::from_batch(&e, &chain))?;
         if !receipt.success {
             return Err(CliError::new(

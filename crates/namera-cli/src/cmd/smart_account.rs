@@ -344,6 +344,7 @@ fn new_record(
         kernel_version: version.as_str().to_owned(),
         chains: chain_names,
         created_at: now(),
+        root_validator: None,
     };
     let config = AccountConfig::new(version, root, record.index);
     record.address = config.address();

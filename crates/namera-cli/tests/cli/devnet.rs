@@ -7,32 +7,15 @@
 //! once per machine or CI cache; see namera-devnet's README). A guard stops each devnet
 //! when its test ends, passed or not.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use alloy_primitives::{Address, U256, address};
+use namera::{node::NodeClient, rpc::RpcClient};
 use namera_devnet::{DevnetState, DownReport, Status, canonical_contracts};
 
-use crate::support::{assert_exit, assert_result_valid, json, text};
-
-fn namera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_namera"))
-        .args(args)
-        .output()
-        .expect("the namera binary should start")
-}
-
-/// Runs `namera devnet down --name <name>` when dropped, so a failing test leaves no
-/// anvil or Alto behind.
-struct DownOnDrop(String);
-
-impl Drop for DownOnDrop {
-    fn drop(&mut self) {
-        let _ = namera(&["devnet", "down", "--name", &self.0]);
-    }
-}
-
-fn unique(tag: &str) -> String {
-    format!("cli-test-{}-{tag}", std::process::id())
-}
+use crate::support::{
+    DownOnDrop, Home, assert_exit, assert_result_valid, json, namera, text, unique,
+};
 
 #[test]
 fn devnet_up_status_env_down_across_processes() {
@@ -82,14 +65,21 @@ fn devnet_up_status_env_down_across_processes() {
     let out = namera(&[&["devnet", "env"][..], &select].concat());
     assert_exit(&out, 0);
     let env = text(&out.stdout);
-    assert!(env.contains(&format!("LOCAL_RPC_URL={}\n", state.rpc_url)), "{env}");
-    assert!(env.contains(&format!("LOCAL_BUNDLER_URL={}\n", state.bundler_url)), "{env}");
+    assert_eq!(
+        env,
+        format!(
+            "export LOCAL_RPC_URL={}\nexport LOCAL_BUNDLER_URL={}\nexport LOCAL_CHAIN_ID=4242\n",
+            state.rpc_url, state.bundler_url
+        )
+    );
     let out = namera(&[&["devnet", "env", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
     assert_result_valid("devnet.env", "json", &out.stdout);
     let vars = json(&out.stdout);
     assert_eq!(vars["LOCAL_RPC_URL"], state.rpc_url.as_str());
     assert_eq!(vars["LOCAL_BUNDLER_URL"], state.bundler_url.as_str());
+
+    a_devnet_on_its_own_chain_id_is_used_after_eval(&name, &state);
 
     let out = namera(&[&["devnet", "down", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
@@ -106,6 +96,56 @@ fn devnet_up_status_env_down_across_processes() {
     assert_eq!(error["error"]["code"], "devnet-not-running", "{error}");
     assert!(error["error"]["message"].as_str().is_some_and(|m| m.contains(&name)), "{error}");
     assert!(error["error"]["hint"].as_str().is_some_and(|h| h.contains("namera devnet up")));
+}
+
+/// `eval "$(namera devnet env …)"` exports the devnet's endpoints and chain id to the
+/// commands the shell runs next: `local` then means chain 4242, and an operation lands
+/// there (signed for 4242: the owner's signature covers the chain id).
+fn a_devnet_on_its_own_chain_id_is_used_after_eval(name: &str, state: &DevnetState) {
+    let home = Home::new("custom-chain");
+    let bin = env!("CARGO_BIN_EXE_namera");
+    let shell = |commands: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                r#"set -e; vars="$("$NAMERA" devnet env --name {name})"; eval "$vars"; {commands}"#
+            ))
+            .env("NAMERA", bin)
+            // The devnet's state sits in the tool cache, which a test home would move.
+            .env("NAMERA_DEVNET_HOME", namera_devnet::default_home())
+            .env("NAMERA_HOME", &home.path)
+            .env("PW", "owner password 1")
+            .env_remove("LOCAL_RPC_URL")
+            .env_remove("LOCAL_BUNDLER_URL")
+            .env_remove("LOCAL_CHAIN_ID")
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        json(&out.stdout)
+    };
+    let account = shell(
+        r#""$NAMERA" keystore create -o json --params '{"alias":"owner","password_env":"PW","light_kdf":true}' >/dev/null
+           "$NAMERA" smart-account create -o json --params '{"alias":"acc","keystore":"owner","chains":["local"]}'"#,
+    );
+    let address: Address = account["account"]["address"].as_str().unwrap().parse().unwrap();
+    let rpc = RpcClient::new(&state.rpc_url);
+    namera_devnet::anvil::set_balance(&rpc, address, U256::from(10u64.pow(18))).unwrap();
+    let recipient = address!("0x000000000000000000000000000000000000bEEF");
+    let before = NodeClient::new(rpc.clone()).balance(recipient).unwrap();
+    let sent = shell(
+        r#""$NAMERA" tx send -o json --params '{"smart_account":"acc","chain":"local","calls":[{"to":"0x000000000000000000000000000000000000bEEF","value":"1234"}],"password_env":"PW"}'"#,
+    );
+    assert_eq!(sent["success"], true, "{sent}");
+    assert_eq!(sent["chain"], "local", "{sent}");
+    let after = NodeClient::new(rpc).balance(recipient).unwrap();
+    assert_eq!(after - before, U256::from(1234));
+    // The chain list says where `local` is now.
+    let chains = shell(r#""$NAMERA" config chains -o json"#);
+    let local = chains.as_array().unwrap().iter().find(|c| c["alias"] == "local").unwrap();
+    assert_eq!(
+        (local["chain_id"].as_u64(), local["endpoints"].as_str()),
+        (Some(4242), Some("env"))
+    );
 }
 
 #[test]

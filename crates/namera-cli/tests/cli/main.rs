@@ -11,3 +11,4 @@ mod rate_limit;
 mod schema;
 mod storage;
 mod support;
+mod zerodev;

@@ -13,6 +13,30 @@ use std::{
 
 use serde_json::Value;
 
+/// Runs the real `namera` with the caller's environment (devnet tests: their devnets'
+/// state lives in the shared tool cache, not in a test home).
+pub(crate) fn namera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_namera"))
+        .args(args)
+        .output()
+        .expect("the namera binary should start")
+}
+
+/// Runs `namera devnet down --name <name>` when dropped, so a failing test leaves no
+/// anvil or Alto behind.
+pub(crate) struct DownOnDrop(pub(crate) String);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        let _ = namera(&["devnet", "down", "--name", &self.0]);
+    }
+}
+
+/// A devnet name of this test process's own (`cli-test-<pid>-<tag>`).
+pub(crate) fn unique(tag: &str) -> String {
+    format!("cli-test-{}-{tag}", std::process::id())
+}
+
 /// A temporary `NAMERA_HOME`, removed when dropped.
 pub(crate) struct Home {
     pub(crate) path: PathBuf,
