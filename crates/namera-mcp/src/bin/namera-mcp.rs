@@ -19,7 +19,7 @@ use namera::{
     chain::{ChainInfo, Endpoints},
     session_key::SerializedSessionKey,
 };
-use namera_mcp::{HttpOptions, HttpServer, KeySpec, Wallet, serve_stdio};
+use namera_mcp::{HttpOptions, HttpServer, KeySpec, Wallet, WalletHandle, serve_stdio};
 use zeroize::Zeroize;
 
 fn main() -> ExitCode {
@@ -89,7 +89,14 @@ fn run() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let wallet = Wallet::connect(endpoints, specs, None).await.map_err(|e| e.to_string())?;
+        // Connecting reads the chains: the handshake does not wait for it, and a wallet
+        // that cannot be built stops the process with its reason.
+        let wallet = WalletHandle::loading(async move {
+            Wallet::connect(endpoints, specs, None).await.map_err(|e| {
+                eprintln!("namera-mcp: {e}");
+                std::process::exit(1)
+            })
+        });
         match transport.as_str() {
             "stdio" => serve_stdio(wallet).await.map_err(|e| e.to_string()),
             "http" => {
