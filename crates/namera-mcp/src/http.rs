@@ -318,7 +318,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 }
 
 /// Bind, announce the address (and a generated token, once) on stderr, and serve until
-/// Ctrl-C.
+/// interrupted (see [`HttpServer::serve_until_interrupted`]).
 pub async fn serve_http(
     wallet: impl Into<WalletHandle>,
     options: HttpOptions,
@@ -328,14 +328,35 @@ pub async fn serve_http(
     if server.token_generated() {
         eprintln!("namera-mcp: bearer token (shown once): {}", server.token());
     }
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+    server.serve_until_interrupted().await
+}
+
+impl HttpServer {
+    /// Serve until Ctrl-C (SIGINT) or SIGTERM, then shut down gracefully: requests in
+    /// flight finish.
+    pub async fn serve_until_interrupted(self) -> Result<(), ServeError> {
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    },
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
             stop.cancel();
-        }
-    });
-    server.serve(shutdown).await
+        });
+        self.serve(shutdown).await
+    }
 }
 
 #[cfg(test)]

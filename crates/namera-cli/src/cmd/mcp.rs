@@ -282,14 +282,10 @@ async fn serve_http_until_interrupted(
         // Printed once, on stderr, because it was asked for by not giving one.
         eprintln!("bearer token (shown once): {}", server.token());
     }
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            stop.cancel();
-        }
-    });
-    server.serve(shutdown).await.map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))
+    server
+        .serve_until_interrupted()
+        .await
+        .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))
 }
 
 fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {

@@ -19,7 +19,7 @@ use namera::{
     chain::{ChainInfo, Endpoints},
     session_key::SerializedSessionKey,
 };
-use namera_mcp::{HttpOptions, HttpServer, KeySpec, Wallet, WalletHandle, serve_stdio};
+use namera_mcp::{HttpOptions, KeySpec, Wallet, WalletHandle, serve_http, serve_stdio};
 use zeroize::Zeroize;
 
 fn main() -> ExitCode {
@@ -99,22 +99,7 @@ fn run() -> Result<(), String> {
         });
         match transport.as_str() {
             "stdio" => serve_stdio(wallet).await.map_err(|e| e.to_string()),
-            "http" => {
-                let server = HttpServer::bind(wallet, http).await.map_err(|e| e.to_string())?;
-                let addr = server.local_addr().map_err(|e| e.to_string())?;
-                eprintln!("namera-mcp: listening on http://{addr}/mcp");
-                if server.token_generated() {
-                    eprintln!("namera-mcp: bearer token (shown once): {}", server.token());
-                }
-                let shutdown = tokio_util::sync::CancellationToken::new();
-                let stop = shutdown.clone();
-                tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        stop.cancel();
-                    }
-                });
-                server.serve(shutdown).await.map_err(|e| e.to_string())
-            }
+            "http" => serve_http(wallet, http).await.map_err(|e| e.to_string()),
             other => Err(format!("unknown transport {other:?}: use stdio or http")),
         }
     })

@@ -603,3 +603,48 @@ fn http_survives_idle_connections_at_the_file_descriptor_limit() {
     eprintln!("idle connections the server closed to make room: {closed} of 400");
     assert!(closed >= 144, "only {closed} idle connections were closed: was the limit reached?");
 }
+
+/// SIGTERM while a transfer is in flight: the server stops accepting, lets the transfer
+/// finish and answer, then exits cleanly.
+#[test]
+fn http_shutdown_lets_a_request_in_flight_finish() {
+    use std::io::{Read, Write};
+    let f = Fixture::new();
+    // A slow bundler keeps the transfer in flight (each bundler request 400 ms late).
+    let bundler = Recorder::slow(endpoints().bundler, std::time::Duration::from_millis(400));
+    let mut server = HttpProcess::start(&f, &bundler.url, "tok", &[]);
+    let addr = server.url.trim_start_matches("http://").trim_end_matches("/mcp").to_owned();
+    let to = random_address();
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+        "name": "native_transfer", "arguments": {"to": hex(to), "amount": "5", "unit": "wei"}}})
+    .to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /mcp HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer tok\r\n\
+         content-type: application/json\r\naccept: application/json, text/event-stream\r\n\
+         mcp-protocol-version: 2025-06-18\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    // The transfer (which deploys the account and installs the key) is under way.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // What has arrived so far (rmcp may send the head early): not the transfer's result.
+    s.set_nonblocking(true).unwrap();
+    let mut early = Vec::new();
+    let _ = s.read_to_end(&mut early);
+    s.set_nonblocking(false).unwrap();
+    let early = String::from_utf8_lossy(&early).into_owned();
+    assert!(!early.contains("user_op_hash"), "done before the signal, proving nothing: {early}");
+    let pid = server.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut answer = early;
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("user_op_hash"), "the transfer's answer: {answer}");
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "the server exited with {status}");
+    assert_eq!(f.balance(to), U256::from(5));
+    // Nothing listens any more.
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "still accepting after shutdown");
+}

@@ -222,6 +222,11 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Forward to `upstream`.
     pub(crate) fn start(upstream: String) -> Self {
+        Self::slow(upstream, Duration::ZERO)
+    }
+
+    /// Forward to `upstream`, each request `delay` late (a slow bundler).
+    pub(crate) fn slow(upstream: String, delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<(f64, String)>>> = Arc::default();
@@ -230,7 +235,7 @@ impl Recorder {
             for stream in listener.incoming().flatten() {
                 let (log, upstream) = (log.clone(), upstream.clone());
                 std::thread::spawn(move || {
-                    let _ = proxy_connection(stream, &upstream, &log);
+                    let _ = proxy_connection(stream, &upstream, &log, delay);
                 });
             }
         });
@@ -248,6 +253,7 @@ fn proxy_connection(
     stream: TcpStream,
     upstream: &str,
     log: &Mutex<Vec<(f64, String)>>,
+    delay: Duration,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
@@ -286,6 +292,7 @@ fn proxy_connection(
             let mut l = log.lock().unwrap();
             l.extend(methods.into_iter().map(|m| (t, m)));
         }
+        std::thread::sleep(delay);
         let mut answer = agent
             .post(upstream)
             .header("content-type", "application/json")
