@@ -18,7 +18,7 @@ use namera::{
         PasskeySigner, SoftwarePasskey,
     },
     permission::{Permission, PermissionSigner},
-    session_key::{KeyState, SerializedSessionKey, key_state},
+    session_key::SerializedSessionKey,
 };
 use namera_store::{
     Alias,
@@ -364,8 +364,6 @@ pub(crate) struct SessionKeyOnChain {
     pub(crate) permission: Permission,
     /// The chain.
     pub(crate) chain: ChainInfo,
-    /// The account's kernel nonce the approval was signed at.
-    pub(crate) kernel_nonce: u32,
 }
 
 /// The session key's permission on `chain`, from its record.
@@ -389,37 +387,25 @@ pub(crate) fn session_key_on(
     let permission = serialized.permission(permission_signer(ctx, record)?).map_err(|e| {
         CliError::new(ErrorKind::Other, "corrupt-record", format!("session key {alias}: {e}"))
     })?;
-    Ok(SessionKeyOnChain {
-        serialized,
-        permission,
-        chain: *chain,
-        kernel_nonce: entry.kernel_nonce,
-    })
+    Ok(SessionKeyOnChain { serialized, permission, chain: *chain })
 }
 
-/// A signer for the session key on `account`'s chain: plain when the permission is
-/// installed, enabling when it is still pending; a revoked key is refused (exit 6)
-/// before anything is signed. A passkey key names the chain's P-256 verifier.
+/// A signer for the session key on `account`'s chain, as the SDK's wallet makes it
+/// (plain when installed, enabling when pending and the owner's approval holds at the
+/// account's live nonce); a key that cannot act is refused (exit 6) before anything is
+/// signed. A passkey key names the chain's P-256 verifier.
 pub(crate) fn session_signer(
     key: impl Into<SessionKey>,
     on: &SessionKeyOnChain,
     account: &SmartAccount,
 ) -> Result<SessionKeySigner, CliError> {
-    let state = key_state(account, on.permission.validation_id())?;
-    match state {
-        KeyState::Installed { .. } => Ok(SessionKeySigner::installed(key, on.permission.clone())
-            .with_verifier(verifier(&on.chain))),
-        KeyState::PendingFirstUse => {
-            let signature = on.serialized.enable_signature.clone().ok_or_else(|| {
-                CliError::new(ErrorKind::Other, "corrupt-record", "the key has no enable signature")
-            })?;
-            Ok(SessionKeySigner::enabling(key, on.permission.clone(), on.kernel_nonce, signature)
-                .with_verifier(verifier(&on.chain)))
-        }
-        revoked => Err(CliError::new(
+    let approvals = std::slice::from_ref(&on.serialized);
+    match namera::wallet::session_signer(account, &key.into(), &on.permission, approvals)? {
+        Ok(signer) => Ok(signer.with_verifier(verifier(&on.chain))),
+        Err(why) => Err(CliError::new(
             ErrorKind::Policy,
             "key-revoked",
-            format!("the session key is no longer valid on {}: {}", on.chain, revoked),
+            format!("the session key cannot act on {}: {why}", on.chain),
         )
         .with_hint("ask the account owner for a new session key")),
     }

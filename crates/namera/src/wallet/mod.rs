@@ -1117,35 +1117,72 @@ impl Wallet {
     }
 }
 
-/// The signer of `spec` on `account`'s chain, from its state there: plain when
-/// installed, enabling when pending and its approval holds at the live kernel nonce;
-/// otherwise why it cannot act.
+/// The signer of `spec` on `account`'s chain (see [`session_signer`]), naming the
+/// chain's P-256 verifier for a passkey key; otherwise why it cannot act.
 fn signer_on(
     account: &SmartAccount,
     spec: &KeySpec,
     permission: &crate::permission::Permission,
 ) -> Result<ChainSigner, WalletError> {
     let chain_id = account.chain().chain_id;
-    let state_err = |source| WalletError::State { alias: spec.alias.clone(), chain_id, source };
-    let with_verifier = |s: SessionKeySigner| -> Arc<dyn OperationSigner> {
-        #[cfg(feature = "passkey")]
-        let s = s.with_verifier(match ChainInfo::by_id(chain_id) {
-            Some(c) if !c.p256_precompile => crate::passkey::P256Verifier::Daimo,
-            _ => crate::passkey::P256Verifier::Precompile,
-        });
-        Arc::new(s)
-    };
-    let state = key_state(account, permission.validation_id()).map_err(state_err)?;
-    Ok(match state {
+    let signer = session_signer(account, &spec.secret, permission, &spec.parts)
+        .map_err(|source| WalletError::State { alias: spec.alias.clone(), chain_id, source })?;
+    Ok(signer
+        .map(|s| {
+            #[cfg(feature = "passkey")]
+            let s = s.with_verifier(match ChainInfo::by_id(chain_id) {
+                Some(c) if !c.p256_precompile => crate::passkey::P256Verifier::Daimo,
+                _ => crate::passkey::P256Verifier::Precompile,
+            });
+            Arc::new(s) as Arc<dyn OperationSigner>
+        })
+        .map_err(|e| e.to_string()))
+}
+
+/// Why a session key cannot act on a chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CannotAct {
+    /// The owner uninstalled it or invalidated it.
+    #[error("revoked by the owner ({0})")]
+    Revoked(KeyState),
+    /// Not installed, and no owner approval that holds on this chain at the account's
+    /// current nonce (none given, one for another chain, or one the owner's revoke-all
+    /// has outdated).
+    #[error("{0}")]
+    NoApproval(String),
+}
+
+/// The signer of a session key (`secret`, for `permission`) on `account`'s chain, from
+/// its state there: plain when installed; enabling when pending, with the first of
+/// `approvals` (its serialized forms) whose owner approval verifies on this chain at
+/// the account's live kernel nonce; otherwise why it cannot act. One or two reads (the
+/// key's state, and the kernel nonce when pending).
+pub fn session_signer(
+    account: &SmartAccount,
+    secret: &crate::account::SessionKey,
+    permission: &crate::permission::Permission,
+    approvals: &[crate::session_key::SerializedSessionKey],
+) -> Result<Result<SessionKeySigner, CannotAct>, RpcError> {
+    let chain_id = account.chain().chain_id;
+    Ok(match key_state(account, permission.validation_id())? {
         KeyState::Installed { .. } => {
-            Ok(with_verifier(SessionKeySigner::installed(spec.secret.clone(), permission.clone())))
+            Ok(SessionKeySigner::installed(secret.clone(), permission.clone()))
         }
         KeyState::PendingFirstUse => {
-            let nonce = account.kernel_nonce().map_err(state_err)?;
-            let who: PermissionSigner = spec.secret.permission_signer();
+            let nonce = account.kernel_nonce()?;
+            // The permission names its signer (a stand-in secret may sign estimates).
+            let who: PermissionSigner = permission.signer.clone();
             let mut why = String::from("not installed here and it carries no owner approval");
-            let approved = spec.parts.iter().find_map(|part| {
+            let approved = approvals.iter().find_map(|part| {
                 let sig = part.enable_signature.clone()?;
+                // A passkey owner's (WebAuthn) approval is not checked here: the chain
+                // checks it.
+                if part
+                    .account_config()
+                    .is_ok_and(|c| matches!(c.root, crate::kernel::RootValidator::WebAuthn(_)))
+                {
+                    return Some(sig);
+                }
                 match part.verify_enable_signature(who.clone(), chain_id, nonce) {
                     Ok(_) => Some(sig),
                     Err(e) => {
@@ -1155,16 +1192,13 @@ fn signer_on(
                 }
             });
             match approved {
-                Some(sig) => Ok(with_verifier(SessionKeySigner::enabling(
-                    spec.secret.clone(),
-                    permission.clone(),
-                    nonce,
-                    sig,
-                ))),
-                None => Err(why),
+                Some(sig) => {
+                    Ok(SessionKeySigner::enabling(secret.clone(), permission.clone(), nonce, sig))
+                }
+                None => Err(CannotAct::NoApproval(why)),
             }
         }
-        revoked => Err(format!("revoked by the owner ({revoked})")),
+        revoked => Err(CannotAct::Revoked(revoked)),
     })
 }
 
