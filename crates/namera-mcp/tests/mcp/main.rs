@@ -648,3 +648,36 @@ fn http_shutdown_lets_a_request_in_flight_finish() {
     // Nothing listens any more.
     assert!(std::net::TcpStream::connect(&addr).is_err(), "still accepting after shutdown");
 }
+
+/// Two `namera-mcp` servers (no store, so no lane lease: each takes its lane blocks at
+/// random) on one fresh key, 25 transfers each at once: all 50 land exactly once.
+#[test]
+fn two_servers_without_a_lease_land_all_fifty() {
+    let f = Fixture::new();
+    let to = random_address();
+    let plan = |base: u64| {
+        let calls: Vec<Value> = (0..25u64)
+            .map(|i| {
+                call(
+                    "native_transfer",
+                    json!({"to": hex(to), "amount": (base + i).to_string(), "unit": "wei"}),
+                )
+            })
+            .collect();
+        json!({"transport": "stdio", "command": SERVER,
+            "args": f.server_args("stdio", &endpoints().bundler), "concurrent": true, "calls": calls})
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run_client(&plan(1000)));
+        let b = s.spawn(|| run_client(&plan(2000)));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut hashes = std::collections::BTreeSet::new();
+    for r in a["results"].as_array().unwrap().iter().chain(b["results"].as_array().unwrap()) {
+        assert_eq!(r["is_error"], false, "{r}");
+        hashes.insert(r["structured"]["user_op_hash"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(hashes.len(), 50);
+    let sum: u64 = (0..25u64).map(|i| 1000 + i + 2000 + i).sum();
+    assert_eq!(f.balance(to), U256::from(sum));
+}
