@@ -22,16 +22,7 @@ fn mcp_start_serves_session_keys_without_the_owner_key() {
                 "policies": [{"type": "call", "permissions": [{"target": friend, "valueLimit": "1000"}]}],
                 "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
     );
-    let mut env = serde_json::Map::new();
-    for (k, v) in &agent.env {
-        // The owner's password is not given to the server: it could not unlock the owner
-        // key even if it tried.
-        if *k != "OWNER_PW" {
-            env.insert((*k).to_owned(), json!(v));
-        }
-    }
-    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
-    env.insert("PATH".into(), json!(std::env::var("PATH").unwrap_or_default()));
+    let env = server_env(&agent);
     let plan = json!({
         "transport": "stdio",
         "command": env!("CARGO_BIN_EXE_namera"),
@@ -101,6 +92,13 @@ fn fresh_key_agent(tag: &str, to: Address) -> (Agent, serde_json::Map<String, Va
                 "policies": [{"type": "call", "permissions": [{"target": to, "valueLimit": "1000000"}]}],
                 "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
     );
+    let env = server_env(&agent);
+    (agent, env)
+}
+
+/// The environment for `namera mcp start`: the agent's, without the owner's password
+/// (the server could not unlock the owner key even if it tried).
+fn server_env(agent: &Agent) -> serde_json::Map<String, Value> {
     let mut env = serde_json::Map::new();
     for (k, v) in &agent.env {
         if *k != "OWNER_PW" {
@@ -109,7 +107,7 @@ fn fresh_key_agent(tag: &str, to: Address) -> (Agent, serde_json::Map<String, Va
     }
     env.insert("NAMERA_HOME".into(), json!(agent.home.path));
     env.insert("PATH".into(), json!(std::env::var("PATH").unwrap_or_default()));
-    (agent, env)
+    env
 }
 
 /// `count` transfers to `to` of distinct amounts `base + i` wei, all at once.
