@@ -10,7 +10,7 @@
 //! (2D nonce keys), also across processes, so they never collide.
 //!
 //! ```no_run
-//! use namera::{chain::Endpoints, session_key::SerializedSessionKey};
+//! use namera::{chain::{ChainRegistry, Endpoints}, session_key::SerializedSessionKey};
 //! use namera_mcp::{KeySpec, Wallet, serve_stdio};
 //! # async fn run(serialized: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! let endpoints = Endpoints {
@@ -19,7 +19,7 @@
 //!     paymaster: None,
 //! };
 //! let key = KeySpec::from_serialized("agent", SerializedSessionKey::from_base64(serialized)?)?;
-//! let wallet = Wallet::connect(vec![endpoints], vec![key], None).await?;
+//! let wallet = Wallet::connect(vec![endpoints], vec![key], None, ChainRegistry::builtin()).await?;
 //! serve_stdio(wallet).await?;
 //! # Ok(()) }
 //! ```

@@ -19,7 +19,7 @@ use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
     account::{ChainClient, SmartAccount},
-    chain::{ChainInfo, Endpoints},
+    chain::{ChainInfo, ChainRegistry, Endpoints},
     kernel::{AccountConfig, Call, KernelVersion, LaneKey, RootValidator},
     permission::{Permission, PermissionSigner},
     policy::{CallPermission, CallPolicy, Policy, PolicyKind},
@@ -69,7 +69,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The agent's side: only the serialized session key and the endpoints.
     let key = KeySpec::from_serialized("agent", SerializedSessionKey::from_base64(&handed_over)?)?;
-    let wallet = Wallet::connect(vec![endpoints], vec![key], None).await?;
+    let wallet =
+        Wallet::connect(vec![endpoints], vec![key], None, ChainRegistry::builtin()).await?;
     let chain_id = wallet.chains()[0].id();
     println!("smart account  {}", wallet.address());
 

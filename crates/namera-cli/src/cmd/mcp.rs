@@ -181,6 +181,7 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     let endpoints: Vec<_> = chains.iter().map(|c| ctx.endpoints(c)).collect::<Result<_, _>>()?;
     let shell = crate::output::Shell::new(ctx.shell().format());
     let home = ctx.home().clone();
+    let registry = ctx.chains()?.clone();
     let http = match transport {
         Transport::Stdio => None,
         Transport::Http => Some(http_options(ctx, a)?),
@@ -191,7 +192,7 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
     runtime.block_on(async move {
         let handle = WalletHandle::loading(async move {
-            match build_wallet(&home, endpoints, keys, &shell).await {
+            match build_wallet(&home, endpoints, registry, keys, &shell).await {
                 Ok(w) => Ok(w),
                 // Nothing can be served: say why and stop, with the error's exit code
                 // (also when the client already hung up: the runtime waits for this).
@@ -228,6 +229,7 @@ type KeyToServe = (
 async fn build_wallet(
     home: &namera_store::Home,
     endpoints: Vec<namera::chain::Endpoints>,
+    registry: namera::chain::ChainRegistry,
     keys: Vec<KeyToServe>,
     shell: &crate::output::Shell,
 ) -> Result<Wallet, CliError> {
@@ -241,7 +243,7 @@ async fn build_wallet(
     })
     .await?;
     let lease: std::sync::Arc<dyn LaneLease> = std::sync::Arc::new(StoreLanes(home.lane_locks()?));
-    let wallet = Wallet::connect(endpoints, specs, Some(lease))
+    let wallet = Wallet::connect(endpoints, specs, Some(lease), registry)
         .await
         .map_err(|e| CliError::new(ErrorKind::Usage, "mcp-wallet", e.to_string()))?;
     for key in wallet.keys() {

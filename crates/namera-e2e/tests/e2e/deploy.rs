@@ -148,6 +148,7 @@ fn a_wrong_guess_costs_a_round_trip_not_a_failure() {
 fn the_wallet_sends_in_two_sequential_round_trips() {
     use namera::{
         account::OperationSigner,
+        chain::ChainRegistry,
         permission::{Permission, PermissionSigner},
         policy::{CallPermission, CallPolicy, Policy, PolicyKind},
         session_key::{SerializedSessionKey, SessionPrivateKey, issue},
@@ -197,7 +198,9 @@ fn the_wallet_sends_in_two_sequential_round_trips() {
         Some(SessionPrivateKey::new(key.to_bytes())),
     );
     let spec = KeySpec::from_serialized("agent", serialized).unwrap();
-    let agent = block_on(Wallet::connect(vec![endpoints()], vec![spec], None)).unwrap();
+    let agent =
+        block_on(Wallet::connect(vec![endpoints()], vec![spec], None, ChainRegistry::builtin()))
+            .unwrap();
     assert_eq!(send(&agent, 5, 4).2, 2, "session key, first use (installs it)");
     assert_eq!(send(&agent, 5, 5).2, 2, "session key, later use");
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(15));

@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 
 use namera::{
-    chain::{ChainInfo, Endpoints},
+    chain::{ChainInfo, ChainRegistry, Endpoints},
     session_key::SerializedSessionKey,
 };
 use namera_mcp::{HttpOptions, KeySpec, Wallet, WalletHandle, serve_http, serve_stdio};
@@ -92,7 +92,7 @@ fn run() -> Result<(), String> {
         // Connecting reads the chains: the handshake does not wait for it, and a wallet
         // that cannot be built stops the process with its reason.
         let wallet = WalletHandle::loading(async move {
-            Wallet::connect(endpoints, specs, None).await.map_err(|e| {
+            Wallet::connect(endpoints, specs, None, ChainRegistry::builtin()).await.map_err(|e| {
                 eprintln!("namera-mcp: {e}");
                 std::process::exit(1)
             })

@@ -15,7 +15,7 @@
 //! thread of its own behind a future (see [`unblock`]).
 //!
 //! ```no_run
-//! use namera::{chain::Endpoints, kernel::Call, session_key::SerializedSessionKey,
+//! use namera::{chain::{ChainRegistry, Endpoints}, kernel::Call, session_key::SerializedSessionKey,
 //!     wallet::{KeySpec, Wallet}};
 //! # async fn run(serialized: &str, to: alloy_primitives::Address) -> Result<(), Box<dyn std::error::Error>> {
 //! let endpoints = Endpoints {
@@ -24,7 +24,7 @@
 //!     paymaster: None,
 //! };
 //! let key = KeySpec::from_serialized("agent", SerializedSessionKey::from_base64(serialized)?)?;
-//! let wallet = Wallet::connect(vec![endpoints], vec![key], None).await?;
+//! let wallet = Wallet::connect(vec![endpoints], vec![key], None, ChainRegistry::builtin()).await?;
 //! let chain = wallet.chains()[0].id();
 //! let landed = wallet.execute(chain, vec![Call::transfer(to, 1u64.try_into()?)], None).await?;
 //! println!("{} signed {}", landed.key, landed.hash);
@@ -51,7 +51,7 @@ use crate::{
         AccountError, ChainClient, OperationSigner, SentOperation, SessionKeySigner, SmartAccount,
     },
     bundler::UserOperationReceipt,
-    chain::{ChainInfo, Endpoints},
+    chain::{ChainInfo, ChainRegistry, Endpoints},
     kernel::{AccountConfig, Call, ExecType, LaneKey, UserOperation, encode_calls},
     permission::PermissionSigner,
     policy::{PolicyKind, Verdict},
@@ -365,6 +365,8 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct WalletChain {
     account: SmartAccount,
+    /// What the wallet's chain registry says about it (alias, P-256 verifier).
+    info: Option<ChainInfo>,
     /// Held by an operation that deploys the account or installs a key (enable mode):
     /// others on the chain would try the same and collide, so they wait for it.
     first_alone: Mutex<()>,
@@ -383,7 +385,7 @@ impl WalletChain {
 
     /// The chain's alias, or its id in decimal.
     pub fn name(&self) -> String {
-        ChainInfo::by_id(self.id()).map_or_else(|| self.id().to_string(), |c| c.alias.to_owned())
+        self.info.map_or_else(|| self.id().to_string(), |c| c.alias.to_owned())
     }
 
     /// Hold the chain's first-operation lock when `signer`'s next operation changes the
@@ -421,6 +423,7 @@ struct Inner {
     lanes: Arc<Lanes>,
     receipt_timeout: Duration,
     stats: Arc<RpcStats>,
+    registry: ChainRegistry,
 }
 
 /// One smart account on its chains and the keys that may act for it. Cheap to clone
@@ -435,6 +438,17 @@ impl Wallet {
         accounts: Vec<SmartAccount>,
         keys: Vec<WalletKey>,
         lease: Option<Arc<dyn LaneLease>>,
+    ) -> Result<Self, WalletError> {
+        Self::on(accounts, keys, lease, ChainRegistry::builtin())
+    }
+
+    /// [`Self::new`], naming chains (and choosing passkeys' P-256 verifiers) from
+    /// `registry`, which may hold chains of the user's own.
+    pub fn on(
+        accounts: Vec<SmartAccount>,
+        keys: Vec<WalletKey>,
+        lease: Option<Arc<dyn LaneLease>>,
+        registry: ChainRegistry,
     ) -> Result<Self, WalletError> {
         let Some(first) = accounts.first() else { return Err(WalletError::NoChains) };
         if keys.is_empty() {
@@ -463,7 +477,11 @@ impl Wallet {
         }
         let chains = accounts
             .into_iter()
-            .map(|account| WalletChain { account, first_alone: Mutex::new(()) })
+            .map(|account| WalletChain {
+                info: registry.by_id(account.chain().chain_id),
+                account,
+                first_alone: Mutex::new(()),
+            })
             .collect();
         Ok(Self(Arc::new(Inner {
             address,
@@ -472,6 +490,7 @@ impl Wallet {
             lanes: Arc::new(Lanes::new(address, lease)),
             receipt_timeout: Duration::from_secs(120),
             stats,
+            registry,
         })))
     }
 
@@ -481,18 +500,23 @@ impl Wallet {
     /// revoked. A pending key acts on a chain only where its owner approval verifies
     /// against the account's live nonce (the approval names the chain); elsewhere, and
     /// where it is revoked, it is listed as unusable with the reason.
+    ///
+    /// Chains are named, and a passkey key's P-256 verifier chosen, from `chains` (the
+    /// built-in ones, [`ChainRegistry::builtin`], and any of the user's own).
     pub async fn connect(
         endpoints: Vec<Endpoints>,
         keys: Vec<KeySpec>,
         lease: Option<Arc<dyn LaneLease>>,
+        chains: ChainRegistry,
     ) -> Result<Self, WalletError> {
-        unblock(move || Self::connect_blocking(&endpoints, keys, lease)).await
+        unblock(move || Self::connect_blocking(&endpoints, keys, lease, chains)).await
     }
 
     fn connect_blocking(
         endpoints: &[Endpoints],
         specs: Vec<KeySpec>,
         lease: Option<Arc<dyn LaneLease>>,
+        registry: ChainRegistry,
     ) -> Result<Self, WalletError> {
         if endpoints.is_empty() {
             return Err(WalletError::NoChains);
@@ -543,6 +567,7 @@ impl Wallet {
                     .iter()
                     .map(|e| {
                         let (stats, config, decoded) = (stats.clone(), &config, &decoded);
+                        let registry = &registry;
                         s.spawn(move || {
                             let client = ChainClient::connect(e, stats).map_err(|source| {
                                 WalletError::Connect { rpc: e.rpc.clone(), source }
@@ -556,7 +581,7 @@ impl Wallet {
                             })?;
                             let signers = decoded
                                 .iter()
-                                .map(|(spec, p)| signer_on(&account, spec, p))
+                                .map(|(spec, p)| signer_on(&account, spec, p, registry))
                                 .collect::<Result<Vec<_>, _>>()?;
                             Ok((account, signers))
                         })
@@ -589,7 +614,7 @@ impl Wallet {
                 WalletKey::with(spec.alias, Some(permission), validity, signers, unusable)
             })
             .collect();
-        Self::new(accounts, keys, lease)
+        Self::on(accounts, keys, lease, registry)
     }
 
     /// Wait at most `timeout` for a receipt (default 120 s).
@@ -641,7 +666,7 @@ impl Wallet {
                 ))),
             },
             Some(n) => {
-                let id = ChainInfo::find(n).map(|c| c.id).ok().or_else(|| n.parse().ok());
+                let id = self.0.registry.find(n).map(|c| c.id).ok().or_else(|| n.parse().ok());
                 id.and_then(|id| self.chain_by_id(id)).ok_or_else(|| {
                     ActionError::Input(format!(
                         "chain {n:?} is not one of the wallet's chains: {}",
@@ -1123,6 +1148,7 @@ fn signer_on(
     account: &SmartAccount,
     spec: &KeySpec,
     permission: &crate::permission::Permission,
+    registry: &ChainRegistry,
 ) -> Result<ChainSigner, WalletError> {
     let chain_id = account.chain().chain_id;
     let signer = session_signer(account, &spec.secret, permission, &spec.parts)
@@ -1130,7 +1156,7 @@ fn signer_on(
     Ok(signer
         .map(|s| {
             #[cfg(feature = "passkey")]
-            let s = s.with_verifier(match ChainInfo::by_id(chain_id) {
+            let s = s.with_verifier(match registry.by_id(chain_id) {
                 Some(c) if !c.p256_precompile => crate::passkey::P256Verifier::Daimo,
                 _ => crate::passkey::P256Verifier::Precompile,
             });
