@@ -617,7 +617,8 @@ impl Wallet {
         Self::on(accounts, keys, lease, registry)
     }
 
-    /// Wait at most `timeout` for a receipt (default 120 s).
+    /// Wait at most `timeout` for a receipt (default 120 s). Set it on a wallet not yet
+    /// cloned: a shared wallet is returned unchanged.
     #[must_use]
     pub fn with_receipt_timeout(self, timeout: Duration) -> Self {
         match Arc::try_unwrap(self.0) {
@@ -831,9 +832,11 @@ impl Wallet {
     ) -> Result<Landed, ActionError> {
         let chain = self.chain_or_err(chain_id)?;
         let mut last = None;
+        // Lanes that lost a race stay busy until this request ends, so the next attempt
+        // takes another.
+        let mut lost = Vec::new();
         for _ in 0..RACE_ATTEMPTS {
-            // A lane of our own per attempt: after a race, the next attempt takes
-            // another (the one that lost stays busy until this request ends).
+            // A lane of our own per attempt.
             let guard = match lane {
                 Some(_) => None,
                 None => Some(self.0.lanes.take().ok_or(ActionError::NoLane)?),
@@ -856,8 +859,7 @@ impl Wallet {
                 Ok(landed) => return Ok(landed),
                 Err((e, raced)) if raced || e.is_race() => {
                     last = Some(e);
-                    // Keep the lost lane busy for this request; take a new one next time.
-                    std::mem::forget(guard);
+                    lost.push(guard);
                 }
                 Err((e, _)) => return Err(e),
             }
