@@ -88,10 +88,29 @@ fn main() {
             &home,
         ),
     ];
+    // An older build to compare with, measured in the same run.
+    let before = std::env::var("NAMERA_BEFORE").ok();
+    let before_figures: Vec<Figure> = before
+        .iter()
+        .flat_map(|b| {
+            [
+                measure("namera --help (NAMERA_BEFORE)", b, &["--help"], &[], 50, &home),
+                measure(
+                    "namera schema session-key.create (BEFORE)",
+                    b,
+                    &["schema", "session-key.create"],
+                    &[],
+                    50,
+                    &home,
+                ),
+            ]
+        })
+        .collect();
     let mcp = mcp_start(namera, &home);
+    let mcp_before = before.as_deref().map(|b| mcp_start(b, &home.join("before")));
     let _ = std::fs::remove_dir_all(&home);
     println!("{:<40} {:>10} {:>10} {:>12}", "command", "median", "× true", "peak RSS");
-    for f in std::iter::once(&baseline).chain(&figures) {
+    for f in std::iter::once(&baseline).chain(&figures).chain(&before_figures) {
         println!(
             "{:<40} {:>8.2}ms {:>9.1}× {:>9.1}MiB",
             f.name,
@@ -108,6 +127,13 @@ fn main() {
         mcp.0.as_secs_f64() / baseline.median.as_secs_f64(),
         mcp.1 as f64 / 1024.0
     );
+    if let Some((d, rss)) = mcp_before {
+        println!(
+            "  NAMERA_BEFORE: initialize after {:.1} ms median; resident {:.1} MiB",
+            d.as_secs_f64() * 1e3,
+            rss as f64 / 1024.0
+        );
+    }
 }
 
 /// `namera mcp start` over stdio against the devnet: the time from spawning it to the

@@ -18,7 +18,7 @@ use namera::{
         PasskeySigner, SoftwarePasskey,
     },
     permission::{Permission, PermissionSigner},
-    session_key::{KeyState, SerializedSessionKey, approved_key_state},
+    session_key::SerializedSessionKey,
 };
 use namera_store::{
     Alias,
@@ -403,32 +403,22 @@ pub(crate) fn session_key_on(
     })
 }
 
-/// A signer for the session key on `account`'s chain: plain when the permission is
-/// installed, enabling when it is still pending; a revoked key is refused (exit 6)
-/// before anything is signed. A passkey key names the chain's P-256 verifier.
+/// A signer for the session key on `account`'s chain, as the SDK's wallet makes it
+/// (plain when installed, enabling when pending and the owner's approval holds at the
+/// account's live nonce); a key that cannot act is refused (exit 6) before anything is
+/// signed. A passkey key names the chain's P-256 verifier.
 pub(crate) fn session_signer(
     key: impl Into<SessionKey>,
     on: &SessionKeyOnChain,
     account: &SmartAccount,
 ) -> Result<SessionKeySigner, CliError> {
-    // The approval's nonce counts: after the owner's revoke-all, a key never used is dead
-    // too (its approval can never verify again), and is refused here in words rather
-    // than by the chain's AA23 ("hash is not in proof" from the multi-chain validator).
-    let state = approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)?;
-    match state {
-        KeyState::Installed { .. } => Ok(SessionKeySigner::installed(key, on.permission.clone())
-            .with_verifier(verifier(&on.chain))),
-        KeyState::PendingFirstUse => {
-            let signature = on.serialized.enable_signature.clone().ok_or_else(|| {
-                CliError::new(ErrorKind::Other, "corrupt-record", "the key has no enable signature")
-            })?;
-            Ok(SessionKeySigner::enabling(key, on.permission.clone(), on.kernel_nonce, signature)
-                .with_verifier(verifier(&on.chain)))
-        }
-        revoked => Err(CliError::new(
+    let approvals = std::slice::from_ref(&on.serialized);
+    match namera::wallet::session_signer(account, &key.into(), &on.permission, approvals)? {
+        Ok(signer) => Ok(signer.with_verifier(verifier(&on.chain))),
+        Err(why) => Err(CliError::new(
             ErrorKind::Policy,
             "key-revoked",
-            format!("the session key is no longer valid on {}: {}", on.chain, revoked),
+            format!("the session key cannot act on {}: {why}", on.chain),
         )
         .with_hint("ask the account owner for a new session key")),
     }

@@ -4,7 +4,8 @@
 //! `cargo bench -p namera-mcp --bench startup` (release build, devnet started or reused).
 //! Baselines: `cat` echoing one line (process start plus one pipe round trip: the least
 //! any stdio server can take) and `cat`'s own resident memory. Targets: ≤ 50 ms to
-//! `initialize`, ≤ 30 MiB resident.
+//! `initialize`, ≤ 30 MiB resident. With `NAMERA_MCP_BEFORE=/path/to/older/namera-mcp`,
+//! that binary's start → `initialize` is measured too, in the same run, to compare.
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../tests/mcp/support.rs"]
@@ -40,15 +41,19 @@ fn main() {
         d
     }));
     let server_args = fixture.server_args("stdio", &bundler);
-    let server = median((0..RUNS).map(|_| {
-        let t = Instant::now();
-        let (mut child, mut stdin, mut stdout) = spawn(SERVER, &server_args);
-        let answer = exchange(&mut stdin, &mut stdout, &init);
-        let d = t.elapsed();
-        assert!(answer.contains("\"serverInfo\""), "not an initialize answer: {answer}");
-        stop(&mut child, stdin);
-        d
-    }));
+    let start_to_init = |program: &str| {
+        median((0..RUNS).map(|_| {
+            let t = Instant::now();
+            let (mut child, mut stdin, mut stdout) = spawn(program, &server_args);
+            let answer = exchange(&mut stdin, &mut stdout, &init);
+            let d = t.elapsed();
+            assert!(answer.contains("\"serverInfo\""), "not an initialize answer: {answer}");
+            stop(&mut child, stdin);
+            d
+        }))
+    };
+    let before = std::env::var("NAMERA_MCP_BEFORE").ok().map(|b| start_to_init(&b));
+    let server = start_to_init(SERVER);
 
     // Resident memory while serving over stdio: after initialize, tools/list and calls.
     let (mut child, mut stdin, mut stdout) = spawn(SERVER, &server_args);
@@ -95,7 +100,7 @@ fn main() {
 
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let mib = |k: u64| k as f64 / 1024.0;
-    println!("namera-mcp startup and memory (release; median of {RUNS} starts)");
+    println!("namera-mcp startup and memory (median of {RUNS} starts)");
     println!(
         "  process start → initialize answer: {:7.2} ms   baseline (cat echo) {:6.2} ms   ratio {:5.1}x   target ≤ 50 ms: {}",
         ms(server),
@@ -103,6 +108,13 @@ fn main() {
         ms(server) / ms(baseline),
         verdict(ms(server) <= 50.0)
     );
+    if let Some(before) = before {
+        println!(
+            "  … the same for NAMERA_MCP_BEFORE:  {:7.2} ms   (this build {:.2} ms)",
+            ms(before),
+            ms(server)
+        );
+    }
     println!(
         "  peak resident, stdio, after calls:  {:7.2} MiB  baseline (cat) {:6.2} MiB  ratio {:5.1}x   target ≤ 30 MiB: {}",
         mib(stdio_rss),

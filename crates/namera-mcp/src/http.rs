@@ -1,25 +1,34 @@
 //! Streamable HTTP at `/mcp`, guarded: loopback by default, a bearer token on every
-//! request, browser origins refused unless listed, request bodies capped.
+//! request, browser origins and unknown `Host` names refused, request bodies capped.
 //!
-//! rmcp's `StreamableHttpService` speaks the protocol and checks `Host`, `Origin` and the
-//! body size; this module adds the path and the token in front of it, on a plain hyper
-//! HTTP/1.1 server (no web framework: the server has one route).
+//! rmcp's `StreamableHttpService` (a tower service) speaks the protocol and checks
+//! `Host`, `Origin` and the body size; this module adds the path and the token in front
+//! of it, on hyper's HTTP/1.1 connections through hyper-util's tokio glue (no web
+//! framework: the server has one route). It also keeps the server alive under abuse: a
+//! client must send its request head within [`HttpOptions::header_timeout`], which also
+//! ends connections left idle between requests; connections are capped, and when the cap
+//! or the process's file-descriptor limit is reached the connection idle the longest is
+//! closed to make room (never one with a request in flight); accept errors back off
+//! instead of spinning. Shutting down stops accepting and lets requests in flight finish.
 
 use std::{
+    collections::BTreeMap,
     convert::Infallible,
     net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
 };
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::{Request, Response, StatusCode, body::Incoming, header, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
 };
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::server::{NameraServer, ServeError, WalletHandle};
 
@@ -40,6 +49,16 @@ pub struct HttpOptions {
     pub allowed_origins: Vec<String>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Host names (the `Host` header, without port) accepted besides the loopback names
+    /// and the bound address: the machine's own name, say, when other machines call.
+    pub allowed_hosts: Vec<String>,
+    /// How long a client has to send a request's head, counted from the connection's
+    /// start or the end of its previous request (so it is also the idle timeout).
+    pub header_timeout: Duration,
+    /// Connections open at once; past it, the connection idle the longest is closed.
+    pub max_connections: usize,
+    /// How long shutting down waits for requests in flight.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for HttpOptions {
@@ -51,6 +70,10 @@ impl Default for HttpOptions {
             allow_non_loopback: false,
             allowed_origins: Vec::new(),
             max_body_bytes: 256 * 1024,
+            allowed_hosts: Vec::new(),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 512,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -100,13 +123,18 @@ impl HttpServer {
         self.generated
     }
 
-    /// Serve until `shutdown` is cancelled.
+    /// Serve until `shutdown` is cancelled; then stop accepting, let requests in flight
+    /// finish (at most [`HttpOptions::shutdown_grace`]) and return.
     pub async fn serve(self, shutdown: CancellationToken) -> Result<(), ServeError> {
         let local = self.local_addr()?;
         let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
         if !local.ip().is_loopback() {
             hosts.push(local.ip().to_string());
         }
+        hosts.extend(self.options.allowed_hosts.iter().cloned());
+        // rmcp's own token: cancelled only once the connections are drained, so a tool
+        // call in flight is never cut short by shutting down.
+        let mcp_stop = CancellationToken::new();
         let config = StreamableHttpServerConfig::default()
             .with_allowed_hosts(hosts)
             .with_allowed_origins(self.options.allowed_origins.clone())
@@ -117,7 +145,7 @@ impl HttpServer {
             .with_legacy_session_mode(false)
             .with_json_response(true)
             .with_sse_keep_alive(None)
-            .with_cancellation_token(shutdown.child_token());
+            .with_cancellation_token(mcp_stop.clone());
         let handler = NameraServer::new(self.wallet.clone());
         let mcp = StreamableHttpService::new(
             move || Ok(handler.clone()),
@@ -125,31 +153,123 @@ impl HttpServer {
             config,
         );
         let gate = Arc::new(Gate { token: self.token.clone(), mcp });
+        let conns = Arc::new(Connections::default());
+        let tasks = TaskTracker::new();
+        let mut backoff = Duration::ZERO;
         loop {
             let (stream, _) = tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
+                () = shutdown.cancelled() => break,
                 accepted = self.listener.accept() => match accepted {
-                    Ok(a) => a,
-                    // A connection that failed before it was accepted (reset, out of
-                    // descriptors) must not stop the server.
-                    Err(_) => continue,
+                    Ok(a) => {
+                        backoff = Duration::ZERO;
+                        a
+                    }
+                    // Out of descriptors (or any other accept error): make room by
+                    // closing the connection idle the longest, and wait a little before
+                    // accepting again, longer each time, so the loop never spins.
+                    Err(_) => {
+                        conns.evict_idlest();
+                        backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                        tokio::select! {
+                            () = shutdown.cancelled() => break,
+                            () = tokio::time::sleep(backoff) => continue,
+                        }
+                    }
                 },
             };
-            let gate = gate.clone();
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
+            if conns.len() >= self.options.max_connections {
+                conns.evict_idlest();
+            }
+            let (id, evict) = conns.open();
+            let (gate, conns, stop) = (gate.clone(), conns.clone(), shutdown.clone());
+            let header_timeout = self.options.header_timeout;
+            tasks.spawn(async move {
+                let in_flight = conns.clone();
                 let service = service_fn(move |req| {
-                    let gate = gate.clone();
-                    async move { Ok::<_, Infallible>(gate.handle(req).await) }
+                    let (gate, conns) = (gate.clone(), in_flight.clone());
+                    async move {
+                        conns.busy(id, true);
+                        let response = gate.handle(req).await;
+                        conns.busy(id, false);
+                        Ok::<_, Infallible>(response)
+                    }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
                     .serve_connection(TokioIo::new(stream), service);
+                let mut conn = std::pin::pin!(conn);
                 tokio::select! {
-                    _ = conn => {}
-                    () = stop.cancelled() => {}
+                    _ = conn.as_mut() => {}
+                    () = evict.cancelled() => {}
+                    () = stop.cancelled() => {
+                        // Finish the request in flight, then close.
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
                 }
+                conns.close(id);
             });
         }
+        tasks.close();
+        let _ = tokio::time::timeout(self.options.shutdown_grace, tasks.wait()).await;
+        mcp_stop.cancel();
+        Ok(())
+    }
+}
+
+/// The open connections: whether each has a request in flight, and since when it is
+/// idle, so the idlest can be closed to make room.
+#[derive(Debug, Default)]
+struct Connections {
+    next: std::sync::atomic::AtomicU64,
+    open: Mutex<BTreeMap<u64, Conn>>,
+}
+
+#[derive(Debug)]
+struct Conn {
+    /// `None` while a request is in flight.
+    idle_since: Option<Instant>,
+    close: CancellationToken,
+}
+
+impl Connections {
+    fn open(&self) -> (u64, CancellationToken) {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let close = CancellationToken::new();
+        self.lock().insert(id, Conn { idle_since: Some(Instant::now()), close: close.clone() });
+        (id, close)
+    }
+
+    fn busy(&self, id: u64, busy: bool) {
+        if let Some(c) = self.lock().get_mut(&id) {
+            c.idle_since = (!busy).then(Instant::now);
+        }
+    }
+
+    fn close(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Close the connection idle the longest (none with a request in flight).
+    fn evict_idlest(&self) {
+        let mut open = self.lock();
+        let idlest = open
+            .iter()
+            .filter_map(|(id, c)| c.idle_since.map(|t| (t, *id)))
+            .min()
+            .map(|(_, id)| id);
+        if let Some(c) = idlest.and_then(|id| open.remove(&id)) {
+            c.close.cancel();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Conn>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -169,9 +289,8 @@ impl Gate {
         let authorized = req
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|t| same(t.trim().as_bytes(), self.token.as_bytes()));
+            .and_then(|v| bearer(v.as_bytes()))
+            .is_some_and(|t| bool::from(t.ct_eq(self.token.as_bytes())));
         if !authorized {
             let mut r = plain(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
             r.headers_mut()
@@ -182,10 +301,13 @@ impl Gate {
     }
 }
 
-/// Compare in time independent of where the first difference is, so the token cannot be
-/// guessed byte by byte from response times.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The token of an `Authorization: Bearer <token>` header; the scheme is matched
+/// without regard to case (RFC 7235). Compared to the server's token in constant time
+/// (`subtle`), so it cannot be guessed byte by byte from response times.
+fn bearer(value: &[u8]) -> Option<&[u8]> {
+    let space = value.iter().position(|b| *b == b' ')?;
+    let (scheme, rest) = value.split_at(space);
+    scheme.eq_ignore_ascii_case(b"bearer").then(|| rest.trim_ascii())
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
@@ -196,7 +318,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 }
 
 /// Bind, announce the address (and a generated token, once) on stderr, and serve until
-/// Ctrl-C.
+/// interrupted (see [`HttpServer::serve_until_interrupted`]).
 pub async fn serve_http(
     wallet: impl Into<WalletHandle>,
     options: HttpOptions,
@@ -206,12 +328,65 @@ pub async fn serve_http(
     if server.token_generated() {
         eprintln!("namera-mcp: bearer token (shown once): {}", server.token());
     }
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+    server.serve_until_interrupted().await
+}
+
+impl HttpServer {
+    /// Serve until Ctrl-C (SIGINT) or SIGTERM, then shut down gracefully: requests in
+    /// flight finish.
+    pub async fn serve_until_interrupted(self) -> Result<(), ServeError> {
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    },
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
             stop.cancel();
-        }
-    });
-    server.serve(shutdown).await
+        });
+        self.serve(shutdown).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_exact() {
+        assert_eq!(bearer(b"Bearer abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer(b"bearer abc"), Some(&b"abc"[..]));
+        assert_eq!(bearer(b"BEARER  abc "), Some(&b"abc"[..]));
+        assert_eq!(bearer(b"Basic abc"), None);
+        assert_eq!(bearer(b"Bearerabc"), None);
+    }
+
+    #[test]
+    fn the_idlest_connection_makes_room_never_a_busy_one() {
+        let conns = Connections::default();
+        let (a, close_a) = conns.open();
+        let (b, close_b) = conns.open();
+        let (_c, close_c) = conns.open();
+        conns.busy(a, true);
+        conns.evict_idlest();
+        assert!(!close_a.is_cancelled(), "a connection with a request in flight stays");
+        assert!(close_b.is_cancelled(), "the idlest goes first");
+        assert!(!close_c.is_cancelled());
+        assert_eq!(conns.len(), 2);
+        conns.busy(a, false);
+        conns.close(b);
+        conns.evict_idlest();
+        assert!(close_c.is_cancelled() && !close_a.is_cancelled());
+    }
 }

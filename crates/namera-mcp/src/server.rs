@@ -1,64 +1,64 @@
-//! The MCP server: the tool table behind rmcp's [`ServerHandler`], served over stdio.
+//! The MCP server: the wallet's tools on rmcp's router behind its [`ServerHandler`],
+//! served over stdio (HTTP is in `http`).
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
+use namera::wallet::Wallet;
 use rmcp::{
-    ErrorData, RoleServer, ServerHandler, ServiceExt,
-    model::{
-        CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-        ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    },
-    service::RequestContext,
+    ServerHandler, ServiceExt,
+    handler::server::router::tool::ToolRouter,
+    model::{Implementation, ServerCapabilities, ServerConfig},
+    tool_handler,
 };
 
-use crate::{tools::Toolbox, wallet::Wallet};
+use crate::tools::ToolFailure;
 
 /// The wallet a server acts for: ready, or still being prepared (unlocking encrypted keys
-/// costs a key derivation per key). The MCP handshake and `tools/list` never wait for it;
-/// a tool call waits until it is ready.
+/// costs a key derivation per key, and connecting reads each key's state). The MCP
+/// handshake and `tools/list` never wait for it; a tool call waits until it is ready.
 ///
 /// ```no_run
-/// # fn build() -> Result<namera_mcp::Wallet, String> { unimplemented!() }
+/// # async fn build() -> Result<namera::wallet::Wallet, String> { unimplemented!() }
 /// # async fn run() {
-/// let handle = namera_mcp::WalletHandle::loading(build);
+/// let handle = namera_mcp::WalletHandle::loading(build());
 /// namera_mcp::serve_stdio(handle).await.unwrap();
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct WalletHandle(tokio::sync::watch::Receiver<Option<Result<Arc<Wallet>, String>>>);
+pub struct WalletHandle(tokio::sync::watch::Receiver<Option<Result<Wallet, Arc<str>>>>);
 
 impl WalletHandle {
     /// A wallet that is ready.
-    pub fn ready(wallet: Arc<Wallet>) -> Self {
+    pub fn ready(wallet: Wallet) -> Self {
         Self(tokio::sync::watch::channel(Some(Ok(wallet))).1)
     }
 
-    /// A wallet `build` makes on a blocking thread, starting now. Must be called inside a
-    /// tokio runtime.
-    pub fn loading(build: impl FnOnce() -> Result<Wallet, String> + Send + 'static) -> Self {
+    /// A wallet `build` makes, starting now. Must be called inside a tokio runtime.
+    pub fn loading(build: impl Future<Output = Result<Wallet, String>> + Send + 'static) -> Self {
         let (tx, rx) = tokio::sync::watch::channel(None);
-        tokio::task::spawn_blocking(move || {
-            let _ = tx.send(Some(build().map(Arc::new)));
+        tokio::spawn(async move {
+            let _ = tx.send(Some(build.await.map_err(Arc::from)));
         });
         Self(rx)
     }
 
     /// The wallet, once ready; or why it could not be made.
-    pub async fn get(&self) -> Result<Arc<Wallet>, String> {
+    pub async fn get(&self) -> Result<Wallet, String> {
         let mut rx = self.0.clone();
         let ready = rx
             .wait_for(Option::is_some)
             .await
             .map_err(|_| "the wallet loader stopped".to_owned())?;
         match &*ready {
-            Some(result) => result.clone(),
+            Some(Ok(w)) => Ok(w.clone()),
+            Some(Err(e)) => Err(e.to_string()),
             None => Err("the wallet is not ready".into()),
         }
     }
 }
 
-impl From<Arc<Wallet>> for WalletHandle {
-    fn from(wallet: Arc<Wallet>) -> Self {
+impl From<Wallet> for WalletHandle {
+    fn from(wallet: Wallet) -> Self {
         Self::ready(wallet)
     }
 }
@@ -74,63 +74,30 @@ naming the policy; change the request rather than retrying it.";
 #[derive(Debug, Clone)]
 pub struct NameraServer {
     wallet: WalletHandle,
-    tools: Toolbox,
+    tool_router: ToolRouter<Self>,
 }
 
 impl NameraServer {
     /// A server acting for `wallet` (ready, or a [`WalletHandle`] still loading).
     pub fn new(wallet: impl Into<WalletHandle>) -> Self {
-        Self { wallet: wallet.into(), tools: Toolbox::default() }
+        Self { wallet: wallet.into(), tool_router: Self::tool_router() }
+    }
+
+    /// The wallet, waiting for it to load; a tool error when it could not be.
+    pub(crate) async fn wallet(&self) -> Result<Wallet, ToolFailure> {
+        self.wallet
+            .get()
+            .await
+            .map_err(|e| ToolFailure::Text(format!("the wallet could not be loaded: {e}")))
     }
 }
 
+#[tool_handler(router = self.tool_router)]
 impl ServerHandler for NameraServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("namera-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools.list()))
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        if !self.tools.has(&request.name) {
-            return Err(ErrorData::invalid_params(
-                format!("unknown tool {:?}", request.name),
-                None,
-            ));
-        }
-        let wallet = match self.wallet.get().await {
-            Ok(wallet) => wallet,
-            Err(e) => {
-                return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                    "the wallet could not be loaded: {e}"
-                ))])
-                .into());
-            }
-        };
-        let tools = self.tools.clone();
-        let name = request.name.into_owned();
-        // The SDK blocks on network I/O: keep it off the runtime's threads.
-        let result =
-            tokio::task::spawn_blocking(move || tools.call(&wallet, &name, request.arguments))
-                .await
-                .unwrap_or_else(|e| {
-                    CallToolResult::error(vec![ContentBlock::text(format!(
-                        "internal error, the request was not completed: {e}"
-                    ))])
-                });
-        Ok(result.into())
     }
 }
 

@@ -1,24 +1,32 @@
 //! The tools: their input and output types (the JSON Schemas are derived from them) and
-//! what each does over the [`Wallet`].
+//! what each does over the SDK's [`Wallet`], as rmcp tools (`#[tool_router]`).
 //!
 //! Every input is parsed here, at the edge, into SDK types; a bad input is answered as a
 //! tool error that says what is wrong, so the agent can fix its request.
 
-use std::{collections::BTreeMap, sync::Arc};
-
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::sol;
-use namera::kernel::{Call, LaneKey};
-use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use namera::{
+    kernel::{Call, LaneKey},
+    wallet::{ActionError, KeyVerdict, Outcome, Request, Wallet, unblock},
+};
+use rmcp::{
+    handler::server::{
+        tool::IntoCallToolResult,
+        wrapper::{Json, Parameters},
+    },
+    model::{CallToolResponse, CallToolResult, ContentBlock},
+    tool, tool_router,
+};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
     abi,
     amount::{Unit, format_units, parse_units},
     describe,
-    wallet::{ActionError, KeyVerdict, Landed, Wallet, WalletChain},
+    server::NameraServer,
 };
 
 sol! {
@@ -355,142 +363,244 @@ pub struct Status {
 }
 
 // ---------------------------------------------------------------------------------------
-// The tool table
+// The tools, on rmcp's router
 
-type Handler = fn(&Wallet, Value) -> Result<Value, ToolFailure>;
-
-/// A tool's definition and its body.
-struct Entry {
-    tool: Tool,
-    handler: Handler,
-}
-
-/// Every tool the server offers, by name.
-#[derive(Clone)]
-pub struct Toolbox {
-    entries: Arc<BTreeMap<&'static str, Entry>>,
-}
-
-impl std::fmt::Debug for Toolbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.entries.keys()).finish()
-    }
-}
-
-fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    rmcp::handler::server::tool::schema_for_type::<T>()
-}
-
-fn entry<I: JsonSchema + 'static, O: JsonSchema + 'static>(
-    name: &'static str,
-    description: &'static str,
-    read_only: bool,
-    handler: Handler,
-) -> (&'static str, Entry) {
-    let annotations = ToolAnnotations::new()
-        .read_only(read_only)
-        .destructive(false)
-        .idempotent(read_only)
-        .open_world(true);
-    let tool = Tool::new(name, description, schema::<I>())
-        .with_raw_output_schema(schema::<O>())
-        .with_annotations(annotations);
-    (name, Entry { tool, handler })
-}
-
-impl Default for Toolbox {
-    fn default() -> Self {
-        let entries = [
-            entry::<NoInput, WalletAddress>(
-                "get_wallet_address",
-                "The smart account's address and the chains it is used on.",
-                true,
-                |w, v| out(get_wallet_address(w, parse(v)?)),
-            ),
-            entry::<GetBalanceInput, Balance>(
-                "get_balance",
-                "The native balance, or an ERC-20 token's (given its address), with decimals and symbol.",
-                true,
-                |w, v| out(get_balance(w, parse(v)?)),
-            ),
-            entry::<ReadContractInput, ReadResult>(
-                "read_contract",
-                "Call a view function (from a JSON ABI fragment or a human-readable signature) and decode its result.",
-                true,
-                |w, v| out(read_contract(w, parse(v)?)),
-            ),
-            entry::<NativeTransferInput, TransferResult>(
-                "native_transfer",
-                "Send the native token, signed by a session key whose policies allow it; waits for the receipt.",
-                false,
-                |w, v| out(native_transfer(w, parse(v)?)),
-            ),
-            entry::<BatchesInput, ExecuteResult>(
-                "execute_transaction",
-                "Carry out batches of calls (each batch one atomic UserOperation) on their chains and lanes; returns each batch's hash and receipt.",
-                false,
-                |w, v| execute_transaction(w, parse(v)?),
-            ),
-            entry::<NoInput, Permissions>(
-                "list_permissions",
-                "What each session key may do, in plain words: policies, chains, validity and budgets left.",
-                true,
-                |w, v| out(list_permissions(w, parse::<NoInput>(v)?)),
-            ),
-            entry::<BatchesInput, CheckResult>(
-                "check_transaction",
-                "Would these batches pass the session keys' policies? Names the refusing policy and why, without sending anything (and without asking the bundler: a gas budget is judged against the estimated cost only when sending).",
-                true,
-                |w, v| out(check_transaction(w, parse(v)?)),
-            ),
-            entry::<StatusInput, Status>(
-                "get_transaction_status",
-                "Where a UserOperation stands: included (with its receipt), pending, or unknown.",
-                true,
-                |w, v| out(get_transaction_status(w, parse(v)?)),
-            ),
-        ];
-        Self { entries: Arc::new(entries.into_iter().collect()) }
-    }
-}
-
-impl Toolbox {
-    /// Every tool's definition.
-    pub fn list(&self) -> Vec<Tool> {
-        self.entries.values().map(|e| e.tool.clone()).collect()
+#[tool_router(vis = "pub(crate)")]
+impl NameraServer {
+    /// The smart account's address and the chains it is used on.
+    #[tool(annotations(
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn get_wallet_address(
+        &self,
+        Parameters(i): Parameters<NoInput>,
+    ) -> Result<Json<WalletAddress>, ToolFailure> {
+        let w = self.wallet().await?;
+        Ok(Json(unblock(move || get_wallet_address(&w, i)).await?))
     }
 
-    /// Whether a tool is called `name`.
-    pub fn has(&self, name: &str) -> bool {
-        self.entries.contains_key(name)
+    /// The native balance, or an ERC-20 token's (given its address), with decimals and symbol.
+    #[tool(annotations(
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn get_balance(
+        &self,
+        Parameters(i): Parameters<GetBalanceInput>,
+    ) -> Result<Json<Balance>, ToolFailure> {
+        let w = self.wallet().await?;
+        Ok(Json(unblock(move || get_balance(&w, i)).await?))
     }
 
-    /// Run tool `name` with `args` (blocking: call it off the async runtime). Never
-    /// fails: every failure is a tool error the agent reads.
-    pub fn call(&self, wallet: &Wallet, name: &str, args: Option<JsonObject>) -> CallToolResult {
-        let Some(e) = self.entries.get(name) else {
-            return CallToolResult::error(vec![rmcp::model::ContentBlock::text(format!(
-                "unknown tool {name:?}"
-            ))]);
-        };
-        let args = Value::Object(args.unwrap_or_default());
-        match (e.handler)(wallet, args) {
-            Ok(v) => CallToolResult::structured(v),
-            Err(ToolFailure::Structured(v)) => CallToolResult::structured_error(v),
-            Err(ToolFailure::Text(t)) => {
-                CallToolResult::error(vec![rmcp::model::ContentBlock::text(t)])
-            }
+    /// Call a view function (from a JSON ABI fragment or a human-readable signature) and decode its result.
+    #[tool(annotations(
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn read_contract(
+        &self,
+        Parameters(i): Parameters<ReadContractInput>,
+    ) -> Result<Json<ReadResult>, ToolFailure> {
+        let w = self.wallet().await?;
+        Ok(Json(unblock(move || read_contract(&w, i)).await?))
+    }
+
+    /// Send the native token, signed by a session key whose policies allow it; waits for the receipt.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
+    async fn native_transfer(
+        &self,
+        Parameters(i): Parameters<NativeTransferInput>,
+    ) -> Result<Json<TransferResult>, ToolFailure> {
+        let w = self.wallet().await?;
+        let chain_id = w.chain(i.chain.as_deref())?.id();
+        let to = address("to", &i.to)?;
+        let wei = parse_units(&i.amount, i.unit.decimals()).map_err(|e| input(e.to_string()))?;
+        if wei.is_zero() {
+            return Err(input("the amount must be more than zero"));
         }
+        let landed = w.execute(chain_id, vec![Call::transfer(to, wei)], None).await?;
+        if !landed.receipt.success {
+            return Err(input(format!(
+                "the transfer was included but its execution reverted (UserOperation {}, transaction {})",
+                landed.hash, landed.receipt.receipt.transaction_hash
+            )));
+        }
+        Ok(Json(TransferResult {
+            chain_id,
+            to: to.to_checksum(None),
+            amount_wei: wei.to_string(),
+            key: landed.key,
+            lane: landed.lane.0,
+            user_op_hash: landed.hash.to_string(),
+            transaction_hash: landed.receipt.receipt.transaction_hash.to_string(),
+            block_number: landed.receipt.receipt.block_number.saturating_to(),
+            gas_cost_wei: landed.receipt.actual_gas_cost.to_string(),
+        }))
+    }
+
+    /// Carry out batches of calls (each batch one atomic UserOperation) on their chains and lanes; returns each batch's hash and receipt.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
+    async fn execute_transaction(
+        &self,
+        Parameters(i): Parameters<BatchesInput>,
+    ) -> Result<Json<ExecuteResult>, ToolFailure> {
+        let w = self.wallet().await?;
+        let requests = plan(&w, i)?;
+        let outcomes = w.execute_batches(requests.clone()).await;
+        let batches: Vec<BatchResult> = outcomes
+            .into_iter()
+            .zip(&requests)
+            .enumerate()
+            .map(|(n, (o, r))| batch_result(n, r.chain, o))
+            .collect();
+        let all_succeeded = batches.iter().all(|b| b.status == "landed");
+        let result = ExecuteResult { all_succeeded, batches };
+        if all_succeeded {
+            return Ok(Json(result));
+        }
+        let value = serde_json::to_value(result).map_err(|e| input(format!("internal: {e}")))?;
+        Err(ToolFailure::Structured(value))
+    }
+
+    /// What each session key may do, in plain words: policies, chains, validity and budgets left.
+    #[tool(annotations(
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn list_permissions(
+        &self,
+        Parameters(_): Parameters<NoInput>,
+    ) -> Result<Json<Permissions>, ToolFailure> {
+        let w = self.wallet().await?;
+        let mut keys = Vec::new();
+        for k in w.keys() {
+            let Some(permission) = k.permission() else { continue };
+            let policies = &permission.policies;
+            let until = match describe::valid_until(policies) {
+                0 if k.validity().valid_until == 0 => None,
+                0 => Some(describe::utc(k.validity().valid_until)),
+                u => Some(describe::utc(u)),
+            };
+            let mut chains = Vec::new();
+            for c in w.chains() {
+                let (state, verdicts) = w.key_status(k.alias().to_owned(), c.id()).await?;
+                let state = state.expect("a session key has a state");
+                let usable = k.signer(c.id()).is_some() && state.is_usable();
+                let mut words = state.to_string();
+                // A revoked state says why by itself.
+                if state.is_usable()
+                    && let Some(why) = k.unusable_reason(c.id())
+                {
+                    words = format!("{words}; cannot act here: {why}");
+                }
+                chains.push(KeyChain {
+                    chain_id: c.id(),
+                    name: c.name(),
+                    usable,
+                    state: words,
+                    budgets: verdicts.into_iter().filter_map(|v| v.budget).collect(),
+                });
+            }
+            keys.push(KeyInfo {
+                alias: k.alias().to_owned(),
+                key_address: k.key_address().map(|a| a.to_checksum(None)),
+                permission_id: permission.id().to_string(),
+                valid_until: until,
+                policies: policies
+                    .iter()
+                    .enumerate()
+                    .map(|(index, p)| PolicyInfo {
+                        index,
+                        policy: p.type_name().into(),
+                        words: p.describe(),
+                    })
+                    .collect(),
+                chains,
+            });
+        }
+        Ok(Json(Permissions { wallet: w.address().to_checksum(None), keys }))
+    }
+
+    /// Would these batches pass the session keys' policies? Names the refusing policy and why, without sending anything (and without asking the bundler: a gas budget is judged against the estimated cost only when sending).
+    #[tool(annotations(
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn check_transaction(
+        &self,
+        Parameters(i): Parameters<BatchesInput>,
+    ) -> Result<Json<CheckResult>, ToolFailure> {
+        let w = self.wallet().await?;
+        let mut batches = Vec::new();
+        for (index, r) in plan(&w, i)?.into_iter().enumerate() {
+            let keys = w.explain(r.chain, r.calls).await?;
+            let key = keys.iter().find(|v| v.passes).map(|v| v.key.clone());
+            batches.push(CheckBatch {
+                index,
+                chain_id: r.chain,
+                would_pass: key.is_some(),
+                key,
+                keys,
+            });
+        }
+        Ok(Json(CheckResult { all_pass: batches.iter().all(|b| b.would_pass), batches }))
+    }
+
+    /// Where a UserOperation stands: included (with its receipt), pending, or unknown.
+    #[tool(annotations(
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn get_transaction_status(
+        &self,
+        Parameters(i): Parameters<StatusInput>,
+    ) -> Result<Json<Status>, ToolFailure> {
+        let w = self.wallet().await?;
+        Ok(Json(unblock(move || get_transaction_status(&w, i)).await?))
     }
 }
 
-/// A tool's failure, as the agent sees it.
+/// A tool's failure, as the agent sees it: a tool error (`isError`), never a protocol
+/// error, so the agent can read it and change its request.
 #[derive(Debug)]
 pub enum ToolFailure {
     /// A message.
     Text(String),
     /// A message with details (`{"error": …, …}`).
     Structured(Value),
+}
+
+impl IntoCallToolResult for ToolFailure {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        Ok(match self {
+            Self::Text(t) => CallToolResult::error(vec![ContentBlock::text(t)]),
+            Self::Structured(v) => CallToolResult::structured_error(v),
+        }
+        .into())
+    }
 }
 
 impl From<ActionError> for ToolFailure {
@@ -521,24 +631,10 @@ fn input(msg: impl Into<String>) -> ToolFailure {
     ToolFailure::Text(msg.into())
 }
 
-fn parse<T: DeserializeOwned>(v: Value) -> Result<T, ToolFailure> {
-    serde_json::from_value(v).map_err(|e| input(format!("invalid arguments: {e}")))
-}
-
-fn out<T: Serialize>(r: Result<T, ToolFailure>) -> Result<Value, ToolFailure> {
-    r.and_then(|t| {
-        serde_json::to_value(t).map_err(|e| input(format!("internal: output not JSON: {e}")))
-    })
-}
-
 /// The SDK's one address rule (mixed case must be a valid EIP-55 checksum), as the CLI.
 fn address(what: &str, s: &str) -> Result<Address, ToolFailure> {
     namera::address::parse_address(s.trim())
         .map_err(|e| input(format!("`{what}` must be an address (0x and 40 hex digits): {e}")))
-}
-
-fn chain<'w>(w: &'w Wallet, name: Option<&str>) -> Result<&'w WalletChain, ToolFailure> {
-    w.chain(name).map_err(Into::into)
 }
 
 fn native_symbol(chain_id: u64) -> &'static str {
@@ -552,7 +648,7 @@ fn native_symbol(chain_id: u64) -> &'static str {
 }
 
 // ---------------------------------------------------------------------------------------
-// Bodies
+// Bodies that read the chain (blocking: they run behind `unblock`)
 
 fn get_wallet_address(w: &Wallet, _: NoInput) -> Result<WalletAddress, ToolFailure> {
     let chains = w
@@ -570,7 +666,7 @@ fn get_wallet_address(w: &Wallet, _: NoInput) -> Result<WalletAddress, ToolFailu
 }
 
 fn get_balance(w: &Wallet, i: GetBalanceInput) -> Result<Balance, ToolFailure> {
-    let c = chain(w, i.chain.as_deref())?;
+    let c = w.chain(i.chain.as_deref())?;
     let who = match &i.address {
         Some(a) => address("address", a)?,
         None => w.address(),
@@ -613,7 +709,7 @@ fn get_balance(w: &Wallet, i: GetBalanceInput) -> Result<Balance, ToolFailure> {
 }
 
 fn read_contract(w: &Wallet, i: ReadContractInput) -> Result<ReadResult, ToolFailure> {
-    let c = chain(w, i.chain.as_deref())?;
+    let c = w.chain(i.chain.as_deref())?;
     let to = address("address", &i.address)?;
     let f = abi::resolve_function(i.abi.as_ref(), i.signature.as_deref(), i.function.as_deref())
         .map_err(|e| input(e.to_string()))?;
@@ -633,275 +729,8 @@ fn read_contract(w: &Wallet, i: ReadContractInput) -> Result<ReadResult, ToolFai
     })
 }
 
-fn native_transfer(w: &Wallet, i: NativeTransferInput) -> Result<TransferResult, ToolFailure> {
-    let c = chain(w, i.chain.as_deref())?;
-    let to = address("to", &i.to)?;
-    let wei = parse_units(&i.amount, i.unit.decimals()).map_err(|e| input(e.to_string()))?;
-    if wei.is_zero() {
-        return Err(input("the amount must be more than zero"));
-    }
-    let lane = w.lanes().take().ok_or(ActionError::NoLane)?;
-    let landed = w.execute(c, &[Call::transfer(to, wei)], lane.lane())?;
-    if !landed.receipt.success {
-        return Err(input(format!(
-            "the transfer was included but its execution reverted (UserOperation {}, transaction {})",
-            landed.hash, landed.receipt.receipt.transaction_hash
-        )));
-    }
-    Ok(TransferResult {
-        chain_id: c.id(),
-        to: to.to_checksum(None),
-        amount_wei: wei.to_string(),
-        key: landed.key,
-        lane: landed.lane.0,
-        user_op_hash: landed.hash.to_string(),
-        transaction_hash: landed.receipt.receipt.transaction_hash.to_string(),
-        block_number: landed.receipt.receipt.block_number.saturating_to(),
-        gas_cost_wei: landed.receipt.actual_gas_cost.to_string(),
-    })
-}
-
-/// A batch parsed and placed.
-struct Planned<'w> {
-    chain: &'w WalletChain,
-    lane: Option<LaneKey>,
-    calls: Vec<Call>,
-}
-
-fn plan<'w>(w: &'w Wallet, i: BatchesInput) -> Result<Vec<Planned<'w>>, ToolFailure> {
-    if i.batches.is_empty() {
-        return Err(input("`batches` is empty: give at least one batch"));
-    }
-    i.batches
-        .into_iter()
-        .enumerate()
-        .map(|(n, b)| {
-            let at = |m: String| input(format!("batch {n}: {m}"));
-            let chain = w.chain(b.chain.as_deref()).map_err(|e| at(e.to_string()))?;
-            if b.calls.is_empty() {
-                return Err(at("`calls` is empty".into()));
-            }
-            let calls = b
-                .calls
-                .into_iter()
-                .enumerate()
-                .map(|(k, c)| {
-                    let at = |m: String| input(format!("batch {n}, call {k}: {m}"));
-                    let to = address("to", &c.to).map_err(|e| at(failure_text(e)))?;
-                    let value = match c.value.as_deref() {
-                        None => U256::ZERO,
-                        Some(v) => {
-                            parse_units(v, 0).map_err(|e| at(format!("`value` (wei): {e}")))?
-                        }
-                    };
-                    let data: Bytes = match c.data.as_deref() {
-                        None => Bytes::new(),
-                        Some(d) => {
-                            d.parse().map_err(|e| at(format!("`data` is not 0x-hex: {e}")))?
-                        }
-                    };
-                    Ok(Call { to, value, data })
-                })
-                .collect::<Result<Vec<_>, ToolFailure>>()?;
-            let lane = b
-                .lane
-                .as_deref()
-                .map(|l| l.trim().parse::<u16>().map_or_else(|_| LaneKey::from_name(l), LaneKey));
-            Ok(Planned { chain, lane, calls })
-        })
-        .collect()
-}
-
-fn failure_text(f: ToolFailure) -> String {
-    match f {
-        ToolFailure::Text(t) => t,
-        ToolFailure::Structured(v) => v["error"].as_str().unwrap_or_default().to_owned(),
-    }
-}
-
-fn execute_transaction(w: &Wallet, i: BatchesInput) -> Result<Value, ToolFailure> {
-    let planned = plan(w, i)?;
-    let own = w.lanes().take().ok_or(ActionError::NoLane)?;
-    // Group by (chain, lane): in order within a group, groups at once.
-    let mut groups: BTreeMap<(u64, LaneKey), Vec<usize>> = BTreeMap::new();
-    for (n, p) in planned.iter().enumerate() {
-        groups.entry((p.chain.id(), p.lane.unwrap_or(own.lane()))).or_default().push(n);
-    }
-    let mut results: Vec<Option<BatchResult>> = planned.iter().map(|_| None).collect();
-    let done: Vec<(usize, BatchResult)> = std::thread::scope(|s| {
-        let handles: Vec<_> = groups
-            .into_iter()
-            .map(|((_, lane), members)| {
-                let planned = &planned;
-                s.spawn(move || {
-                    let mut out = Vec::with_capacity(members.len());
-                    let mut failed: Option<usize> = None;
-                    for n in members {
-                        let p = &planned[n];
-                        let r = match failed {
-                            Some(f) => BatchResult {
-                                status: "skipped".into(),
-                                error: Some(format!("batch {f} before it on the same lane failed")),
-                                ..empty(n, p.chain.id(), lane)
-                            },
-                            None => batch_result(
-                                n,
-                                p.chain.id(),
-                                lane,
-                                w.execute(p.chain, &p.calls, lane),
-                            ),
-                        };
-                        if r.status != "landed" && failed.is_none() {
-                            failed = Some(n);
-                        }
-                        out.push((n, r));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    });
-    drop(own);
-    for (n, r) in done {
-        results[n] = Some(r);
-    }
-    let batches: Vec<BatchResult> = results
-        .into_iter()
-        .enumerate()
-        .map(|(n, r)| {
-            r.unwrap_or_else(|| BatchResult {
-                status: "failed".into(),
-                error: Some("internal: the batch's lane thread stopped".into()),
-                ..empty(n, planned[n].chain.id(), LaneKey::DEFAULT)
-            })
-        })
-        .collect();
-    let all_succeeded = batches.iter().all(|b| b.status == "landed");
-    let value = serde_json::to_value(ExecuteResult { all_succeeded, batches })
-        .map_err(|e| input(format!("internal: {e}")))?;
-    if all_succeeded { Ok(value) } else { Err(ToolFailure::Structured(value)) }
-}
-
-fn empty(index: usize, chain_id: u64, lane: LaneKey) -> BatchResult {
-    BatchResult {
-        index,
-        chain_id: Some(chain_id),
-        lane: Some(lane.0),
-        status: String::new(),
-        key: None,
-        user_op_hash: None,
-        transaction_hash: None,
-        block_number: None,
-        gas_cost_wei: None,
-        error: None,
-        refusals: None,
-    }
-}
-
-fn batch_result(
-    index: usize,
-    chain_id: u64,
-    lane: LaneKey,
-    r: Result<Landed, ActionError>,
-) -> BatchResult {
-    let base = empty(index, chain_id, lane);
-    match r {
-        Ok(l) => BatchResult {
-            status: if l.receipt.success { "landed" } else { "reverted" }.into(),
-            key: Some(l.key),
-            user_op_hash: Some(l.hash.to_string()),
-            transaction_hash: Some(l.receipt.receipt.transaction_hash.to_string()),
-            block_number: Some(l.receipt.receipt.block_number.saturating_to()),
-            gas_cost_wei: Some(l.receipt.actual_gas_cost.to_string()),
-            error: (!l.receipt.success).then(|| "included, but its execution reverted".into()),
-            ..base
-        },
-        Err(e) => {
-            let refusals = match &e {
-                ActionError::Refused { keys, .. } => Some(keys.clone()),
-                _ => None,
-            };
-            let status = if refusals.is_some() { "refused" } else { "failed" };
-            BatchResult { status: status.into(), error: Some(e.to_string()), refusals, ..base }
-        }
-    }
-}
-
-fn list_permissions(w: &Wallet, _: NoInput) -> Result<Permissions, ToolFailure> {
-    let keys = w
-        .keys()
-        .iter()
-        .map(|k| {
-            let policies = &k.permission().policies;
-            let until = match describe::valid_until(policies) {
-                0 if k.validity().valid_until == 0 => None,
-                0 => Some(describe::utc(k.validity().valid_until)),
-                u => Some(describe::utc(u)),
-            };
-            let chains = w
-                .chains()
-                .iter()
-                .map(|c| {
-                    let (state, verdicts) = w.key_status(k, c)?;
-                    let usable = k.signer(c.id()).is_some() && state.is_usable();
-                    let mut words = state.to_string();
-                    if let Some(why) = k.unusable_reason(c.id()) {
-                        words = format!("{words}; cannot act here: {why}");
-                    }
-                    Ok(KeyChain {
-                        chain_id: c.id(),
-                        name: c.name(),
-                        usable,
-                        state: words,
-                        budgets: verdicts.into_iter().filter_map(|v| v.budget).collect(),
-                    })
-                })
-                .collect::<Result<Vec<_>, ToolFailure>>()?;
-            Ok(KeyInfo {
-                alias: k.alias().to_owned(),
-                key_address: k.key_address().map(|a| a.to_checksum(None)),
-                permission_id: k.permission().id().to_string(),
-                valid_until: until,
-                policies: policies
-                    .iter()
-                    .enumerate()
-                    .map(|(index, p)| PolicyInfo {
-                        index,
-                        policy: p.type_name().into(),
-                        words: p.describe(),
-                    })
-                    .collect(),
-                chains,
-            })
-        })
-        .collect::<Result<Vec<_>, ToolFailure>>()?;
-    Ok(Permissions { wallet: w.address().to_checksum(None), keys })
-}
-
-fn check_transaction(w: &Wallet, i: BatchesInput) -> Result<CheckResult, ToolFailure> {
-    let planned = plan(w, i)?;
-    let batches = planned
-        .iter()
-        .enumerate()
-        .map(|(index, p)| {
-            let verdicts = w.explain(p.chain, &p.calls)?;
-            let key =
-                verdicts.iter().find(|(k, v)| k.is_some() && v.passes).map(|(_, v)| v.key.clone());
-            Ok(CheckBatch {
-                index,
-                chain_id: p.chain.id(),
-                would_pass: key.is_some(),
-                key,
-                keys: verdicts.into_iter().map(|(_, v)| v).collect(),
-            })
-        })
-        .collect::<Result<Vec<_>, ToolFailure>>()?;
-    Ok(CheckResult { all_pass: batches.iter().all(|b| b.would_pass), batches })
-}
-
 fn get_transaction_status(w: &Wallet, i: StatusInput) -> Result<Status, ToolFailure> {
-    let c = chain(w, i.chain.as_deref())?;
+    let c = w.chain(i.chain.as_deref())?;
     let hash: B256 = i
         .hash
         .trim()
@@ -931,6 +760,118 @@ fn get_transaction_status(w: &Wallet, i: StatusInput) -> Result<Status, ToolFail
         return Ok(Status { status: "pending".into(), ..base });
     }
     Ok(base)
+}
+
+// ---------------------------------------------------------------------------------------
+// Batches: parsed at the edge, carried out by the wallet
+
+fn plan(w: &Wallet, i: BatchesInput) -> Result<Vec<Request>, ToolFailure> {
+    if i.batches.is_empty() {
+        return Err(input("`batches` is empty: give at least one batch"));
+    }
+    i.batches
+        .into_iter()
+        .enumerate()
+        .map(|(n, b)| {
+            let at = |m: String| input(format!("batch {n}: {m}"));
+            let chain = w.chain(b.chain.as_deref()).map_err(|e| at(e.to_string()))?.id();
+            if b.calls.is_empty() {
+                return Err(at("`calls` is empty".into()));
+            }
+            let calls = b
+                .calls
+                .into_iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    let at = |m: String| input(format!("batch {n}, call {k}: {m}"));
+                    let to = address("to", &c.to).map_err(|e| at(failure_text(e)))?;
+                    let value = match c.value.as_deref() {
+                        None => U256::ZERO,
+                        Some(v) => {
+                            parse_units(v, 0).map_err(|e| at(format!("`value` (wei): {e}")))?
+                        }
+                    };
+                    let data: Bytes = match c.data.as_deref() {
+                        None => Bytes::new(),
+                        Some(d) => {
+                            d.parse().map_err(|e| at(format!("`data` is not 0x-hex: {e}")))?
+                        }
+                    };
+                    Ok(Call { to, value, data })
+                })
+                .collect::<Result<Vec<_>, ToolFailure>>()?;
+            let lane = match b.lane.as_deref().map(str::trim) {
+                None => None,
+                // Digits are a lane number (as in the CLI), never hashed as a name.
+                Some(l) if !l.is_empty() && l.bytes().all(|c| c.is_ascii_digit()) => {
+                    Some(LaneKey(l.parse::<u16>().map_err(|_| {
+                        at(format!("`lane` {l} is above 65535, the largest lane number"))
+                    })?))
+                }
+                Some(l) => Some(LaneKey::from_name(l)),
+            };
+            Ok(Request { chain, lane, calls })
+        })
+        .collect()
+}
+
+fn failure_text(f: ToolFailure) -> String {
+    match f {
+        ToolFailure::Text(t) => t,
+        ToolFailure::Structured(v) => v["error"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+fn empty(index: usize, chain_id: u64, lane: LaneKey) -> BatchResult {
+    BatchResult {
+        index,
+        chain_id: Some(chain_id),
+        lane: Some(lane.0),
+        status: String::new(),
+        key: None,
+        user_op_hash: None,
+        transaction_hash: None,
+        block_number: None,
+        gas_cost_wei: None,
+        error: None,
+        refusals: None,
+    }
+}
+
+fn batch_result(index: usize, chain_id: u64, o: Outcome) -> BatchResult {
+    match o {
+        Outcome::Landed(l) => {
+            let l = *l;
+            BatchResult {
+                status: if l.receipt.success { "landed" } else { "reverted" }.into(),
+                key: Some(l.key),
+                user_op_hash: Some(l.hash.to_string()),
+                transaction_hash: Some(l.receipt.receipt.transaction_hash.to_string()),
+                block_number: Some(l.receipt.receipt.block_number.saturating_to()),
+                gas_cost_wei: Some(l.receipt.actual_gas_cost.to_string()),
+                error: (!l.receipt.success).then(|| "included, but its execution reverted".into()),
+                ..empty(index, chain_id, l.lane)
+            }
+        }
+        Outcome::Skipped { lane, after } => BatchResult {
+            status: "skipped".into(),
+            error: Some(format!("batch {after} before it on the same lane failed")),
+            ..empty(index, chain_id, lane)
+        },
+        Outcome::Failed { lane, error } => {
+            let refusals = match &error {
+                ActionError::Refused { keys, .. } => Some(keys.clone()),
+                _ => None,
+            };
+            let status = if refusals.is_some() { "refused" } else { "failed" };
+            BatchResult {
+                status: status.into(),
+                error: Some(error.to_string()),
+                refusals,
+                ..empty(index, chain_id, lane)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -281,6 +281,12 @@ impl Home {
         self.root.join("config.json")
     }
 
+    /// The nonce-lane blocks this process holds (`lanes/`), so that servers acting with
+    /// one key never share a lane.
+    pub fn lane_locks(&self) -> Result<crate::lanes::LaneLocks, StoreError> {
+        crate::lanes::LaneLocks::new(self.root.join("lanes"))
+    }
+
     /// `devnet/`, owned by the devnet tooling; this crate never writes there.
     pub fn devnet_dir(&self) -> PathBuf {
         self.root.join("devnet")

@@ -8,6 +8,7 @@
 //! session-keys/<alias>.json    SessionKeyRecord (session private key encrypted inside)
 //! passkeys/<alias>.json        PasskeyRecord
 //! config.json                  the CLI's configuration (its type is the CLI's business)
+//! lanes/<account>/<n>.lock     nonce-lane blocks held by running processes (see [`lanes`])
 //! devnet/                      the local devnet's state (not managed here)
 //! ```
 //!
@@ -39,6 +40,7 @@
 pub mod fs;
 mod home;
 pub mod keystore;
+pub mod lanes;
 pub mod records;
 
 pub use home::{Alias, AliasError, Collection, Home, Readable, RecordKind, StoreError};

@@ -27,3 +27,5 @@ pub mod session_key;
 #[cfg(feature = "client")]
 pub mod transaction;
 pub mod units;
+#[cfg(feature = "client")]
+pub mod wallet;

@@ -1,14 +1,15 @@
 //! `namera mcp start`: serve the account's session keys to AI agents over MCP (stdio or
 //! streamable HTTP). Only session keys are unlocked; the owner's keystore is never read.
 
-use std::{collections::BTreeMap, net::IpAddr, path::PathBuf, sync::Arc};
+use std::{collections::BTreeMap, net::IpAddr, path::PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use namera::{
     chain::ChainInfo,
-    session_key::{KeyState, ValidityData, approved_key_state},
+    session_key::SerializedSessionKey,
+    wallet::{KeySpec, LaneLease, Wallet, unblock},
 };
-use namera_mcp::{HttpOptions, HttpServer, Wallet, WalletHandle, WalletKey, serve_stdio};
+use namera_mcp::{HttpOptions, HttpServer, WalletHandle, serve_stdio};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -81,6 +82,11 @@ pub(crate) struct Start {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) allow_non_loopback: bool,
+    /// HTTP: a `Host` name to accept besides the loopback names and the bound address
+    /// (repeatable): the machine's own name, when other machines call.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) allowed_hosts: Vec<String>,
     /// HTTP: a browser origin allowed to call (repeatable); other origins are refused.
     #[arg(long = "origin", value_name = "URL")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -119,7 +125,8 @@ impl CommandInput for Start {
 fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     let transport = a.transport.unwrap_or_default();
     let (_, account) = wallet::account_record(ctx, a.smart_account.as_deref().unwrap_or_default())?;
-    let config = wallet::account_config(ctx, &account)?;
+    // Checked now (a corrupt record fails before anything listens).
+    wallet::account_config(ctx, &account)?;
     let mut per_key: BTreeMap<String, Zeroizing<String>> = BTreeMap::new();
     // `--session-key KEY=PASSWORD` is the original tool's form of `--key-password`.
     let inline: Vec<&String> = a.session_keys.iter().filter(|k| k.contains('=')).collect();
@@ -169,26 +176,26 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
                 args.read(ctx.shell(), &what, flag, crate::secret::Purpose::Unlock)?
             }
         };
-        let mut ons = Vec::new();
+        let mut parts = Vec::new();
         for c in &record.chains {
             let chain = ctx.chain(&c.chain)?;
-            ons.push(wallet::session_key_on(ctx, &alias, &record, &chain)?);
+            parts.push(SerializedSessionKey::from_base64(&c.serialized).map_err(|e| {
+                CliError::new(
+                    ErrorKind::Other,
+                    "corrupt-record",
+                    format!("session key {alias}: {e}"),
+                )
+            })?);
             if !chains.contains(&chain) {
                 chains.push(chain);
             }
         }
-        keys.push((alias, record, password, ons));
+        keys.push((alias, record, password, parts));
     }
     let endpoints: Vec<_> = chains.iter().map(|c| ctx.endpoints(c)).collect::<Result<_, _>>()?;
     let shell = crate::output::Shell::new(ctx.shell().format());
-    let load = move || -> Result<Wallet, String> {
-        build_wallet(&config, &chains, &endpoints, keys, &shell).map_err(|e| {
-            // Nothing can be served: say why and stop, with the error's exit code (also
-            // when the client already hung up: the runtime waits for this loader).
-            shell.error(&e);
-            std::process::exit(i32::from(e.kind().exit_code()))
-        })
-    };
+    let home = ctx.home().clone();
+    let registry = ctx.chains()?.clone();
     let http = match transport {
         Transport::Stdio => None,
         Transport::Http => Some(http_options(ctx, a)?),
@@ -198,7 +205,17 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
     runtime.block_on(async move {
-        let handle = WalletHandle::loading(load);
+        let handle = WalletHandle::loading(async move {
+            match build_wallet(&home, endpoints, registry, keys, &shell).await {
+                Ok(w) => Ok(w),
+                // Nothing can be served: say why and stop, with the error's exit code
+                // (also when the client already hung up: the runtime waits for this).
+                Err(e) => {
+                    shell.error(&e);
+                    std::process::exit(i32::from(e.kind().exit_code()))
+                }
+            }
+        });
         let served = match http {
             None => serve_stdio(handle.clone())
                 .await
@@ -212,58 +229,58 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     })
 }
 
-/// Unlocks the keys (one key derivation each), connects the chains and reads each key's
-/// state: the slow part of starting.
-fn build_wallet(
-    config: &namera::kernel::AccountConfig,
-    chains: &[ChainInfo],
-    endpoints: &[namera::chain::Endpoints],
-    keys: Vec<(
-        namera_store::Alias,
-        namera_store::records::SessionKeyRecord,
-        Zeroizing<String>,
-        Vec<wallet::SessionKeyOnChain>,
-    )>,
+/// A key to serve: its alias, record, password and serialized key per chain.
+type KeyToServe = (
+    namera_store::Alias,
+    namera_store::records::SessionKeyRecord,
+    Zeroizing<String>,
+    Vec<SerializedSessionKey>,
+);
+
+/// Unlocks the keys (one key derivation each, off the runtime), then connects the SDK
+/// wallet (the chains at once, each key's state read there): the slow part of starting.
+/// Lanes are leased from the store, so servers on one key never share a lane.
+async fn build_wallet(
+    home: &namera_store::Home,
+    endpoints: Vec<namera::chain::Endpoints>,
+    registry: namera::chain::ChainRegistry,
+    keys: Vec<KeyToServe>,
     shell: &crate::output::Shell,
 ) -> Result<Wallet, CliError> {
-    let stats = Arc::new(namera::rpc::RpcStats::default());
-    let mut accounts = Vec::new();
-    for (chain, endpoints) in chains.iter().zip(endpoints) {
-        let client = namera::account::ChainClient::connect(endpoints, stats.clone())
-            .map_err(|e| CliError::from(e).with_hint(format!("while connecting to {chain}")))?;
-        accounts.push(namera::account::SmartAccount::new(config.clone(), client));
-    }
-    let mut served = Vec::new();
-    for (alias, record, password, ons) in keys {
-        let key = wallet::unlock_session_key(&alias, &record, password.as_bytes())?;
-        drop(password);
-        let mut signers = Vec::new();
-        for on in &ons {
-            let Some(account) = accounts.iter().find(|a| a.chain().chain_id == on.chain.id) else {
-                continue;
-            };
-            match approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)? {
-                state @ (KeyState::Uninstalled | KeyState::Invalidated { .. }) => {
-                    shell.warn(&format!(
-                        "session key {alias} is not served on {}: {state}",
-                        on.chain
-                    ));
-                }
-                _ => signers.push((on.chain.id, wallet::session_signer(key.clone(), on, account)?)),
+    let specs = unblock(move || {
+        keys.into_iter()
+            .map(|(alias, record, password, parts)| {
+                let secret = wallet::unlock_session_key(&alias, &record, password.as_bytes())?;
+                Ok(KeySpec { alias: alias.to_string(), secret, parts })
+            })
+            .collect::<Result<Vec<_>, CliError>>()
+    })
+    .await?;
+    let lease: std::sync::Arc<dyn LaneLease> = std::sync::Arc::new(StoreLanes(home.lane_locks()?));
+    let wallet = Wallet::connect(endpoints, specs, Some(lease), registry)
+        .await
+        .map_err(|e| CliError::new(ErrorKind::Usage, "mcp-wallet", e.to_string()))?;
+    for key in wallet.keys() {
+        let mut serves = false;
+        for c in wallet.chains() {
+            match key.unusable_reason(c.id()) {
+                None => serves = true,
+                Some(why) => shell.warn(&format!(
+                    "session key {} is not served on {}: {why}",
+                    key.alias(),
+                    c.name()
+                )),
             }
         }
-        if signers.is_empty() {
+        if !serves {
             return Err(CliError::new(
                 ErrorKind::Policy,
                 "key-revoked",
-                format!("session key {alias} is revoked on every chain it was approved on"),
+                format!("session key {} can act on none of its chains", key.alias()),
             ));
         }
-        let validity =
-            ValidityData { valid_after: record.valid_after, valid_until: record.valid_until };
-        served.push(WalletKey::new(alias.to_string(), validity, signers).map_err(mcp_error)?);
     }
-    Wallet::new(accounts, served).map_err(mcp_error)
+    Ok(wallet)
 }
 
 async fn serve_http_until_interrupted(
@@ -281,14 +298,10 @@ async fn serve_http_until_interrupted(
         // Printed once, on stderr, because it was asked for by not giving one.
         eprintln!("bearer token (shown once): {}", server.token());
     }
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            stop.cancel();
-        }
-    });
-    server.serve(shutdown).await.map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))
+    server
+        .serve_until_interrupted()
+        .await
+        .map_err(|e| CliError::new(ErrorKind::Other, "mcp", e.to_string()))
 }
 
 fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
@@ -301,6 +314,7 @@ fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
     }
     options.allow_non_loopback = a.allow_non_loopback;
     options.allowed_origins.clone_from(&a.origins);
+    options.allowed_hosts.clone_from(&a.allowed_hosts);
     if let Some(max) = a.max_body_bytes {
         options.max_body_bytes = max;
     }
@@ -317,6 +331,12 @@ fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
     Ok(options)
 }
 
-fn mcp_error(e: namera_mcp::WalletError) -> CliError {
-    CliError::new(ErrorKind::Usage, "mcp-wallet", e.to_string())
+/// The store's lane locks as the SDK's lease.
+#[derive(Debug)]
+struct StoreLanes(namera_store::lanes::LaneLocks);
+
+impl LaneLease for StoreLanes {
+    fn try_lease(&self, account: alloy_primitives::Address, block: u16) -> bool {
+        self.0.try_hold(account, block)
+    }
 }

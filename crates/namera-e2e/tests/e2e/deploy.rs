@@ -168,3 +168,69 @@ fn a_kernel_release_the_devnet_lacks_is_named() {
         assert!(e.to_string().contains(&format!("lacks Kernel {}", version.as_str())), "{e}");
     }
 }
+
+/// The same round trips through the SDK's `Wallet`, which also picks the key and checks
+/// its policies live: that check overlaps the estimate, so an owner operation, a session
+/// key's first use (enable mode) and its later use each take 2 sequential round trips on
+/// a warm client.
+#[test]
+fn the_wallet_sends_in_two_sequential_round_trips() {
+    use namera::{
+        account::OperationSigner,
+        chain::ChainRegistry,
+        permission::{Permission, PermissionSigner},
+        policy::{CallPermission, CallPolicy, Policy, PolicyKind},
+        session_key::{SerializedSessionKey, SessionPrivateKey, issue},
+        wallet::{KeySpec, Wallet, WalletKey},
+    };
+    use namera_e2e::block_on;
+
+    let (owner, account, owner_signer) = new_account(true, ether(1));
+    let to = random_address();
+    let chain_id = account.chain().chain_id;
+    // The owner's wallet; its first operation deploys the account.
+    let stats = Arc::new(RpcStats::default());
+    let chain = ChainClient::connect(&endpoints(), stats.clone()).unwrap();
+    let owned = SmartAccount::new(account.config().clone(), chain.clone());
+    let signer: Arc<dyn OperationSigner> = Arc::new(owner_signer);
+    let wallet =
+        Wallet::new(vec![owned], vec![WalletKey::owner("owner", vec![(chain_id, signer)])], None)
+            .unwrap();
+    let pay = |wei: u64| vec![Call::transfer(to, U256::from(wei))];
+    assert!(block_on(wallet.execute(chain_id, pay(1), None)).unwrap().receipt.success);
+    let send = |w: &Wallet, lane: u16, wei: u64| {
+        w.chains()[0].account().chain().fees().unwrap();
+        let stats = w.stats().clone();
+        let mut sent = None;
+        let counts = counted(&stats, || {
+            sent = Some(block_on(w.send(chain_id, pay(wei), LaneKey(lane))).unwrap());
+        });
+        assert!(block_on(w.wait_for(sent.unwrap())).unwrap().success);
+        eprintln!("wallet send on lane {lane}: (requests, round trips, sequential) = {counts:?}");
+        counts
+    };
+    assert_eq!(send(&wallet, 9, 2).2, 2, "owner, new lane");
+    assert_eq!(send(&wallet, 9, 3), (2, 2, 2), "owner, known lane");
+
+    // A session key (a call policy: transfers to `to`), pending its first use.
+    let key = PrivateKeySigner::random();
+    let policy = Policy::new(PolicyKind::Call(CallPolicy {
+        permissions: vec![CallPermission::transfer(to, ether(1))],
+        ..CallPolicy::default()
+    }));
+    let permission = Permission::new(PermissionSigner::Ecdsa(key.address()), vec![policy]).unwrap();
+    let (approval, _) = issue(&owner, &[&account], &permission, &key).unwrap();
+    let serialized = SerializedSessionKey::new(
+        &permission,
+        account.config(),
+        Some(approval.chains[0].enable_signature.clone()),
+        Some(SessionPrivateKey::new(key.to_bytes())),
+    );
+    let spec = KeySpec::from_serialized("agent", serialized).unwrap();
+    let agent =
+        block_on(Wallet::connect(vec![endpoints()], vec![spec], None, ChainRegistry::builtin()))
+            .unwrap();
+    assert_eq!(send(&agent, 5, 4).2, 2, "session key, first use (installs it)");
+    assert_eq!(send(&agent, 5, 5).2, 2, "session key, later use");
+    assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(15));
+}

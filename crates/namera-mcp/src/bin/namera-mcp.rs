@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! namera-mcp stdio|http [--rpc URL --bundler URL]… [--chain ALIAS]… [--keys-file PATH]
-//!       [--host IP] [--port N] [--allow-non-loopback] [--origin URL]… [--max-body BYTES]
+//!       [--host IP] [--port N] [--allow-non-loopback] [--allowed-host NAME]… [--origin URL]…
+//!       [--max-body BYTES]
 //!       [--token-file PATH]
 //! ```
 //!
@@ -12,13 +13,13 @@
 //! `<ALIAS>_BUNDLER_URL`. HTTP token: `--token-file`, else `NAMERA_MCP_TOKEN`, else one is
 //! generated and printed once on stderr. No owner key is ever read.
 
-use std::{process::ExitCode, sync::Arc};
+use std::process::ExitCode;
 
 use namera::{
-    chain::{ChainInfo, Endpoints},
+    chain::{ChainInfo, ChainRegistry, Endpoints},
     session_key::SerializedSessionKey,
 };
-use namera_mcp::{HttpOptions, HttpServer, KeySpec, Wallet, serve_stdio};
+use namera_mcp::{HttpOptions, KeySpec, Wallet, WalletHandle, serve_http, serve_stdio};
 use zeroize::Zeroize;
 
 fn main() -> ExitCode {
@@ -53,6 +54,7 @@ fn run() -> Result<(), String> {
             "--port" => http.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--allow-non-loopback" => http.allow_non_loopback = true,
             "--origin" => http.allowed_origins.push(value()?),
+            "--allowed-host" => http.allowed_hosts.push(value()?),
             "--max-body" => {
                 http.max_body_bytes = value()?.parse().map_err(|e| format!("--max-body: {e}"))?;
             }
@@ -75,7 +77,7 @@ fn run() -> Result<(), String> {
     let specs = parse_keys(&text);
     // The serialized keys hold the private keys: wipe the text once decoded.
     text.zeroize();
-    let wallet = Arc::new(Wallet::from_serialized(&endpoints, specs?).map_err(|e| e.to_string())?);
+    let specs = specs?;
     if transport == "http" {
         http.token = match token_file {
             Some(path) => Some(std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?),
@@ -87,24 +89,17 @@ fn run() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        // Connecting reads the chains: the handshake does not wait for it, and a wallet
+        // that cannot be built stops the process with its reason.
+        let wallet = WalletHandle::loading(async move {
+            Wallet::connect(endpoints, specs, None, ChainRegistry::builtin()).await.map_err(|e| {
+                eprintln!("namera-mcp: {e}");
+                std::process::exit(1)
+            })
+        });
         match transport.as_str() {
             "stdio" => serve_stdio(wallet).await.map_err(|e| e.to_string()),
-            "http" => {
-                let server = HttpServer::bind(wallet, http).await.map_err(|e| e.to_string())?;
-                let addr = server.local_addr().map_err(|e| e.to_string())?;
-                eprintln!("namera-mcp: listening on http://{addr}/mcp");
-                if server.token_generated() {
-                    eprintln!("namera-mcp: bearer token (shown once): {}", server.token());
-                }
-                let shutdown = tokio_util::sync::CancellationToken::new();
-                let stop = shutdown.clone();
-                tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        stop.cancel();
-                    }
-                });
-                server.serve(shutdown).await.map_err(|e| e.to_string())
-            }
+            "http" => serve_http(wallet, http).await.map_err(|e| e.to_string()),
             other => Err(format!("unknown transport {other:?}: use stdio or http")),
         }
     })
@@ -118,7 +113,7 @@ fn parse_keys(text: &str) -> Result<Vec<KeySpec>, String> {
             None => (format!("key-{}", n + 1), line),
         };
         let key = SerializedSessionKey::from_base64(b64).map_err(|e| format!("{alias}: {e}"))?;
-        out.push(KeySpec { alias, key });
+        out.push(KeySpec::from_serialized(alias, key).map_err(|e| e.to_string())?);
     }
     Ok(out)
 }

@@ -222,6 +222,11 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Forward to `upstream`.
     pub(crate) fn start(upstream: String) -> Self {
+        Self::slow(upstream, Duration::ZERO)
+    }
+
+    /// Forward to `upstream`, each request `delay` late (a slow bundler).
+    pub(crate) fn slow(upstream: String, delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<(f64, String)>>> = Arc::default();
@@ -230,7 +235,7 @@ impl Recorder {
             for stream in listener.incoming().flatten() {
                 let (log, upstream) = (log.clone(), upstream.clone());
                 std::thread::spawn(move || {
-                    let _ = proxy_connection(stream, &upstream, &log);
+                    let _ = proxy_connection(stream, &upstream, &log, delay);
                 });
             }
         });
@@ -248,6 +253,7 @@ fn proxy_connection(
     stream: TcpStream,
     upstream: &str,
     log: &Mutex<Vec<(f64, String)>>,
+    delay: Duration,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
@@ -286,6 +292,7 @@ fn proxy_connection(
             let mut l = log.lock().unwrap();
             l.extend(methods.into_iter().map(|m| (t, m)));
         }
+        std::thread::sleep(delay);
         let mut answer = agent
             .post(upstream)
             .header("content-type", "application/json")
@@ -313,7 +320,26 @@ pub(crate) struct HttpProcess {
 impl HttpProcess {
     /// Start the server over HTTP on a free port with `token`.
     pub(crate) fn start(fixture: &Fixture, bundler: &str, token: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(SERVER)
+        Self::start_with_fd_limit(fixture, bundler, token, extra, None)
+    }
+
+    /// [`Self::start`], with at most `fd_limit` open files in the server (`ulimit -n`).
+    pub(crate) fn start_with_fd_limit(
+        fixture: &Fixture,
+        bundler: &str,
+        token: &str,
+        extra: &[&str],
+        fd_limit: Option<u32>,
+    ) -> Self {
+        let mut command = match fd_limit {
+            None => Command::new(SERVER),
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), SERVER]);
+                c
+            }
+        };
+        let mut child = command
             .args(fixture.server_args("http", bundler))
             .args(["--port", "0"])
             .args(extra)

@@ -13,6 +13,7 @@ pub use issue::issue_with_passkey_owner;
 #[cfg(feature = "client")]
 pub use issue::{IssueError, issue};
 #[cfg(feature = "client")]
+pub(crate) use onchain::read_state;
 pub use onchain::{
     KeyState, SignatureCheckError, approved_key_state, check_signature, explain_operation,
     key_state, nonces, revoke_all_call, revoke_call,

@@ -94,8 +94,9 @@ pub fn approved_key_state(
     })
 }
 
-/// The key's state and the account's `validNonceFrom` (0 when not deployed).
-fn read_state(
+/// The key's state and the account's `validNonceFrom` (0 when not deployed), in one
+/// round trip.
+pub(crate) fn read_state(
     account: &SmartAccount,
     validation_id: ValidationId,
 ) -> Result<(KeyState, u32), RpcError> {
