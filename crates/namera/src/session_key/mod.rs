@@ -14,6 +14,7 @@ pub use issue::issue_with_passkey_owner;
 pub use issue::{IssueError, issue};
 #[cfg(feature = "client")]
 pub(crate) use onchain::read_state;
+#[cfg(feature = "client")]
 pub use onchain::{
     KeyState, SignatureCheckError, approved_key_state, check_signature, explain_operation,
     key_state, nonces, revoke_all_call, revoke_call,
