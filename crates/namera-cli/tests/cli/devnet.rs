@@ -24,17 +24,17 @@ fn devnet_up_status_env_down_across_processes() {
     let select = ["--name", name.as_str()];
 
     let out =
-        namera(&[&["devnet", "up", "--chain-id", "4242", "-o", "json"][..], &select].concat());
+        namera(&[&["devnet", "up", "--chain-id", "31338", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
     assert_result_valid("devnet.up", "json", &out.stdout);
     let state: DevnetState = serde_json::from_value(json(&out.stdout)).unwrap();
     assert_eq!(state.name, name);
-    assert_eq!(state.chain_id, 4242);
+    assert_eq!(state.chain_id, 31338);
     assert!(state.rpc_url.starts_with("http://127.0.0.1:"), "{}", state.rpc_url);
 
     // A second `up` from another process reuses the running devnet.
     let out =
-        namera(&[&["devnet", "up", "--chain-id", "4242", "-o", "json"][..], &select].concat());
+        namera(&[&["devnet", "up", "--chain-id", "31338", "-o", "json"][..], &select].concat());
     assert_exit(&out, 0);
     let again: DevnetState = serde_json::from_value(json(&out.stdout)).unwrap();
     assert_eq!(again.anvil.pid, state.anvil.pid);
@@ -68,7 +68,7 @@ fn devnet_up_status_env_down_across_processes() {
     assert_eq!(
         env,
         format!(
-            "export LOCAL_RPC_URL={}\nexport LOCAL_BUNDLER_URL={}\nexport LOCAL_CHAIN_ID=4242\n",
+            "export LOCAL_RPC_URL={}\nexport LOCAL_BUNDLER_URL={}\nexport LOCAL_CHAIN_ID=31338\n",
             state.rpc_url, state.bundler_url
         )
     );
@@ -99,8 +99,8 @@ fn devnet_up_status_env_down_across_processes() {
 }
 
 /// `eval "$(namera devnet env …)"` exports the devnet's endpoints and chain id to the
-/// commands the shell runs next: `local` then means chain 4242, and an operation lands
-/// there (signed for 4242: the owner's signature covers the chain id).
+/// commands the shell runs next: `local` then means chain 31338, and an operation lands
+/// there (signed for 31338: the owner's signature covers the chain id).
 fn a_devnet_on_its_own_chain_id_is_used_after_eval(name: &str, state: &DevnetState) {
     let home = Home::new("custom-chain");
     let bin = env!("CARGO_BIN_EXE_namera");
@@ -144,7 +144,7 @@ fn a_devnet_on_its_own_chain_id_is_used_after_eval(name: &str, state: &DevnetSta
     let local = chains.as_array().unwrap().iter().find(|c| c["alias"] == "local").unwrap();
     assert_eq!(
         (local["chain_id"].as_u64(), local["endpoints"].as_str()),
-        (Some(4242), Some("env"))
+        (Some(31338), Some("env"))
     );
 }
 
