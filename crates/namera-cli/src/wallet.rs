@@ -11,6 +11,7 @@ use alloy_signer_local::PrivateKeySigner;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use namera::{
     account::{OperationSigner, OwnerSigner, SessionKey, SessionKeySigner, SmartAccount},
+    bundler::UserOperationReceipt,
     chain::ChainInfo,
     kernel::{AccountConfig, KernelVersion, RootValidator, WebAuthnKey},
     passkey::{
@@ -19,7 +20,7 @@ use namera::{
     },
     permission::{Permission, PermissionSigner},
     session_key::SerializedSessionKey,
-    wallet::{KeySpec, LaneLease, Wallet, WalletError, WalletKey},
+    wallet::{KeySpec, LaneLease, Outcome, Request, Wallet, WalletError, WalletKey},
 };
 use namera_store::{
     Alias,
@@ -465,14 +466,9 @@ pub(crate) fn connect_wallet(
 ) -> Result<Wallet, CliError> {
     let (_, record) = account_record(ctx, account_alias)?;
     let config = account_config(ctx, &record)?;
-    let lease = lane_lease(ctx.home())?;
-    let registry = ctx.chains()?.clone();
     let Some(key_name) = key else {
         let owner = owner(ctx, &record, password)?;
-        let accounts = connect_accounts(ctx, &config, chains)?;
-        let signers = chains.iter().map(|c| (c.id, Arc::from(owner.signer(&config, c)))).collect();
-        let key = WalletKey::owner("owner", signers);
-        return Wallet::on(accounts, vec![key], Some(lease), registry).map_err(wallet_error);
+        return owner_wallet(ctx, &config, chains, &owner);
     };
     let alias = ctx.alias(Some(key_name))?;
     let key_record = ctx.home().session_keys().get(&alias)?;
@@ -493,6 +489,7 @@ pub(crate) fn connect_wallet(
     let secret = session_key(ctx, &alias, &key_record, password, "--password")?;
     let endpoints: Vec<_> = chains.iter().map(|c| ctx.endpoints(c)).collect::<Result<_, _>>()?;
     let spec = KeySpec { alias: alias.to_string(), secret, parts };
+    let (lease, registry) = (lane_lease(ctx.home())?, ctx.chains()?.clone());
     let wallet = block_on(Wallet::connect(endpoints, vec![spec], Some(lease), registry))?
         .map_err(wallet_error)?;
     for chain in chains {
@@ -506,6 +503,65 @@ pub(crate) fn connect_wallet(
         }
     }
     Ok(wallet)
+}
+
+/// The account on `chains` as an SDK [`Wallet`] whose one key is its unlocked `owner`
+/// (lanes leased from the store).
+pub(crate) fn owner_wallet(
+    ctx: &Context,
+    config: &AccountConfig,
+    chains: &[ChainInfo],
+    owner: &Owner,
+) -> Result<Wallet, CliError> {
+    let accounts = connect_accounts(ctx, config, chains)?;
+    let signers = chains.iter().map(|c| (c.id, Arc::from(owner.signer(config, c)))).collect();
+    let key = WalletKey::owner("owner", signers);
+    Wallet::on(accounts, vec![key], Some(lane_lease(ctx.home())?), ctx.chains()?.clone())
+        .map_err(wallet_error)
+}
+
+/// One owner operation's receipt, or why it did not land (or reverted).
+pub(crate) type OwnerResult = Result<UserOperationReceipt, CliError>;
+
+/// Carries out the owner's `work` (the chain's position in `chains`, and its calls):
+/// one UserOperation each, chains at once, each on a lane of the wallet's own. Each
+/// result is its receipt, or why it did not land or reverted.
+pub(crate) fn owner_operations(
+    ctx: &Context,
+    wallet: &Wallet,
+    chains: &[ChainInfo],
+    work: Vec<(usize, Vec<namera::kernel::Call>)>,
+) -> Result<Vec<(usize, OwnerResult)>, CliError> {
+    let requests = work.iter().map(|(i, calls)| Request {
+        chain: chains[*i].id,
+        lane: None,
+        calls: calls.clone(),
+    });
+    let spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", work.len()));
+    let outcomes = block_on(wallet.execute_batches(requests.collect()))?;
+    drop(spinner);
+    Ok(work
+        .iter()
+        .zip(outcomes)
+        .map(|((i, _), outcome)| {
+            let chain = chains[*i].alias;
+            let result = match outcome {
+                Outcome::Landed(l) if l.receipt.success => Ok(l.receipt),
+                Outcome::Landed(_) => Err(CliError::new(
+                    ErrorKind::Network,
+                    "reverted",
+                    format!("the owner operation on {chain} reverted"),
+                )),
+                Outcome::Failed { error, .. } => {
+                    Err(CliError::from_action(&error, chain).with_account_hint(wallet.address()))
+                }
+                Outcome::Skipped { .. } => {
+                    Err(CliError::internal("an owner operation was skipped"))
+                }
+            };
+            (*i, result)
+        })
+        .collect())
 }
 
 fn wallet_error(e: WalletError) -> CliError {
