@@ -8,7 +8,7 @@ use std::io;
 
 use namera::{
     account::AccountError, passkey::PasskeyError, rpc::RpcError, session_key::IssueError,
-    transaction::BatchError, wallet::ActionError,
+    wallet::ActionError,
 };
 use namera_devnet::DevnetError;
 use namera_store::{StoreError, keystore::KeystoreError};
@@ -111,21 +111,6 @@ impl CliError {
             ErrorKind::Usage
         };
         Self::new(kind, "io", format!("{what} {}: {e}", path.display()))
-    }
-
-    /// A batch that did not land on `chain`.
-    pub(crate) fn from_batch(e: &BatchError, chain: &str) -> Self {
-        match e {
-            BatchError::Account(a) => Self::from_account(a).on_chain(chain),
-            BatchError::UnknownChain(id) => {
-                Self::new(ErrorKind::Usage, "unknown-chain", format!("no account on chain {id}"))
-            }
-            BatchError::Skipped(i) => Self::new(
-                ErrorKind::Other,
-                "skipped",
-                format!("not sent on {chain}: batch {i} before it on the same lane failed"),
-            ),
-        }
     }
 
     /// A request the SDK wallet did not carry out on `chain`.
