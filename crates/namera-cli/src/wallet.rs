@@ -470,18 +470,7 @@ pub(crate) fn connect_wallet(
         let owner = owner(ctx, &record, password)?;
         return owner_wallet(ctx, &config, chains, &owner);
     };
-    let alias = ctx.alias(Some(key_name))?;
-    let key_record = ctx.home().session_keys().get(&alias)?;
-    if key_record.account != record.address {
-        return Err(CliError::new(
-            ErrorKind::Usage,
-            "wrong-account",
-            format!(
-                "session key {alias} acts for {}, not {account_alias}",
-                key_record.smart_account
-            ),
-        ));
-    }
+    let (alias, key_record) = session_key_of(ctx, key_name, &record)?;
     let mut parts = Vec::new();
     for chain in chains {
         parts.push(session_key_on(ctx, &alias, &key_record, chain)?.serialized);
@@ -503,6 +492,27 @@ pub(crate) fn connect_wallet(
         }
     }
     Ok(wallet)
+}
+
+/// The stored session key called `name`, refused (exit 2) unless it acts for `account`.
+pub(crate) fn session_key_of(
+    ctx: &Context,
+    name: &str,
+    account: &SmartAccountRecord,
+) -> Result<(Alias, SessionKeyRecord), CliError> {
+    let alias = ctx.alias(Some(name))?;
+    let record = ctx.home().session_keys().get(&alias)?;
+    if record.account != account.address {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "wrong-account",
+            format!(
+                "session key {alias} acts for {}, not {}",
+                record.smart_account, account.address
+            ),
+        ));
+    }
+    Ok((alias, record))
 }
 
 /// The account on `chains` as an SDK [`Wallet`] whose one key is its unlocked `owner`

@@ -156,18 +156,7 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     let mut keys = Vec::new();
     let mut chains: Vec<ChainInfo> = Vec::new();
     for name in session_keys {
-        let alias = ctx.alias(Some(name))?;
-        let record = ctx.home().session_keys().get(&alias)?;
-        if record.account != account.address {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "wrong-account",
-                format!(
-                    "session key {alias} acts for {}, not {}",
-                    record.smart_account, account.address
-                ),
-            ));
-        }
+        let (alias, record) = wallet::session_key_of(ctx, name, &account)?;
         let password = match per_key.remove(alias.as_str()) {
             Some(password) => password,
             None => {

@@ -151,7 +151,9 @@ pub(crate) struct CallsInput {
     #[arg(skip)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) calls: Vec<CallArg>,
-    /// The lane: operations on different lanes do not wait for each other.
+    /// The lane: operations on different lanes do not wait for each other (default: a
+    /// lane of the command's own, leased from the store, which no other process acting
+    /// for the account uses).
     #[arg(long, value_name = "LANE")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lane: Option<LaneArg>,
@@ -232,7 +234,8 @@ impl CommandInput for Send {
 pub(crate) struct BatchArg {
     /// The chain it runs on.
     pub(crate) chain: String,
-    /// Its lane (default 0).
+    /// Its lane (default: one lane of the command's own, leased from the store and
+    /// shared by every batch without one, in order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lane: Option<LaneArg>,
     /// Its calls, atomic and in order.
