@@ -163,14 +163,6 @@ impl Context {
         })
     }
 
-    /// How `id` is called here: its alias (and id), or the bare id.
-    pub(crate) fn chain_name(&self, id: u64) -> String {
-        match self.chains().ok().and_then(|c| c.by_id(id)) {
-            Some(chain) => chain.to_string(),
-            None => id.to_string(),
-        }
-    }
-
     /// Where `chain`'s node, bundler and paymaster are: `<ALIAS>_RPC_URL`-style variables
     /// first, then `config.json`, then (for `local`) the running devnet.
     pub(crate) fn endpoints(&self, chain: &ChainInfo) -> Result<Endpoints, CliError> {

@@ -8,7 +8,7 @@ use std::io;
 
 use namera::{
     account::AccountError, passkey::PasskeyError, rpc::RpcError, session_key::IssueError,
-    transaction::BatchError,
+    wallet::ActionError,
 };
 use namera_devnet::DevnetError;
 use namera_store::{StoreError, keystore::KeystoreError};
@@ -113,18 +113,38 @@ impl CliError {
         Self::new(kind, "io", format!("{what} {}: {e}", path.display()))
     }
 
-    /// A batch that did not land on `chain`.
-    pub(crate) fn from_batch(e: &BatchError, chain: &str) -> Self {
+    /// A request the SDK wallet did not carry out on `chain`.
+    pub(crate) fn from_action(e: &ActionError, chain: &str) -> Self {
         match e {
-            BatchError::Account(a) => Self::from_account(a).on_chain(chain),
-            BatchError::UnknownChain(id) => {
-                Self::new(ErrorKind::Usage, "unknown-chain", format!("no account on chain {id}"))
+            ActionError::Refused { keys, .. } => {
+                let refusal = keys.iter().flat_map(|k| &k.refusals).next();
+                match refusal {
+                    // The key itself cannot act (revoked, not approved here).
+                    Some(r) if r.policy == "key" => Self::new(
+                        ErrorKind::Policy,
+                        "key-revoked",
+                        format!("the session key cannot act on {chain}: {}", r.reason),
+                    )
+                    .with_hint("ask the account owner for a new session key"),
+                    Some(r) => Self::new(
+                        ErrorKind::Policy,
+                        "policy-refused",
+                        format!(
+                            "refused by the {} policy: {}; nothing was sent",
+                            r.policy, r.reason
+                        ),
+                    )
+                    .with_policy(Some(&r.policy)),
+                    None => Self::new(ErrorKind::Policy, "policy-refused", e.to_string()),
+                }
             }
-            BatchError::Skipped(i) => Self::new(
-                ErrorKind::Other,
-                "skipped",
-                format!("not sent on {chain}: batch {i} before it on the same lane failed"),
-            ),
+            ActionError::Account(a) => Self::from_account(a).on_chain(chain),
+            ActionError::Rpc(r) => Self::from_rpc(r).on_chain(chain),
+            ActionError::Input(m) => Self::new(ErrorKind::Usage, "invalid-calls", m.clone()),
+            ActionError::NoLane => Self::new(ErrorKind::Other, "no-lane", e.to_string()),
+            ActionError::Dropped(_) | ActionError::Race { .. } => {
+                Self::new(ErrorKind::Network, "nonce-race", e.to_string()).on_chain(chain)
+            }
         }
     }
 

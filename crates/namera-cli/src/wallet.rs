@@ -11,6 +11,7 @@ use alloy_signer_local::PrivateKeySigner;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use namera::{
     account::{OperationSigner, OwnerSigner, SessionKey, SessionKeySigner, SmartAccount},
+    bundler::UserOperationReceipt,
     chain::ChainInfo,
     kernel::{AccountConfig, KernelVersion, RootValidator, WebAuthnKey},
     passkey::{
@@ -19,6 +20,7 @@ use namera::{
     },
     permission::{Permission, PermissionSigner},
     session_key::SerializedSessionKey,
+    wallet::{KeySpec, LaneLease, Outcome, Request, Wallet, WalletError, WalletKey},
 };
 use namera_store::{
     Alias,
@@ -421,6 +423,161 @@ pub(crate) fn session_signer(
             format!("the session key cannot act on {}: {why}", on.chain),
         )
         .with_hint("ask the account owner for a new session key")),
+    }
+}
+
+/// The store's lane locks as the SDK's lane lease: every process acting for one account
+/// (a CLI `tx send`, an MCP server) works in lane blocks no other holds.
+#[derive(Debug)]
+struct StoreLanes(namera_store::lanes::LaneLocks);
+
+impl LaneLease for StoreLanes {
+    fn try_lease(&self, account: Address, block: u16) -> bool {
+        self.0.try_hold(account, block)
+    }
+}
+
+/// The lane lease of `home` (see [`StoreLanes`]).
+pub(crate) fn lane_lease(home: &namera_store::Home) -> Result<Arc<dyn LaneLease>, CliError> {
+    Ok(Arc::new(StoreLanes(home.lane_locks()?)))
+}
+
+/// Drives an SDK future to its end on a current-thread runtime (the SDK's futures run
+/// their blocking steps on threads of their own, so one thread polls them all).
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
+    Ok(runtime.block_on(future))
+}
+
+/// The account `account_alias` on `chains` as an SDK [`Wallet`] with one key: the owner
+/// (no `key`), or the named session key, whose state on each chain the wallet
+/// reads and follows. Records and the password are checked before any chain is asked;
+/// a session key that cannot act on one of `chains` is refused (exit 6, `key-revoked`)
+/// before anything is signed. Lanes are leased from the store.
+pub(crate) fn connect_wallet(
+    ctx: &Context,
+    account_alias: &str,
+    key: Option<&str>,
+    chains: &[ChainInfo],
+    password: &PasswordArgs,
+) -> Result<Wallet, CliError> {
+    let (_, record) = account_record(ctx, account_alias)?;
+    let config = account_config(ctx, &record)?;
+    let Some(key_name) = key else {
+        let owner = owner(ctx, &record, password)?;
+        return owner_wallet(ctx, &config, chains, &owner);
+    };
+    let (alias, key_record) = session_key_of(ctx, key_name, &record)?;
+    let mut parts = Vec::new();
+    for chain in chains {
+        parts.push(session_key_on(ctx, &alias, &key_record, chain)?.serialized);
+    }
+    let secret = session_key(ctx, &alias, &key_record, password, "--password")?;
+    let endpoints: Vec<_> = chains.iter().map(|c| ctx.endpoints(c)).collect::<Result<_, _>>()?;
+    let spec = KeySpec { alias: alias.to_string(), secret, parts };
+    let (lease, registry) = (lane_lease(ctx.home())?, ctx.chains()?.clone());
+    let wallet = block_on(Wallet::connect(endpoints, vec![spec], Some(lease), registry))?
+        .map_err(wallet_error)?;
+    for chain in chains {
+        if let Some(why) = wallet.keys()[0].unusable_reason(chain.id) {
+            return Err(CliError::new(
+                ErrorKind::Policy,
+                "key-revoked",
+                format!("the session key cannot act on {chain}: {why}"),
+            )
+            .with_hint("ask the account owner for a new session key"));
+        }
+    }
+    Ok(wallet)
+}
+
+/// The stored session key called `name`, refused (exit 2) unless it acts for `account`.
+pub(crate) fn session_key_of(
+    ctx: &Context,
+    name: &str,
+    account: &SmartAccountRecord,
+) -> Result<(Alias, SessionKeyRecord), CliError> {
+    let alias = ctx.alias(Some(name))?;
+    let record = ctx.home().session_keys().get(&alias)?;
+    if record.account != account.address {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            "wrong-account",
+            format!(
+                "session key {alias} acts for {}, not {}",
+                record.smart_account, account.address
+            ),
+        ));
+    }
+    Ok((alias, record))
+}
+
+/// The account on `chains` as an SDK [`Wallet`] whose one key is its unlocked `owner`
+/// (lanes leased from the store).
+pub(crate) fn owner_wallet(
+    ctx: &Context,
+    config: &AccountConfig,
+    chains: &[ChainInfo],
+    owner: &Owner,
+) -> Result<Wallet, CliError> {
+    let accounts = connect_accounts(ctx, config, chains)?;
+    let signers = chains.iter().map(|c| (c.id, Arc::from(owner.signer(config, c)))).collect();
+    let key = WalletKey::owner("owner", signers);
+    Wallet::on(accounts, vec![key], Some(lane_lease(ctx.home())?), ctx.chains()?.clone())
+        .map_err(wallet_error)
+}
+
+/// One owner operation's receipt, or why it did not land (or reverted).
+pub(crate) type OwnerResult = Result<UserOperationReceipt, CliError>;
+
+/// Carries out the owner's `work` (the chain's position in `chains`, and its calls):
+/// one UserOperation each, chains at once, each on a lane of the wallet's own. Each
+/// result is its receipt, or why it did not land or reverted.
+pub(crate) fn owner_operations(
+    ctx: &Context,
+    wallet: &Wallet,
+    chains: &[ChainInfo],
+    work: Vec<(usize, Vec<namera::kernel::Call>)>,
+) -> Result<Vec<(usize, OwnerResult)>, CliError> {
+    let requests = work.iter().map(|(i, calls)| Request {
+        chain: chains[*i].id,
+        lane: None,
+        calls: calls.clone(),
+    });
+    let spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", work.len()));
+    let outcomes = block_on(wallet.execute_batches(requests.collect()))?;
+    drop(spinner);
+    Ok(work
+        .iter()
+        .zip(outcomes)
+        .map(|((i, _), outcome)| {
+            let chain = chains[*i].alias;
+            let result = match outcome {
+                Outcome::Landed(l) if l.receipt.success => Ok(l.receipt),
+                Outcome::Landed(_) => Err(CliError::new(
+                    ErrorKind::Network,
+                    "reverted",
+                    format!("the owner operation on {chain} reverted"),
+                )),
+                Outcome::Failed { error, .. } => {
+                    Err(CliError::from_action(&error, chain).with_account_hint(wallet.address()))
+                }
+                Outcome::Skipped { .. } => {
+                    Err(CliError::internal("an owner operation was skipped"))
+                }
+            };
+            (*i, result)
+        })
+        .collect())
+}
+
+fn wallet_error(e: WalletError) -> CliError {
+    match e {
+        WalletError::Connect { source, .. } | WalletError::State { source, .. } => source.into(),
+        other => CliError::new(ErrorKind::Other, "corrupt-record", other.to_string()),
     }
 }
 

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use namera::{
     chain::ChainInfo,
     session_key::SerializedSessionKey,
-    wallet::{KeySpec, LaneLease, Wallet, unblock},
+    wallet::{KeySpec, Wallet, unblock},
 };
 use namera_mcp::{HttpOptions, HttpServer, WalletHandle, serve_stdio};
 use schemars::JsonSchema;
@@ -156,18 +156,7 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
     let mut keys = Vec::new();
     let mut chains: Vec<ChainInfo> = Vec::new();
     for name in session_keys {
-        let alias = ctx.alias(Some(name))?;
-        let record = ctx.home().session_keys().get(&alias)?;
-        if record.account != account.address {
-            return Err(CliError::new(
-                ErrorKind::Usage,
-                "wrong-account",
-                format!(
-                    "session key {alias} acts for {}, not {}",
-                    record.smart_account, account.address
-                ),
-            ));
-        }
+        let (alias, record) = wallet::session_key_of(ctx, name, &account)?;
         let password = match per_key.remove(alias.as_str()) {
             Some(password) => password,
             None => {
@@ -200,11 +189,7 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         Transport::Stdio => None,
         Transport::Http => Some(http_options(ctx, a)?),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::internal(format!("starting the async runtime: {e}")))?;
-    runtime.block_on(async move {
+    wallet::block_on(async move {
         let handle = WalletHandle::loading(async move {
             match build_wallet(&home, endpoints, registry, keys, &shell).await {
                 Ok(w) => Ok(w),
@@ -226,7 +211,7 @@ fn start(ctx: &Context, a: &Start) -> Result<(), CliError> {
         // failed load exits the process from the loader with its own code.
         let _ = handle.get().await;
         served
-    })
+    })?
 }
 
 /// A key to serve: its alias, record, password and serialized key per chain.
@@ -256,7 +241,7 @@ async fn build_wallet(
             .collect::<Result<Vec<_>, CliError>>()
     })
     .await?;
-    let lease: std::sync::Arc<dyn LaneLease> = std::sync::Arc::new(StoreLanes(home.lane_locks()?));
+    let lease = wallet::lane_lease(home)?;
     let wallet = Wallet::connect(endpoints, specs, Some(lease), registry)
         .await
         .map_err(|e| CliError::new(ErrorKind::Usage, "mcp-wallet", e.to_string()))?;
@@ -329,14 +314,4 @@ fn http_options(ctx: &Context, a: &Start) -> Result<HttpOptions, CliError> {
         options.token = Some(token.to_string());
     }
     Ok(options)
-}
-
-/// The store's lane locks as the SDK's lease.
-#[derive(Debug)]
-struct StoreLanes(namera_store::lanes::LaneLocks);
-
-impl LaneLease for StoreLanes {
-    fn try_lease(&self, account: alloy_primitives::Address, block: u16) -> bool {
-        self.0.try_hold(account, block)
-    }
 }

@@ -3,7 +3,7 @@
 //! no multi-chain WebAuthn validator), enforced by the account's policies on chain. A
 //! key's signer is a new secp256k1 key or a registered passkey.
 
-use std::{io::Write, time::Duration};
+use std::io::Write;
 
 use alloy_primitives::B256;
 use alloy_signer_local::PrivateKeySigner;
@@ -17,7 +17,6 @@ use namera::{
         KeyState, SerializedSessionKey, SessionPrivateKey, approved_key_state, issue,
         issue_with_passkey_owner, key_state, nonces, revoke_all_call, revoke_call,
     },
-    transaction::{Batch, ChainSigner, send_batches},
 };
 use namera_store::{
     keystore::KeystoreCrypto,
@@ -37,8 +36,6 @@ use crate::{
     values::AddressArg,
     wallet,
 };
-
-const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The `session-key` subcommands.
 #[derive(Debug, Subcommand)]
@@ -1118,41 +1115,6 @@ pub(crate) struct RemovedKey {
     key_address: Option<AddressArg>,
 }
 
-fn owner_batches(
-    ctx: &Context,
-    config: &namera::kernel::AccountConfig,
-    accounts: &[SmartAccount],
-    chains: &[ChainInfo],
-    owner: &wallet::Owner,
-    work: Vec<(usize, Batch)>,
-) -> Result<Vec<(usize, namera::bundler::UserOperationReceipt)>, CliError> {
-    // `send_batches` takes one signer per batch, in the batches' order.
-    let owner_signers: Vec<Box<dyn namera::account::OperationSigner>> =
-        work.iter().map(|(i, _)| owner.signer(config, &chains[*i])).collect();
-    let signers: Vec<ChainSigner<'_>> = work
-        .iter()
-        .zip(&owner_signers)
-        .map(|((i, _), signer)| ChainSigner { account: &accounts[*i], signer: signer.as_ref() })
-        .collect();
-    let batches: Vec<Batch> = work.iter().map(|(_, b)| b.clone()).collect();
-    let _spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", batches.len()));
-    let mut out = Vec::new();
-    for o in send_batches(&signers, &batches, RECEIPT_TIMEOUT) {
-        let (at, batch) = &work[o.index];
-        let chain = ctx.chain_name(batch.chain);
-        let receipt = o.result.map_err(|e| CliError::from_batch(&e, &chain))?;
-        if !receipt.success {
-            return Err(CliError::new(
-                ErrorKind::Network,
-                "reverted",
-                format!("the owner operation on {chain} reverted"),
-            ));
-        }
-        out.push((*at, receipt));
-    }
-    Ok(out)
-}
-
 fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
     let (alias, record) = key_record(ctx, a.alias.as_deref())?;
     let (config, account_record) = key_account(ctx, &record)?;
@@ -1162,17 +1124,15 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
         .map(|c| wallet::session_key_on(ctx, &alias, &record, c))
         .collect::<Result<_, _>>()?;
     let owner = wallet::owner(ctx, &account_record, &a.password)?;
-    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let owner_wallet = wallet::owner_wallet(ctx, &config, &chains, &owner)?;
     let mut results: Vec<Revocation> = Vec::new();
     let mut work = Vec::new();
-    for (i, (account, on)) in accounts.iter().zip(&ons).enumerate() {
+    for (i, (chain, on)) in owner_wallet.chains().iter().zip(&ons).enumerate() {
+        let account = chain.account();
         let state = approved_key_state(account, on.permission.validation_id(), on.kernel_nonce)?;
         let outcome = match state {
             KeyState::Installed { .. } => {
-                work.push((
-                    i,
-                    Batch::new(on.chain.id, vec![revoke_call(account.address(), &on.permission)]),
-                ));
+                work.push((i, vec![revoke_call(account.address(), &on.permission)]));
                 "revoked"
             }
             KeyState::Uninstalled | KeyState::Invalidated { .. } => "already-revoked",
@@ -1204,7 +1164,8 @@ fn revoke(ctx: &Context, a: &Revoke) -> Result<(), CliError> {
             record.smart_account
         )));
     }
-    for (i, receipt) in owner_batches(ctx, &config, &accounts, &chains, &owner, work)? {
+    for (i, receipt) in wallet::owner_operations(ctx, &owner_wallet, &chains, work)? {
+        let receipt = receipt?;
         results[i].user_op_hash = Some(format!("{:#x}", receipt.user_op_hash));
         results[i].transaction = Some(format!("{:#x}", receipt.receipt.transaction_hash));
     }
@@ -1233,7 +1194,7 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
         ),
     )?;
     let owner = wallet::owner(ctx, &record, &a.password)?;
-    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let owner_wallet = wallet::owner_wallet(ctx, &config, &chains, &owner)?;
     // Each chain on its own: one that fails (an account not deployed and not funded
     // there, say) must not keep the keys alive on the others.
     let mut rows: Vec<Invalidation> = chains
@@ -1248,12 +1209,12 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
         .collect();
     let mut failures: Vec<CliError> = Vec::new();
     let mut work = Vec::new();
-    for (i, (account, chain)) in accounts.iter().zip(&chains).enumerate() {
+    for (i, chain) in owner_wallet.chains().iter().enumerate() {
+        let account = chain.account();
         match nonces(account) {
-            Ok((current, valid_from)) => work.push((
-                i,
-                Batch::new(chain.id, vec![revoke_all_call(account.address(), current, valid_from)]),
-            )),
+            Ok((current, valid_from)) => {
+                work.push((i, vec![revoke_all_call(account.address(), current, valid_from)]));
+            }
             Err(e) => {
                 let e = CliError::from(e);
                 rows[i].fail(&e);
@@ -1261,41 +1222,18 @@ fn revoke_all(ctx: &Context, a: &RevokeAll) -> Result<(), CliError> {
             }
         }
     }
-    let signers: Vec<Box<dyn namera::account::OperationSigner>> =
-        work.iter().map(|(i, _)| owner.signer(&config, &chains[*i])).collect();
-    let chain_signers: Vec<ChainSigner<'_>> = work
-        .iter()
-        .zip(&signers)
-        .map(|((i, _), signer)| ChainSigner { account: &accounts[*i], signer: signer.as_ref() })
-        .collect();
-    let batches: Vec<Batch> = work.iter().map(|(_, b)| b.clone()).collect();
-    let spinner = ctx.shell().spinner(format!("sending {} owner operation(s)…", batches.len()));
-    for o in send_batches(&chain_signers, &batches, RECEIPT_TIMEOUT) {
-        let i = work[o.index].0;
-        let chain = chains[i];
-        match o.result {
-            Ok(r) if r.success => {
+    for (i, result) in wallet::owner_operations(ctx, &owner_wallet, &chains, work)? {
+        match result {
+            Ok(r) => {
                 rows[i].user_op_hash = Some(format!("{:#x}", r.user_op_hash));
                 rows[i].transaction = Some(format!("{:#x}", r.receipt.transaction_hash));
             }
-            Ok(_) => {
-                let e = CliError::new(
-                    ErrorKind::Network,
-                    "reverted",
-                    format!("{chain}: the owner operation reverted"),
-                );
-                rows[i].fail(&e);
-                failures.push(e);
-            }
             Err(e) => {
-                let e =
-                    CliError::from_batch(&e, chain.alias).with_account_hint(accounts[i].address());
                 rows[i].fail(&e);
                 failures.push(e);
             }
         }
     }
-    drop(spinner);
     let json = RevokedAll { smart_account: alias.to_string(), chains: rows };
     ctx.shell().emit(&json, |out| {
         for r in &json.chains {

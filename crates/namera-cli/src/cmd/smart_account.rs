@@ -2,15 +2,11 @@
 //! ECDSA root) or a passkey (the WebAuthn root), one address on every chain
 //! (counterfactual until its first operation deploys it).
 
-use std::{io::Write, time::Duration};
+use std::io::Write;
 
 use alloy_primitives::{Address, U256};
 use clap::{Args, Subcommand};
-use namera::{
-    account::OperationSigner,
-    kernel::{AccountConfig, Call, RootValidator},
-    transaction::{Batch, ChainSigner, send_batches},
-};
+use namera::kernel::{AccountConfig, Call, RootValidator};
 use namera_store::records::{OwnerRef, SmartAccountRecord};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -23,9 +19,6 @@ use crate::{
     values::{AddressArg, UintArg},
     wallet,
 };
-
-/// How long a deployment waits for its receipt.
-const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The `smart-account` subcommands.
 #[derive(Debug, Subcommand)]
@@ -438,41 +431,28 @@ fn deploy(
     let config = wallet::account_config(ctx, record)?;
     let chains = wallet::chains_of(ctx, record, &[])?;
     let owner = wallet::owner(ctx, record, password)?;
-    let accounts = wallet::connect_accounts(ctx, &config, &chains)?;
+    let owner_wallet = wallet::owner_wallet(ctx, &config, &chains, &owner)?;
     let mut out = Vec::new();
-    let mut to_deploy = Vec::new();
-    for (account, chain) in accounts.iter().zip(&chains) {
+    let mut work = Vec::new();
+    for (i, (chain, info)) in owner_wallet.chains().iter().zip(&chains).enumerate() {
+        let account = chain.account();
         if account.is_deployed()? {
             out.push(Deployment {
-                chain: chain.alias.to_owned(),
+                chain: info.alias.to_owned(),
                 user_op_hash: String::new(),
                 transaction: String::new(),
                 already_deployed: true,
             });
         } else {
-            to_deploy.push((account, chain));
+            // An empty self-call: the cheapest operation, whose side effect is the
+            // deployment.
+            work.push((i, vec![Call::transfer(account.address(), U256::ZERO)]));
         }
     }
-    let owner_signers: Vec<Box<dyn OperationSigner>> =
-        to_deploy.iter().map(|(_, chain)| owner.signer(&config, chain)).collect();
-    let signers: Vec<ChainSigner<'_>> = to_deploy
-        .iter()
-        .zip(&owner_signers)
-        .map(|((account, _), signer)| ChainSigner { account, signer: signer.as_ref() })
-        .collect();
-    // An empty self-call: the cheapest operation, whose side effect is the deployment.
-    let batches: Vec<Batch> = to_deploy
-        .iter()
-        .map(|(account, chain)| {
-            Batch::new(chain.id, vec![Call::transfer(account.address(), U256::ZERO)])
-        })
-        .collect();
-    let _spinner = ctx.shell().spinner(format!("deploying on {} chain(s)…", batches.len()));
-    for outcome in send_batches(&signers, &batches, RECEIPT_TIMEOUT) {
-        let chain = to_deploy[outcome.index].1;
-        let receipt = outcome.result.map_err(|e| CliError::from_batch(&e, chain.alias))?;
+    for (i, receipt) in wallet::owner_operations(ctx, &owner_wallet, &chains, work)? {
+        let receipt = receipt?;
         out.push(Deployment {
-            chain: chain.alias.to_owned(),
+            chain: chains[i].alias.to_owned(),
             user_op_hash: format!("{:#x}", receipt.user_op_hash),
             transaction: format!("{:#x}", receipt.receipt.transaction_hash),
             already_deployed: false,

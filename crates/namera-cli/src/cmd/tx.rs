@@ -2,15 +2,13 @@
 //! session key; one batch is one UserOperation, atomic and in order; batches on
 //! different lanes or chains go in parallel.
 
-use std::{io::Write, time::Duration};
+use std::io::Write;
 
 use clap::{Args, Subcommand};
 use namera::{
-    account::{OperationSigner, SessionKeySigner, SmartAccount},
-    bundler::UserOperationReceipt,
     chain::ChainInfo,
-    kernel::{AccountConfig, Call, LaneKey},
-    transaction::{Batch, BatchOutcome, ChainSigner, send_batches},
+    kernel::{Call, LaneKey},
+    wallet::{ActionError, Outcome, Request},
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -23,9 +21,6 @@ use crate::{
     values::{AddressArg, AmountArg, HexArg},
     wallet,
 };
-
-/// How long a batch waits for its receipt.
-pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The `tx` subcommands.
 #[derive(Debug, Subcommand)]
@@ -125,12 +120,14 @@ impl<'de> Deserialize<'de> for LaneArg {
 }
 
 impl LaneArg {
-    pub(crate) fn key(lane: Option<&Self>) -> LaneKey {
-        match lane {
-            None => LaneKey::DEFAULT,
-            Some(Self::Number(n)) => LaneKey(*n),
-            Some(Self::Name(name)) => LaneKey::from_name(name),
-        }
+    /// The lane's key; `None` when none was given (the wallet then takes a lane of its
+    /// own, leased from the store, so that no other process acting for the account
+    /// sends on it).
+    pub(crate) fn key(lane: Option<&Self>) -> Option<LaneKey> {
+        lane.map(|l| match l {
+            Self::Number(n) => LaneKey(*n),
+            Self::Name(name) => LaneKey::from_name(name),
+        })
     }
 }
 
@@ -154,7 +151,9 @@ pub(crate) struct CallsInput {
     #[arg(skip)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) calls: Vec<CallArg>,
-    /// The lane: operations on different lanes do not wait for each other.
+    /// The lane: operations on different lanes do not wait for each other (default: a
+    /// lane of the command's own, leased from the store, which no other process acting
+    /// for the account uses).
     #[arg(long, value_name = "LANE")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lane: Option<LaneArg>,
@@ -190,9 +189,10 @@ impl CallsInput {
         }
     }
 
-    /// The lane key.
+    /// The lane key, the default lane when none was given (judging a batch does not
+    /// depend on its lane; sending does, see [`LaneArg::key`]).
     pub(crate) fn lane(&self) -> LaneKey {
-        LaneArg::key(self.lane.as_ref())
+        LaneArg::key(self.lane.as_ref()).unwrap_or_default()
     }
 }
 
@@ -234,7 +234,8 @@ impl CommandInput for Send {
 pub(crate) struct BatchArg {
     /// The chain it runs on.
     pub(crate) chain: String,
-    /// Its lane (default 0).
+    /// Its lane (default: one lane of the command's own, leased from the store and
+    /// shared by every batch without one, in order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lane: Option<LaneArg>,
     /// Its calls, atomic and in order.
@@ -298,16 +299,34 @@ pub(crate) struct BatchResult {
 }
 
 impl BatchResult {
-    fn of(o: &BatchOutcome, chain: &str) -> (Self, Option<CliError>) {
-        let (receipt, error): (Option<&UserOperationReceipt>, Option<CliError>) = match &o.result {
-            Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(CliError::from_batch(e, chain))),
+    /// The result of batch `index` on `chain`, from the wallet's outcome.
+    fn of(index: usize, outcome: &Outcome, chain: &str) -> (Self, Option<CliError>) {
+        let (lane, landed, hash, error) = match outcome {
+            Outcome::Landed(l) => (l.lane, Some(l.as_ref()), Some(l.hash), None),
+            Outcome::Failed { lane, error } => {
+                let hash = match error {
+                    ActionError::Dropped(h) => Some(*h),
+                    _ => None,
+                };
+                (*lane, None, hash, Some(CliError::from_action(error, chain)))
+            }
+            Outcome::Skipped { lane, after } => (
+                *lane,
+                None,
+                None,
+                Some(CliError::new(
+                    ErrorKind::Other,
+                    "skipped",
+                    format!("not sent on {chain}: batch {after} before it on the same lane failed"),
+                )),
+            ),
         };
+        let receipt = landed.map(|l| &l.receipt);
         let result = Self {
-            index: o.index,
+            index,
             chain: chain.to_owned(),
-            lane: o.lane.0,
-            user_op_hash: o.hash.map(|h| format!("{h:#x}")),
+            lane: lane.0,
+            user_op_hash: hash.map(|h| format!("{h:#x}")),
             transaction: receipt.map(|r| format!("{:#x}", r.receipt.transaction_hash)),
             block: receipt.map(|r| r.receipt.block_number.to_string()),
             success: receipt.map(|r| r.success),
@@ -344,70 +363,6 @@ impl BatchResult {
     }
 }
 
-/// The signer of every chain's account: the owner, or a session key per chain.
-pub(crate) enum Signers {
-    /// The owner: one signer per chain (a passkey names each chain's P-256 verifier).
-    Owner(Vec<Box<dyn OperationSigner>>),
-    /// A session key: one signer per chain (each chain has its own approval).
-    Session(Vec<SessionKeySigner>),
-}
-
-impl Signers {
-    /// The signer for account `i`.
-    pub(crate) fn get(&self, i: usize) -> &dyn OperationSigner {
-        match self {
-            Self::Owner(o) => o[i].as_ref(),
-            Self::Session(s) => &s[i],
-        }
-    }
-}
-
-/// Connects the account on `chains` and builds its signers.
-pub(crate) fn accounts_and_signers(
-    ctx: &Context,
-    account_alias: &str,
-    session_key: Option<&str>,
-    chains: &[ChainInfo],
-    password: &PasswordArgs,
-) -> Result<(AccountConfig, Vec<SmartAccount>, Signers), CliError> {
-    let (_, record) = wallet::account_record(ctx, account_alias)?;
-    let config = wallet::account_config(ctx, &record)?;
-    match session_key {
-        None => {
-            let owner = wallet::owner(ctx, &record, password)?;
-            let accounts = wallet::connect_accounts(ctx, &config, chains)?;
-            let signers = chains.iter().map(|c| owner.signer(&config, c)).collect();
-            Ok((config, accounts, Signers::Owner(signers)))
-        }
-        Some(name) => {
-            let alias = ctx.alias(Some(name))?;
-            let key_record = ctx.home().session_keys().get(&alias)?;
-            if key_record.account != record.address {
-                return Err(CliError::new(
-                    ErrorKind::Usage,
-                    "wrong-account",
-                    format!(
-                        "session key {alias} acts for {}, not {account_alias}",
-                        key_record.smart_account
-                    ),
-                ));
-            }
-            let ons: Vec<wallet::SessionKeyOnChain> = chains
-                .iter()
-                .map(|c| wallet::session_key_on(ctx, &alias, &key_record, c))
-                .collect::<Result<_, _>>()?;
-            let key = wallet::session_key(ctx, &alias, &key_record, password, "--password")?;
-            let accounts = wallet::connect_accounts(ctx, &config, chains)?;
-            let signers = accounts
-                .iter()
-                .zip(&ons)
-                .map(|(account, on)| wallet::session_signer(key.clone(), on, account))
-                .collect::<Result<_, _>>()?;
-            Ok((config, accounts, Signers::Session(signers)))
-        }
-    }
-}
-
 fn default_chain(ctx: &Context, account: &str, given: Option<&str>) -> Result<ChainInfo, CliError> {
     if let Some(name) = given {
         return ctx.chain(name);
@@ -430,14 +385,13 @@ fn send(ctx: &Context, a: &Send) -> Result<(), CliError> {
     let account = a.smart_account.as_deref().unwrap_or_default();
     let chain = default_chain(ctx, account, a.chain.as_deref())?;
     let calls = a.batch.calls("tx send")?;
-    let batch = Batch::new(chain.id, calls).on_lane(a.batch.lane());
-    let (_, accounts, signers) =
-        accounts_and_signers(ctx, account, a.session_key.as_deref(), &[chain], &a.password)?;
-    let chain_signers = [ChainSigner { account: &accounts[0], signer: signers.get(0) }];
+    let request = Request { chain: chain.id, lane: LaneArg::key(a.batch.lane.as_ref()), calls };
+    let wallet =
+        wallet::connect_wallet(ctx, account, a.session_key.as_deref(), &[chain], &a.password)?;
     let spinner = ctx.shell().spinner(format!("sending on {chain}…"));
-    let outcome = send_batches(&chain_signers, &[batch], RECEIPT_TIMEOUT).remove(0);
+    let outcome = wallet::block_on(wallet.execute_batches(vec![request]))?.remove(0);
     drop(spinner);
-    let (result, error) = BatchResult::of(&outcome, chain.alias);
+    let (result, error) = BatchResult::of(0, &outcome, chain.alias);
     if let Some(e) = error {
         return Err(e);
     }
@@ -462,7 +416,7 @@ fn batch(ctx: &Context, a: &BatchArgs) -> Result<(), CliError> {
         ));
     }
     let mut chains: Vec<ChainInfo> = Vec::new();
-    let mut batches = Vec::new();
+    let mut requests = Vec::new();
     for (i, b) in a.batches.iter().enumerate() {
         let chain = ctx.chain(&b.chain)?;
         if b.calls.is_empty() {
@@ -475,26 +429,22 @@ fn batch(ctx: &Context, a: &BatchArgs) -> Result<(), CliError> {
         if !chains.contains(&chain) {
             chains.push(chain);
         }
-        batches.push(
-            Batch::new(chain.id, b.calls.iter().map(CallArg::call).collect())
-                .on_lane(LaneArg::key(b.lane.as_ref())),
-        );
+        requests.push(Request {
+            chain: chain.id,
+            lane: LaneArg::key(b.lane.as_ref()),
+            calls: b.calls.iter().map(CallArg::call).collect(),
+        });
     }
-    let (_, accounts, signers) =
-        accounts_and_signers(ctx, account, a.session_key.as_deref(), &chains, &a.password)?;
-    let chain_signers: Vec<ChainSigner<'_>> = accounts
-        .iter()
-        .enumerate()
-        .map(|(i, account)| ChainSigner { account, signer: signers.get(i) })
-        .collect();
-    let spinner = ctx.shell().spinner(format!("sending {} batch(es)…", batches.len()));
-    let outcomes = send_batches(&chain_signers, &batches, RECEIPT_TIMEOUT);
+    let wallet =
+        wallet::connect_wallet(ctx, account, a.session_key.as_deref(), &chains, &a.password)?;
+    let spinner = ctx.shell().spinner(format!("sending {} batch(es)…", requests.len()));
+    let outcomes = wallet::block_on(wallet.execute_batches(requests.clone()))?;
     drop(spinner);
     let mut results = Vec::new();
     let mut first_error = None;
-    for o in &outcomes {
-        let chain = chains.iter().find(|c| c.id == o.chain).map_or("?", |c| c.alias);
-        let (result, error) = BatchResult::of(o, chain);
+    for (index, (o, r)) in outcomes.iter().zip(&requests).enumerate() {
+        let chain = chains.iter().find(|c| c.id == r.chain).map_or("?", |c| c.alias);
+        let (result, error) = BatchResult::of(index, o, chain);
         if first_error.is_none() {
             first_error = error;
         }

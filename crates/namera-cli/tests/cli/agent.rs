@@ -231,11 +231,21 @@ fn batches_lanes_export_import_and_revoke_all() {
         &json!({"alias": "k", "smart_account": "acc", "light_kdf": true,
                 "keys": [{"chain": "local", "serialized": serialized}], "session_password_env": "AGENT_PW"}),
     );
-    elsewhere.ok(
+    let sent = elsewhere.ok(
         &["tx", "send"],
         &json!({"smart_account": "acc", "session_key": "k", "calls": [{"to": b, "value": "5"}], "password_env": "AGENT_PW"}),
     );
     assert_eq!(agent.balance(b), U256::from(13));
+    // Without --lane, the send took a lane of a block leased from the store (as an MCP
+    // server on the key does), never the low lanes others pick by number.
+    let lane = sent["lane"].as_u64().unwrap();
+    assert!(lane >= 64, "{sent}");
+    let account = agent.ok(&["smart-account", "info"], &json!({"alias": "acc"}))["address"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    let lock = elsewhere.home.path.join("lanes").join(account).join(format!("{}.lock", lane / 64));
+    assert!(lock.is_file(), "no lease at {}", lock.display());
 
     // revoke-all from the owner's home: the imported key is dead too.
     agent.ok(
