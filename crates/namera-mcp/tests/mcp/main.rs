@@ -8,10 +8,12 @@ use namera_e2e::{endpoints, ether, random_address};
 use serde_json::{Value, json};
 use support::{Fixture, HttpProcess, Recorder, SERVER, deploy_token, run_client};
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 10] = [
     "check_transaction",
+    "erc20_transfer",
     "execute_transaction",
     "get_balance",
+    "get_token_balance",
     "get_transaction_status",
     "get_wallet_address",
     "list_permissions",
