@@ -1,6 +1,7 @@
 //! The MCP server against the devnet, driven by a real MCP client (the PyPI `mcp`
 //! package), over stdio and over HTTP. Every effect is checked on chain.
 
+mod budget;
 mod support;
 
 use alloy_primitives::{Address, U256};
