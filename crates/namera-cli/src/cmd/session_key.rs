@@ -467,8 +467,15 @@ fn policy_warnings(policies: &[Policy], now: u64) -> Vec<String> {
             ));
         }
     }
+    // A budget without `allowOtherCalls` limits calls too: only its tokens' four
+    // selectors and native sends within the limits pass.
     let limits_calls = policies.iter().any(|p| {
-        matches!(p.kind, PolicyKind::Call(_)) && p.flag != namera::policy::PolicyFlag::SKIP_USER_OP
+        p.flag != namera::policy::PolicyFlag::SKIP_USER_OP
+            && match &p.kind {
+                PolicyKind::Call(_) => true,
+                PolicyKind::Budget(b) => !b.allow_other_calls,
+                _ => false,
+            }
     });
     if !limits_calls {
         warnings.push(
