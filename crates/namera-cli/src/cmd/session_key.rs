@@ -976,6 +976,27 @@ pub(crate) struct ChainState {
     usable: bool,
     /// The state in words.
     in_words: String,
+    /// What is left of each budget now, in words, read from the chain ("now: 40 of 100
+    /// USDC left until 2026-12-05T00:00:00Z"; gas and rate limits too); empty for a key
+    /// without stateful policies.
+    budgets: Vec<String>,
+}
+
+/// What is left of `permission`'s budgets on `account`'s chain now, in the SDK's words
+/// (its explain of an empty operation reads every stateful policy's counters).
+fn budgets_left(account: &SmartAccount, permission: &Permission) -> Result<Vec<String>, CliError> {
+    let stateful = permission.policies.iter().any(|p| {
+        matches!(
+            p.kind,
+            PolicyKind::Gas { .. } | PolicyKind::RateLimit { .. } | PolicyKind::Budget(_)
+        )
+    });
+    if !stateful {
+        return Ok(Vec::new());
+    }
+    let probe = namera::kernel::UserOperation::default();
+    let verdicts = namera::session_key::explain_operation(account, permission, &probe)?;
+    Ok(verdicts.into_iter().filter_map(|v| v.budget).collect())
 }
 
 /// The account record a key's commands need (it may be an imported, owner-less one).
@@ -1024,6 +1045,7 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
                         state,
                         usable: state.is_usable(),
                         in_words: state.to_string(),
+                        budgets: budgets_left(account, &on.permission)?,
                     })
                 })
             })
@@ -1038,8 +1060,14 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
     let json = KeyStatus { alias: alias.to_string(), chains: states };
     ctx.shell().emit(&json, |out| {
         writeln!(out, "session key {alias} ({})", record.key_address)?;
-        let rows: Vec<Vec<String>> =
-            json.chains.iter().map(|s| vec![s.chain.clone(), s.in_words.clone()]).collect();
+        let rows: Vec<Vec<String>> = json
+            .chains
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(vec![s.chain.clone(), s.in_words.clone()])
+                    .chain(s.budgets.iter().map(|b| vec![String::new(), b.clone()]))
+            })
+            .collect();
         write_table(out, &rows)
     })
 }

@@ -18,6 +18,17 @@ const TOKEN_INITCODE: &str = include_str!("../../../namera-e2e/src/TestToken.ini
 /// One token (6 decimals).
 const UNIT: u64 = 1_000_000;
 
+/// `session-key create` of `alias` on the account `acc` with `policies`.
+fn create_key(agent: &Agent, alias: &str, policies: Value) -> Value {
+    agent.ok(
+        &["session-key", "create"],
+        &json!({
+            "alias": alias, "smart_account": "acc", "chains": ["local"], "light_kdf": true,
+            "policies": policies, "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"
+        }),
+    )
+}
+
 fn wall_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
@@ -71,12 +82,16 @@ fn balance_of(agent: &Agent, token: Address, who: Address) -> U256 {
 /// `policy check`, then `tx send` of the same calls: both agree. `None` = landed,
 /// `Some(error message)` = refused by the budget (exit 6 from both).
 fn check_then_send(agent: &Agent, what: &str, calls: &[Value]) -> Option<String> {
+    check_then_send_by(agent, "spender", what, calls)
+}
+
+fn check_then_send_by(agent: &Agent, key: &str, what: &str, calls: &[Value]) -> Option<String> {
     // The chain's latest block time is what `policy check` judges at: mine one now.
     let _: Value = agent.rpc().call("evm_mine", json!([])).unwrap();
-    let check = agent.run(&["policy", "check"], &json!({"session_key": "spender", "calls": calls}));
+    let check = agent.run(&["policy", "check"], &json!({"session_key": key, "calls": calls}));
     let sent = agent.run(
         &["tx", "send"],
-        &json!({"smart_account": "acc", "session_key": "spender", "chain": "local",
+        &json!({"smart_account": "acc", "session_key": key, "chain": "local",
                 "calls": calls, "password_env": "AGENT_PW"}),
     );
     match check.status.code() {
@@ -126,6 +141,11 @@ fn a_spending_limit_per_period_through_the_cli() {
 
     let t0 = std::time::Instant::now();
     assert_eq!(check_then_send(&agent, "60", &[transfer(token, friend, 60)]), None);
+    // `session-key status` reads what is left from the chain.
+    let status = agent.ok(&["session-key", "status"], &json!({"alias": "spender"}));
+    let budgets = status["chains"][0]["budgets"].to_string();
+    let standing = format!("now: 40 of 100 of token {} left until ", token.to_checksum(None));
+    assert!(budgets.contains(&standing), "{status}");
     let refused = check_then_send(&agent, "60 more", &[transfer(token, friend, 60)]).unwrap();
     assert!(
         refused.contains("BudgetExceeded") && refused.contains("40000000 of 100000000 left"),
@@ -154,4 +174,100 @@ fn a_spending_limit_per_period_through_the_cli() {
     );
     assert_eq!(balance_of(&agent, token, friend), U256::from(120 * UNIT));
     assert_eq!(balance_of(&agent, token, account), U256::from(880 * UNIT));
+}
+
+/// Two keys of one account share the budget "fleet" (100 tokens); two `namera tx send`
+/// processes send 80 each at once, when 80 are left: both pass the local check and the
+/// bundler's simulation, and the shared onchain counter lets exactly one through. The
+/// total landed is the budget, exactly. The other is refused (exit 6) or, when both
+/// reached the bundler, dropped by it once the first charged the counter: the CLI then
+/// waits out its receipt timeout (exit 5, `receipt-timeout`) and it never lands.
+#[test]
+fn two_keys_sharing_a_budget_send_concurrently() {
+    let agent = Agent::new("budget-shared");
+    let account = agent.account();
+    let token = deploy_token(&agent, account, U256::from(1_000 * UNIT));
+    let friend = random_address();
+    let shared = json!([{"type": "spending-limit", "token": token,
+                         "amount": (100 * UNIT).to_string(), "budget": "fleet"}]);
+    create_key(&agent, "a", shared.clone());
+    create_key(&agent, "b", shared);
+    // `a` deploys the account and installs itself; `b` installs itself: 20 used.
+    assert_eq!(check_then_send_by(&agent, "a", "a: 10", &[transfer(token, friend, 10)]), None);
+    assert_eq!(check_then_send_by(&agent, "b", "b: 10", &[transfer(token, friend, 10)]), None);
+    for (round, tokens) in [(1, 80)] {
+        let outs: Vec<std::process::Output> = std::thread::scope(|s| {
+            let handles: Vec<_> = ["a", "b"]
+                .into_iter()
+                .map(|key| {
+                    let agent = &agent;
+                    s.spawn(move || {
+                        agent.run(
+                            &["tx", "send"],
+                            &json!({"smart_account": "acc", "session_key": key, "chain": "local",
+                                    "calls": [transfer(token, friend, tokens)],
+                                    "password_env": "AGENT_PW"}),
+                        )
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let landed: Vec<bool> = outs.iter().map(|o| o.status.code() == Some(0)).collect();
+        for (key, o) in ["a", "b"].iter().zip(&outs) {
+            eprintln!(
+                "[cli budget] round {round}, {key}: {tokens} tokens, exit {:?} {}",
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or_default()
+            );
+        }
+        assert_eq!(landed.iter().filter(|l| **l).count(), 1, "round {round}: exactly one lands");
+        let loser = outs.iter().find(|o| o.status.code() != Some(0)).unwrap();
+        let code = error_of(loser)["code"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            matches!(
+                (loser.status.code(), code.as_str()),
+                (Some(6), "policy-refused") | (Some(5), "receipt-timeout")
+            ),
+            "round {round}: {code}"
+        );
+    }
+    // 10 + 10 + 80: the budget, exactly; nothing more left the account.
+    assert_eq!(balance_of(&agent, token, friend), U256::from(100 * UNIT));
+    assert_eq!(balance_of(&agent, token, account), U256::from(900 * UNIT));
+    let refused = check_then_send_by(&agent, "b", "b: 1 more", &[transfer(token, friend, 1)]);
+    assert!(refused.unwrap().contains("(budget \"fleet\")"));
+}
+
+/// `ops-per-period` 2 (with a native limit, so that a 1-wei send is allowed): a third
+/// operation in the period is refused by the chain (TooManyOperations); after the turn
+/// it lands.
+#[test]
+fn ops_per_period_refuses_the_third_until_the_period_turns() {
+    let agent = Agent::new("budget-ops");
+    agent.account();
+    let friend = random_address();
+    let period = 40;
+    let start = wall_now() - 1;
+    create_key(
+        &agent,
+        "spender",
+        json!([
+            {"type": "spending-limit", "token": "native", "amount": "1000", "period": period, "start": start},
+            {"type": "ops-per-period", "count": 2, "period": period, "start": start}
+        ]),
+    );
+    let one_wei = [json!({"to": friend, "value": "1"})];
+    let t0 = std::time::Instant::now();
+    assert_eq!(check_then_send(&agent, "op 1", &one_wei), None);
+    assert_eq!(check_then_send(&agent, "op 2", &one_wei), None);
+    let refused = check_then_send(&agent, "op 3", &one_wei).unwrap();
+    assert!(refused.contains("TooManyOperations"), "{refused}");
+    assert!(t0.elapsed() < Duration::from_secs(period - 5), "took {:?}", t0.elapsed());
+    assert_eq!(agent.balance(friend), U256::from(2));
+    while wall_now() < start + period + 1 {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(check_then_send(&agent, "op 3 in the next period", &one_wei), None);
+    assert_eq!(agent.balance(friend), U256::from(3));
 }
