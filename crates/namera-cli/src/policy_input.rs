@@ -18,7 +18,8 @@ pub(crate) struct PolicyArg(pub(crate) serde_json::Value);
 impl<'de> Deserialize<'de> for PolicyArg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(d)?;
-        Policy::from_json(&value).map_err(serde::de::Error::custom)?;
+        Policy::from_json(&crate::human_amount::placeholder(&value))
+            .map_err(serde::de::Error::custom)?;
         Ok(Self(value))
     }
 }
@@ -29,7 +30,7 @@ impl std::str::FromStr for PolicyArg {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let value =
             crate::params::parse_json_strict(s).map_err(|e| format!("not a JSON policy: {e}"))?;
-        Policy::from_json(&value).map_err(|e| e.to_string())?;
+        Policy::from_json(&crate::human_amount::placeholder(&value)).map_err(|e| e.to_string())?;
         Ok(Self(value))
     }
 }
@@ -61,7 +62,7 @@ impl JsonSchema for PolicyArg {
         let seconds = json_schema!({ "type": "integer", "minimum": 0 });
         let limit_properties = json_schema!({
             "token": token,
-            "amount": { "type": ["string", "integer"], "pattern": crate::values::uint_pattern(true), "minimum": 0, "description": "At most this much per period, in the token's base units (100 of a 6-decimal token: \"100000000\"); uint128." },
+            "amount": { "type": ["string", "integer"], "pattern": "^([0-9]+|0x[0-9a-fA-F]+|[0-9]*\\.?[0-9]+ [A-Za-z0-9.$-]+)$", "minimum": 0, "description": "At most this much per period: in the token's base units (100 of a 6-decimal token: \"100000000\"; uint128), or for people as a number and the token's symbol (\"100 USDC\", \"0.5 ETH\"), converted with the token's decimals() read from the chain when the key is created." },
             "period": { "type": "integer", "minimum": 0, "description": "The period in seconds; 0 = the key's whole life." },
             "start": { "type": "integer", "minimum": 0, "description": "When periods start counting (seconds since the epoch). Default 0: a 1-day period turns at 00:00 UTC." },
             "budget": { "type": "string", "minLength": 1, "maxLength": 32, "description": "A shared budget's name: every key of the account that names it draws on one counter onchain." }

@@ -522,6 +522,15 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     if a.policies.is_empty() && ctx.shell().interactive() {
         a.policies = crate::prompt::build_policies(ctx)?;
     }
+    // Amounts written for people ("100 USDC") in base units, with decimals from the chain.
+    if a.policies.iter().any(|p| crate::human_amount::has_human_amount(&p.0)) {
+        let clients = ctx.connect_all(&chains)?;
+        for (i, p) in a.policies.iter_mut().enumerate() {
+            crate::human_amount::resolve(&mut p.0, &chains, &clients).map_err(|e| {
+                CliError::new(ErrorKind::Usage, "invalid-policy", format!("policies[{i}]: {e}"))
+            })?;
+        }
+    }
     let mut policies: Vec<Policy> = a
         .policies
         .iter()

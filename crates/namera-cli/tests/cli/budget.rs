@@ -127,15 +127,19 @@ fn a_spending_limit_per_period_through_the_cli() {
     // Periods of 40 s from just now: the story before the turn fits in one period.
     let period = 40;
     let start = wall_now() - 1;
-    let key = agent.ok(
+    // The amount written for people: the token's decimals (6) are read from the chain and
+    // its symbol checked; a wrong symbol is refused before anything is signed.
+    let limit = |amount: &str| json!([{"type": "spending-limit", "token": token, "amount": amount, "period": period, "start": start}]);
+    let out = agent.run(
         &["session-key", "create"],
-        &json!({
-            "alias": "spender", "smart_account": "acc", "chains": ["local"], "light_kdf": true,
-            "policies": [{"type": "spending-limit", "token": token, "amount": (100 * UNIT).to_string(),
-                          "period": period, "start": start}],
-            "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"
-        }),
+        &json!({"alias": "wrong", "smart_account": "acc", "chains": ["local"], "light_kdf": true,
+                "policies": limit("100 USDC"), "password_env": "OWNER_PW",
+                "session_password_env": "AGENT_PW"}),
     );
+    assert_exit(&out, 2);
+    let e = error_of(&out);
+    assert!(e["message"].as_str().unwrap().contains("\"NTD\""), "{e}");
+    let key = create_key(&agent, "spender", limit("100 NTD"));
     assert_eq!(key["policies"][0]["type"], "budget", "{key}");
     assert_eq!(key["policies"][0]["limits"][0]["amount"], "100000000", "{key}");
 

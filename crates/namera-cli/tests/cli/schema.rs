@@ -214,6 +214,7 @@ fn the_create_schema_documents_budget_policies() {
         r#"{"type":"spending-limit","token":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","amount":"100000000","period":86400,"budget":"fleet"}"#,
         r#"{"type":"spending-limit","token":"native","amount":1000}"#,
         r#"{"type":"ops-per-period","count":2,"period":60}"#,
+        r#"{"type":"spending-limit","token":"native","amount":"0.5 ETH","period":3600}"#,
         r#"{"type":"budget","limits":[{"token":"native","amount":"5","period":60}],"ops":{"count":3}}"#,
         r#"{"type":"spending-limit","token":"native","amount":"1","perod":60}"#,
         r#"{"type":"spending-limit","token":"usdc","amount":"1"}"#,
@@ -228,9 +229,9 @@ fn the_create_schema_documents_budget_policies() {
         "import json, sys\nfrom jsonschema import Draft202012Validator as V\nv = V(json.loads(sys.argv[1]))\nprint(' '.join(str(v.is_valid(json.loads(a))) for a in sys.argv[2:]))",
         &args,
     );
-    assert_eq!(verdicts.trim(), "True True True True False False False False");
+    assert_eq!(verdicts.trim(), "True True True True True False False False False");
     // The CLI's own parser agrees on the misspelt field (refused before any chain is read).
-    let out = home.run(&["session-key", "create", "--params", &docs[4]], &[]);
+    let out = home.run(&["session-key", "create", "--params", &docs[5]], &[]);
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("perod"), "{}", text(&out.stderr));
 }
