@@ -16,6 +16,7 @@ mod config;
 mod context;
 mod error;
 mod foreign;
+mod human_amount;
 #[cfg(test)]
 mod input_props;
 mod opts;

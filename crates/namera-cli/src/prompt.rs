@@ -87,11 +87,13 @@ fn parsed<T: std::str::FromStr<Err = String>>(
     }
 }
 
-const POLICY_KINDS: [&str; 6] = [
+const POLICY_KINDS: [&str; 8] = [
     "call: which contract and function, down to argument values",
     "gas: a total budget for what the key may spend on gas",
     "time window: valid from / until",
     "rate limit: at most N uses in all (not per period), each at least an interval after the previous",
+    "spending limit: at most an amount of one token per period, enforced on chain (optionally a budget shared by several keys)",
+    "ops per period: at most N operations in each period",
     "sudo: anything the owner could do",
     "done",
 ];
@@ -149,6 +151,18 @@ pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> 
                 )?;
                 json!({ "type": "rate-limit", "count": count, "interval": interval.0 })
             }
+            "spending limit" => spending_limit()?,
+            "ops per period" => {
+                let count = parsed::<Count>(
+                    "At most how many operations in each period?",
+                    "a whole number ≥ 1",
+                    Some("10"),
+                )?
+                .0;
+                let period =
+                    parsed::<Span>("How long is a period?", "e.g. 10m, 1h, 1d", Some("1d"))?;
+                json!({ "type": "ops-per-period", "count": count, "period": period.0 })
+            }
             "sudo" => json!({ "type": "sudo" }),
             _ => break,
         };
@@ -178,6 +192,44 @@ pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> 
         ));
     }
     Ok(policies)
+}
+
+/// A `spending-limit` policy: the token, an amount in its base units, a period, and an
+/// optional shared budget name (periods count from the epoch: a 1d period turns at 00:00 UTC).
+fn spending_limit() -> Result<Value, CliError> {
+    let token = loop {
+        let answer = inquire::Text::new("Token:")
+            .with_help_message("native, or the ERC-20's address (0x…)")
+            .with_default("native")
+            .prompt()
+            .map_err(prompt_error)?;
+        let answer = answer.trim();
+        if answer == "native" {
+            break answer.to_owned();
+        }
+        match answer.parse::<AddressArg>() {
+            Ok(a) => break a.0.to_checksum(None),
+            Err(e) => eprintln!("  {e}"),
+        }
+    };
+    let amount: AmountArg = parsed(
+        "At most how much per period (base units; for native also e.g. 0.1ether)?",
+        "e.g. 100000000 for 100 of a 6-decimal token",
+        None,
+    )?;
+    let period = parsed::<Span>("How long is a period?", "e.g. 10m, 1h, 1d", Some("1d"))?;
+    let budget = inquire::Text::new("Shared budget name (empty: this key's own):")
+        .with_help_message("keys of the account that name the same budget draw on one counter")
+        .with_default("")
+        .prompt()
+        .map_err(prompt_error)?;
+    let mut policy = json!({
+        "type": "spending-limit", "token": token, "amount": amount.0.to_string(), "period": period.0
+    });
+    if !budget.trim().is_empty() {
+        policy["budget"] = budget.trim().into();
+    }
+    Ok(policy)
 }
 
 fn call_policy() -> Result<Value, CliError> {

@@ -3,12 +3,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
     account::{ChainClient, OwnerSigner, SmartAccount},
     chain::Endpoints,
-    kernel::{AccountConfig, KernelVersion, RootValidator},
+    kernel::{
+        AccountConfig, Call, KernelVersion, RootValidator, addresses::DETERMINISTIC_DEPLOYER,
+    },
     rpc::{RpcClient, RpcStats},
 };
 use serde_json::json;
@@ -54,6 +56,31 @@ pub fn new_account(
     let signer = OwnerSigner::new(owner.clone(), account.config().root.validation_id());
     (owner, account, signer)
 }
+
+/// The calls that put a fresh 6-decimal test ERC-20 (`TestToken`: `mint`, `transfer`,
+/// `transferFrom`, `approve`, `balanceOf`, `decimals`) at a new address through the
+/// deterministic deployment proxy and mint `amount` base units to `holder`; and that
+/// address. An owner's operation carries them (the same way anyone deploys the budget
+/// policy where it is missing).
+pub fn test_token_calls(holder: Address, amount: U256) -> (Address, [Call; 2]) {
+    use alloy_sol_types::{SolCall, sol};
+    sol! {
+        function mint(address to, uint256 amount);
+    }
+    let salt = B256::from(U256::from(rand_u64()));
+    let initcode: Bytes = TEST_TOKEN_INITCODE.trim().parse().expect("hex initcode");
+    let token = DETERMINISTIC_DEPLOYER.create2(salt, alloy_primitives::keccak256(&initcode));
+    let mut deploy = salt.to_vec();
+    deploy.extend_from_slice(&initcode);
+    let calls = [
+        Call::new(DETERMINISTIC_DEPLOYER, deploy.into()),
+        Call::new(token, mintCall { to: holder, amount }.abi_encode().into()),
+    ];
+    (token, calls)
+}
+
+/// `TestToken`'s creation code (6 decimals).
+pub const TEST_TOKEN_INITCODE: &str = include_str!("TestToken.initcode.hex");
 
 /// A random address nobody controls.
 pub fn random_address() -> Address {

@@ -5,7 +5,7 @@
 //! tool error that says what is wrong, so the agent can fix its request.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::sol;
+use alloy_sol_types::{SolCall, sol};
 use namera::{
     kernel::{Call, LaneKey},
     wallet::{ActionError, KeyVerdict, Outcome, Request, Wallet, unblock},
@@ -34,6 +34,7 @@ sol! {
         function balanceOf(address owner) external view returns (uint256);
         function decimals() external view returns (uint8);
         function symbol() external view returns (string);
+        function transfer(address to, uint256 amount) external returns (bool);
     }
 }
 
@@ -100,6 +101,36 @@ pub struct NativeTransferInput {
     /// The unit of `amount`.
     #[serde(default)]
     pub unit: Unit,
+}
+
+/// Whose balance of one ERC-20 token.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBalanceInput {
+    /// The chain (alias or id); optional when the wallet is on one chain.
+    pub chain: Option<String>,
+    /// The ERC-20: its address, or the symbol of a well-known token on the chain (`USDC`).
+    pub token: String,
+    /// Whose balance; omit for the wallet's own.
+    #[schemars(extend("pattern" = ADDRESS_PATTERN))]
+    pub owner: Option<String>,
+}
+
+/// An ERC-20 transfer from the wallet, in the token's own units.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Erc20TransferInput {
+    /// The chain (alias or id); optional when the wallet is on one chain.
+    pub chain: Option<String>,
+    /// The ERC-20: its address, or the symbol of a well-known token on the chain (`USDC`).
+    pub token: String,
+    /// The recipient.
+    #[schemars(extend("pattern" = ADDRESS_PATTERN))]
+    pub to: String,
+    /// The amount in whole tokens, as a plain decimal number (`"12.5"`); the token's
+    /// `decimals()` say what that is in base units, and more decimals than it has are refused.
+    #[schemars(extend("pattern" = r"^[0-9]*\.?[0-9]*$"))]
+    pub amount: String,
 }
 
 /// One call of a batch.
@@ -267,6 +298,37 @@ pub struct TransferResult {
     pub gas_cost_wei: String,
 }
 
+/// A landed ERC-20 transfer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Erc20TransferResult {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The token.
+    pub token: String,
+    /// Its symbol.
+    pub symbol: String,
+    /// Its decimals.
+    pub decimals: u8,
+    /// The recipient.
+    pub to: String,
+    /// The amount in base units, as a decimal string.
+    pub raw: String,
+    /// The amount with decimals, e.g. `"12.5"`.
+    pub formatted: String,
+    /// The session key that signed it.
+    pub key: String,
+    /// The lane it used.
+    pub lane: u16,
+    /// The UserOperation hash.
+    pub user_op_hash: String,
+    /// The bundle transaction.
+    pub transaction_hash: String,
+    /// Its block.
+    pub block_number: u64,
+    /// What the operation cost, in wei.
+    pub gas_cost_wei: String,
+}
+
 /// What the session keys may do.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Permissions {
@@ -395,6 +457,68 @@ impl NameraServer {
     ) -> Result<Json<Balance>, ToolFailure> {
         let w = self.wallet().await?;
         Ok(Json(unblock(move || get_balance(&w, i)).await?))
+    }
+
+    /// An ERC-20 balance (the wallet's, or `owner`'s) in base units and with the token's decimals and symbol.
+    #[tool(annotations(
+        read_only_hint = true,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn get_token_balance(
+        &self,
+        Parameters(i): Parameters<TokenBalanceInput>,
+    ) -> Result<Json<Balance>, ToolFailure> {
+        let w = self.wallet().await?;
+        Ok(Json(unblock(move || get_token_balance(&w, i)).await?))
+    }
+
+    /// Send an ERC-20 in whole tokens ("12.5"), signed by a session key whose policies allow it; waits for the receipt. A budget's refusal says which budget and how much is left.
+    #[tool(annotations(
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
+    async fn erc20_transfer(
+        &self,
+        Parameters(i): Parameters<Erc20TransferInput>,
+    ) -> Result<Json<Erc20TransferResult>, ToolFailure> {
+        let w = self.wallet().await?;
+        let chain_id = w.chain(i.chain.as_deref())?.id();
+        let to = address("to", &i.to)?;
+        let token = {
+            let w = w.clone();
+            unblock(move || token_info(&w, i.chain.as_deref(), &i.token)).await?
+        };
+        let raw = parse_units(&i.amount, token.decimals).map_err(|e| input(e.to_string()))?;
+        if raw.is_zero() {
+            return Err(input("the amount must be more than zero"));
+        }
+        let data = IERC20::transferCall { to, amount: raw }.abi_encode().into();
+        let landed = w.execute(chain_id, vec![Call::new(token.address, data)], None).await?;
+        if !landed.receipt.success {
+            return Err(input(format!(
+                "the transfer was included but its execution reverted (UserOperation {}, transaction {})",
+                landed.hash, landed.receipt.receipt.transaction_hash
+            )));
+        }
+        Ok(Json(Erc20TransferResult {
+            chain_id,
+            token: token.address.to_checksum(None),
+            symbol: token.symbol,
+            decimals: token.decimals,
+            to: to.to_checksum(None),
+            raw: raw.to_string(),
+            formatted: format_units(raw, token.decimals),
+            key: landed.key,
+            lane: landed.lane.0,
+            user_op_hash: landed.hash.to_string(),
+            transaction_hash: landed.receipt.receipt.transaction_hash.to_string(),
+            block_number: landed.receipt.receipt.block_number.saturating_to(),
+            gas_cost_wei: landed.receipt.actual_gas_cost.to_string(),
+        }))
     }
 
     /// Call a view function (from a JSON ABI fragment or a human-readable signature) and decode its result.
@@ -706,6 +830,58 @@ fn get_balance(w: &Wallet, i: GetBalanceInput) -> Result<Balance, ToolFailure> {
         raw: raw.to_string(),
         formatted: format_units(raw, decimals),
     })
+}
+
+/// An ERC-20 as the tools show it: where, its decimals and symbol.
+struct TokenInfo {
+    address: Address,
+    decimals: u8,
+    symbol: String,
+}
+
+/// The ERC-20 `token` names on `chain` (an address, or a well-known symbol from
+/// [`namera::chain::TOKENS`]), with its `decimals()` read from the chain (the registry's
+/// are only a fallback for the symbol, never trusted over the contract).
+fn token_info(w: &Wallet, chain: Option<&str>, token: &str) -> Result<TokenInfo, ToolFailure> {
+    let c = w.chain(chain)?;
+    let address = if token.starts_with("0x") {
+        address("token", token)?
+    } else {
+        namera::chain::TOKENS
+            .iter()
+            .find(|t| t.chain_id == c.id() && t.symbol.eq_ignore_ascii_case(token))
+            .map(|t| t.address)
+            .ok_or_else(|| {
+                input(format!(
+                    "token {token:?}: not an address, nor a well-known token on chain {}",
+                    c.id()
+                ))
+            })?
+    };
+    let node = &c.account().chain().node;
+    if node.code(address)?.is_empty() {
+        return Err(input(format!("token {address} has no code on chain {}", c.id())));
+    }
+    let decimals = node.view(address, &IERC20::decimalsCall {}).map_err(|e| {
+        input(format!("{address} does not answer decimals() like an ERC-20 token: {e}"))
+    })?;
+    // Some old tokens have no symbol (or a bytes32 one).
+    let symbol = node.view(address, &IERC20::symbolCall {}).unwrap_or_else(|_| {
+        namera::chain::KnownToken::find(c.id(), address).map_or("?", |t| t.symbol).into()
+    });
+    Ok(TokenInfo { address, decimals, symbol })
+}
+
+fn get_token_balance(w: &Wallet, i: TokenBalanceInput) -> Result<Balance, ToolFailure> {
+    let token = token_info(w, i.chain.as_deref(), &i.token)?;
+    get_balance(
+        w,
+        GetBalanceInput {
+            chain: i.chain,
+            token: Some(token.address.to_checksum(None)),
+            address: i.owner,
+        },
+    )
 }
 
 fn read_contract(w: &Wallet, i: ReadContractInput) -> Result<ReadResult, ToolFailure> {

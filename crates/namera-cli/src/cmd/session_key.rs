@@ -464,8 +464,15 @@ fn policy_warnings(policies: &[Policy], now: u64) -> Vec<String> {
             ));
         }
     }
+    // A budget without `allowOtherCalls` limits calls too: only its tokens' four
+    // selectors and native sends within the limits pass.
     let limits_calls = policies.iter().any(|p| {
-        matches!(p.kind, PolicyKind::Call(_)) && p.flag != namera::policy::PolicyFlag::SKIP_USER_OP
+        p.flag != namera::policy::PolicyFlag::SKIP_USER_OP
+            && match &p.kind {
+                PolicyKind::Call(_) => true,
+                PolicyKind::Budget(b) => !b.allow_other_calls,
+                _ => false,
+            }
     });
     if !limits_calls {
         warnings.push(
@@ -511,6 +518,15 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     let chains = wallet::chains_of(ctx, &record, &a.chains)?;
     if a.policies.is_empty() && ctx.shell().interactive() {
         a.policies = crate::prompt::build_policies(ctx)?;
+    }
+    // Amounts written for people ("100 USDC") in base units, with decimals from the chain.
+    if a.policies.iter().any(|p| crate::human_amount::has_human_amount(&p.0)) {
+        let clients = ctx.connect_all(&chains)?;
+        for (i, p) in a.policies.iter_mut().enumerate() {
+            crate::human_amount::resolve(&mut p.0, &chains, &clients).map_err(|e| {
+                CliError::new(ErrorKind::Usage, "invalid-policy", format!("policies[{i}]: {e}"))
+            })?;
+        }
     }
     let mut policies: Vec<Policy> = a
         .policies
@@ -966,6 +982,27 @@ pub(crate) struct ChainState {
     usable: bool,
     /// The state in words.
     in_words: String,
+    /// What is left of each budget now, in words, read from the chain ("now: 40 of 100
+    /// USDC left until 2026-12-05T00:00:00Z"; gas and rate limits too); empty for a key
+    /// without stateful policies.
+    budgets: Vec<String>,
+}
+
+/// What is left of `permission`'s budgets on `account`'s chain now, in the SDK's words
+/// (its explain of an empty operation reads every stateful policy's counters).
+fn budgets_left(account: &SmartAccount, permission: &Permission) -> Result<Vec<String>, CliError> {
+    let stateful = permission.policies.iter().any(|p| {
+        matches!(
+            p.kind,
+            PolicyKind::Gas { .. } | PolicyKind::RateLimit { .. } | PolicyKind::Budget(_)
+        )
+    });
+    if !stateful {
+        return Ok(Vec::new());
+    }
+    let probe = namera::kernel::UserOperation::default();
+    let verdicts = namera::session_key::explain_operation(account, permission, &probe)?;
+    Ok(verdicts.into_iter().filter_map(|v| v.budget).collect())
 }
 
 /// The account record a key's commands need (it may be an imported, owner-less one).
@@ -1014,6 +1051,7 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
                         state,
                         usable: state.is_usable(),
                         in_words: state.to_string(),
+                        budgets: budgets_left(account, &on.permission)?,
                     })
                 })
             })
@@ -1028,8 +1066,14 @@ fn status(ctx: &Context, a: &StatusArgs) -> Result<(), CliError> {
     let json = KeyStatus { alias: alias.to_string(), chains: states };
     ctx.shell().emit(&json, |out| {
         writeln!(out, "session key {alias} ({})", record.key_address)?;
-        let rows: Vec<Vec<String>> =
-            json.chains.iter().map(|s| vec![s.chain.clone(), s.in_words.clone()]).collect();
+        let rows: Vec<Vec<String>> = json
+            .chains
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(vec![s.chain.clone(), s.in_words.clone()])
+                    .chain(s.budgets.iter().map(|b| vec![String::new(), b.clone()]))
+            })
+            .collect();
         write_table(out, &rows)
     })
 }

@@ -56,6 +56,11 @@ impl Agent {
         parse(&out.stdout)
     }
 
+    /// The devnet's node RPC.
+    pub(crate) fn rpc(&self) -> &RpcClient {
+        self.node.rpc()
+    }
+
     pub(crate) fn balance(&self, who: Address) -> U256 {
         self.node.balance(who).unwrap()
     }

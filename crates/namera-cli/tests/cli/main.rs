@@ -2,6 +2,7 @@
 //! of its own, as a user, a script or an agent would (ripgrep's layout: one test binary).
 
 mod agent;
+mod budget;
 mod corrupt;
 mod devnet;
 mod hardening;

@@ -198,3 +198,40 @@ fn result_schemas_reject_wrong_documents() {
     assert!(!result_violations("keystore.info", "ndjson", two.as_bytes()).is_empty());
     assert!(!result_violations("keystore.list", "ndjson", b"{\"alias\":1}\n").is_empty());
 }
+
+/// `session-key.create`'s schema documents the budget policies: a spending-limit (with a
+/// shared budget) and an ops-per-period validate, and what the CLI's parser refuses (a
+/// misspelt field, a token that is neither "native" nor an address, no amount) does not.
+#[test]
+fn the_create_schema_documents_budget_policies() {
+    let home = Home::new("schema-budget");
+    let out = home.run(&["schema", "session-key.create", "-o", "json"], &[]);
+    assert_exit(&out, 0);
+    let schema = json(&out.stdout);
+    let doc =
+        |policy: &str| format!(r#"{{"alias":"k","smart_account":"w","policies":[{policy}]}}"#);
+    let cases = [
+        r#"{"type":"spending-limit","token":"0x923aB44BeF75e86f4ea1Ee2d84DD27831d32958A","amount":"100000000","period":86400,"budget":"fleet"}"#,
+        r#"{"type":"spending-limit","token":"native","amount":1000}"#,
+        r#"{"type":"ops-per-period","count":2,"period":60}"#,
+        r#"{"type":"spending-limit","token":"native","amount":"0.5 ETH","period":3600}"#,
+        r#"{"type":"budget","limits":[{"token":"native","amount":"5","period":60}],"ops":{"count":3}}"#,
+        r#"{"type":"spending-limit","token":"native","amount":"1","perod":60}"#,
+        r#"{"type":"spending-limit","token":"usdc","amount":"1"}"#,
+        r#"{"type":"spending-limit","token":"native"}"#,
+        r#"{"type":"ops-per-period","count":0}"#,
+    ];
+    let docs: Vec<String> = cases.iter().map(|c| doc(c)).collect();
+    let mut args = vec![schema.to_string()];
+    args.extend(docs.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let verdicts = py(
+        "import json, sys\nfrom jsonschema import Draft202012Validator as V\nv = V(json.loads(sys.argv[1]))\nprint(' '.join(str(v.is_valid(json.loads(a))) for a in sys.argv[2:]))",
+        &args,
+    );
+    assert_eq!(verdicts.trim(), "True True True True True False False False False");
+    // The CLI's own parser agrees on the misspelt field (refused before any chain is read).
+    let out = home.run(&["session-key", "create", "--params", &docs[5]], &[]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("perod"), "{}", text(&out.stderr));
+}

@@ -7,14 +7,12 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, sol};
 use namera::{
     account::{AccountError, OwnerSigner, SessionKeySigner, SmartAccount},
-    kernel::{
-        Call, ExecType, LaneKey, UserOperation, addresses::DETERMINISTIC_DEPLOYER, encode_calls,
-    },
+    kernel::{Call, ExecType, LaneKey, UserOperation, encode_calls},
     permission::{Permission, PermissionSigner},
     policy::{
         BUDGET_POLICY_ADDRESS, Budget, BudgetName, IBudgetPolicy, NATIVE_TOKEN, Policy,
@@ -22,18 +20,16 @@ use namera::{
     },
     session_key::{explain_operation, revoke_call},
 };
-use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, rand_u64, random_address};
+use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, random_address, test_token_calls};
 use serde_json::json;
 
 sol! {
-    function mint(address to, uint256 amount);
     function transfer(address to, uint256 amount) returns (bool);
     function approve(address spender, uint256 amount) returns (bool);
     function balanceOf(address who) view returns (uint256);
     function decimals() view returns (uint8);
 }
 
-const TOKEN_INITCODE: &str = include_str!("../../src/TestToken.initcode.hex");
 /// One token (6 decimals).
 const UNIT: u64 = 1_000_000;
 
@@ -53,20 +49,7 @@ fn mine(account: &SmartAccount) -> u64 {
 /// same way anyone deploys the budget policy where it is missing).
 fn funded_account() -> (PrivateKeySigner, SmartAccount, OwnerSigner, Address) {
     let (owner, account, owner_signer) = new_account(false, ether(1));
-    let salt = B256::from(U256::from(rand_u64()));
-    let initcode: Bytes = TOKEN_INITCODE.trim().parse().unwrap();
-    let token = DETERMINISTIC_DEPLOYER.create2(salt, alloy_primitives::keccak256(&initcode));
-    let mut deploy = salt.to_vec();
-    deploy.extend_from_slice(&initcode);
-    let calls = [
-        Call::new(DETERMINISTIC_DEPLOYER, deploy.into()),
-        Call::new(
-            token,
-            mintCall { to: account.address(), amount: U256::from(1_000 * UNIT) }
-                .abi_encode()
-                .into(),
-        ),
-    ];
+    let (token, calls) = test_token_calls(account.address(), U256::from(1_000 * UNIT));
     let r = account.execute(&owner_signer, &calls, LaneKey::DEFAULT, RECEIPT_TIMEOUT).unwrap();
     assert!(r.success, "{r:?}");
     let node = &account.chain().node;

@@ -1,6 +1,7 @@
 //! The MCP server against the devnet, driven by a real MCP client (the PyPI `mcp`
 //! package), over stdio and over HTTP. Every effect is checked on chain.
 
+mod budget;
 mod support;
 
 use alloy_primitives::{Address, U256};
@@ -8,10 +9,12 @@ use namera_e2e::{endpoints, ether, random_address};
 use serde_json::{Value, json};
 use support::{Fixture, HttpProcess, Recorder, SERVER, deploy_token, run_client};
 
-const TOOLS: [&str; 8] = [
+const TOOLS: [&str; 10] = [
     "check_transaction",
+    "erc20_transfer",
     "execute_transaction",
     "get_balance",
+    "get_token_balance",
     "get_transaction_status",
     "get_wallet_address",
     "list_permissions",

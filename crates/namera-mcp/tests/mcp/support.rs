@@ -77,25 +77,11 @@ impl Fixture {
         ];
         let tips = PrivateKeySigner::random();
         let tips_policies = vec![call(CallPermission::transfer(tip_jar, ether(1)))];
-        let mut lines = String::new();
-        let mut permissions = Vec::new();
-        for (alias, key, policies) in
-            [("agent", &agent, agent_policies), ("tips", &tips, tips_policies)]
-        {
-            let permission =
-                Permission::new(PermissionSigner::Ecdsa(key.address()), policies).unwrap();
-            let (approval, _) = issue(&owner, &[&account], &permission, key).unwrap();
-            let serialized = SerializedSessionKey::new(
-                &permission,
-                account.config(),
-                Some(approval.chains[0].enable_signature.clone()),
-                Some(SessionPrivateKey::new(key.to_bytes())),
-            );
-            lines.push_str(&format!("{alias} {}\n", serialized.to_base64()));
-            permissions.push((alias, permission));
-        }
-        let keys_file = scratch(&format!("keys-{}.txt", account.address()));
-        std::fs::write(&keys_file, lines).unwrap();
+        let (keys_file, permissions) = write_keys_file(
+            &owner,
+            &account,
+            vec![("agent", &agent, agent_policies), ("tips", &tips, tips_policies)],
+        );
         Self { owner, account, agent, tips, tip_jar, permissions, valid_until, keys_file }
     }
 
@@ -113,6 +99,32 @@ impl Fixture {
     pub(crate) fn balance(&self, who: Address) -> U256 {
         self.account.chain().node.balance(who).unwrap()
     }
+}
+
+/// Issues each `(alias, key, policies)` on `account` and writes them to a keys file
+/// (`alias base64` lines, as the CLI hands them over); returns it and the permissions.
+pub(crate) fn write_keys_file(
+    owner: &PrivateKeySigner,
+    account: &SmartAccount,
+    keys: Vec<(&'static str, &PrivateKeySigner, Vec<Policy>)>,
+) -> (PathBuf, Vec<(&'static str, Permission)>) {
+    let mut lines = String::new();
+    let mut permissions = Vec::new();
+    for (alias, key, policies) in keys {
+        let permission = Permission::new(PermissionSigner::Ecdsa(key.address()), policies).unwrap();
+        let (approval, _) = issue(owner, &[account], &permission, key).unwrap();
+        let serialized = SerializedSessionKey::new(
+            &permission,
+            account.config(),
+            Some(approval.chains[0].enable_signature.clone()),
+            Some(SessionPrivateKey::new(key.to_bytes())),
+        );
+        lines.push_str(&format!("{alias} {}\n", serialized.to_base64()));
+        permissions.push((alias, permission));
+    }
+    let keys_file = scratch(&format!("keys-{}.txt", account.address()));
+    std::fs::write(&keys_file, lines).unwrap();
+    (keys_file, permissions)
 }
 
 /// A fresh path under the tests' scratch folder.

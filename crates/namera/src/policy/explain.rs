@@ -231,7 +231,14 @@ pub fn explain(policies: &[Policy], op: &Operation<'_>, state: &[LiveState]) -> 
                         Ok(charges) => {
                             v.budget = Some(budget_left_in_words(&charges, live.copied().unwrap_or_default()));
                         }
-                        Err(e) => v.refusal = Some(e),
+                        // A refusal still says where the budget stands (and so does a
+                        // probe with no call data, as a key's status is read).
+                        Err(e) => {
+                            v.budget = live.map(|l| {
+                                format!("now: {}", super::budget_standing(b, l, op.now))
+                            });
+                            v.refusal = Some(e);
+                        }
                     }
                 }
             }

@@ -25,7 +25,7 @@ use alloy_sol_types::SolValue;
 pub use budget::{
     BUDGET_POLICY_ADDRESS, BUDGET_POLICY_SALT, Budget, BudgetCharge, BudgetLive, BudgetName,
     IBudgetPolicy, MAX_LIMITS, NATIVE_TOKEN, OpsLimit, SpendingLimit, budget_check,
-    budget_policy_address, budget_policy_initcode,
+    budget_policy_address, budget_policy_initcode, budget_standing,
     deployment_call_data as budget_deployment_call_data, period_window,
 };
 #[cfg(feature = "client")]

@@ -1110,10 +1110,12 @@ impl Wallet {
         let Some(permission) = &key.permission else { return Ok((None, Vec::new())) };
         let state = key_state(&chain.account, permission.validation_id())?;
         self.learn(key, chain, state);
-        let stateful = permission
-            .policies
-            .iter()
-            .any(|p| matches!(p.kind, PolicyKind::Gas { .. } | PolicyKind::RateLimit { .. }));
+        let stateful = permission.policies.iter().any(|p| {
+            matches!(
+                p.kind,
+                PolicyKind::Gas { .. } | PolicyKind::RateLimit { .. } | PolicyKind::Budget(_)
+            )
+        });
         let verdicts = if stateful {
             explain_operation(&chain.account, permission, &UserOperation::default())?
         } else {

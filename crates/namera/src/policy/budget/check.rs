@@ -180,6 +180,59 @@ pub fn budget_check(
     Ok(out)
 }
 
+/// Where `budget` stands at time `now` with the counters `live`, before any operation:
+/// each limit's "40 of 100 USDC left until 2026-12-05T00:00:00Z" (what refills then), and
+/// the operation cap's "1 of 2 operations left until …", joined by "; ". A limit whose
+/// period has not started says so.
+///
+/// ```
+/// use namera::policy::{Budget, BudgetLive, NATIVE_TOKEN, SpendingLimit, budget_standing};
+/// let b = Budget::new().limit(SpendingLimit::new(NATIVE_TOKEN, 10u128.pow(18), 3600, 0));
+/// let mut live = BudgetLive { chain_id: 1, ..BudgetLive::default() };
+/// live.decimals[0] = Some(18);
+/// live.counters[0] = (1, 25 * 10u128.pow(16)); // period 1 used 0.25 ETH
+/// assert_eq!(
+///     budget_standing(&b, &live, 3600 + 5),
+///     "0.75 of 1 ETH left until 1970-01-01T02:00:00Z"
+/// );
+/// assert_eq!(budget_standing(&b, &live, 7200), "1 of 1 ETH left until 1970-01-01T03:00:00Z");
+/// ```
+pub fn budget_standing(budget: &Budget, live: &BudgetLive, now: u64) -> String {
+    let standing = |which: usize, period: u64, start: u64, limit: u128| {
+        let (stored, used) = live.counters[which];
+        let (i, _, until) = period_window(period, start, now)?;
+        let used = if stored == i { used } else { 0 };
+        let window = (period != 0).then_some(until);
+        Some((limit.saturating_sub(used), window))
+    };
+    let until = |w: Option<u64>| match w {
+        Some(until) => format!(" until {}", crate::policy::utc(until + 1)),
+        None => String::new(),
+    };
+    let mut parts = Vec::new();
+    for (i, l) in budget.limits.iter().enumerate() {
+        parts.push(match standing(i, l.period, l.start, l.amount) {
+            Some((left, w)) => format!(
+                "{} left{}{}",
+                live.left_in_words(i, l.token, U256::from(left), U256::from(l.amount)),
+                l.budget
+                    .as_ref()
+                    .map(|b| format!(" (budget {:?})", b.as_str()))
+                    .unwrap_or_default(),
+                until(w)
+            ),
+            None => format!("limit {i} starts at {}", crate::policy::utc(l.start)),
+        });
+    }
+    if let Some(o) = budget.ops {
+        parts.push(match standing(MAX_LIMITS, o.period, o.start, u128::from(o.count)) {
+            Some((left, w)) => format!("{left} of {} operations left{}", o.count, until(w)),
+            None => format!("the operation cap starts at {}", crate::policy::utc(o.start)),
+        });
+    }
+    parts.join("; ")
+}
+
 /// What the operation moves out, per limit, or the contract's refusal.
 fn amounts(budget: &Budget, account: Address, cd: &[u8]) -> Result<Vec<U256>, String> {
     let mut amounts = vec![U256::ZERO; budget.limits.len()];

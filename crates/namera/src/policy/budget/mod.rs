@@ -34,7 +34,7 @@ use alloy_sol_types::{SolValue, sol};
 
 #[cfg(feature = "client")]
 pub use chain::{ensure_deployed, is_deployed, read_live};
-pub use check::{BudgetCharge, BudgetLive, budget_check, period_window};
+pub use check::{BudgetCharge, BudgetLive, budget_check, budget_standing, period_window};
 pub use deploy::{
     BUDGET_POLICY_ADDRESS, BUDGET_POLICY_SALT, budget_policy_address, budget_policy_initcode,
     deployment_call_data,
