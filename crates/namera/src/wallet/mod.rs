@@ -1161,6 +1161,9 @@ fn signer_on(
     registry: &ChainRegistry,
 ) -> Result<ChainSigner, WalletError> {
     let chain_id = account.chain().chain_id;
+    // Only a passkey signer names a verifier.
+    #[cfg(not(feature = "passkey"))]
+    let _ = registry;
     let signer = session_signer(account, &spec.secret, permission, &spec.parts)
         .map_err(|source| WalletError::State { alias: spec.alias.clone(), chain_id, source })?;
     Ok(signer
