@@ -626,7 +626,11 @@ fn apply_estimate(op: &mut UserOperation, e: &GasEstimate) -> Result<(), Account
 /// operation; name the policy when the chain says which, or when a bare revert (no data)
 /// can only have come from one of the signer's policies (see
 /// [`OperationSigner::bare_revert_policy`]).
-fn refusal(e: RpcError, signer: &dyn OperationSigner, op: &UserOperation) -> AccountError {
+pub(crate) fn refusal(
+    e: RpcError,
+    signer: &dyn OperationSigner,
+    op: &UserOperation,
+) -> AccountError {
     let RpcError::Rpc(obj) = &e else { return AccountError::Rpc(e) };
     let r = crate::revert::parse(&obj.message, obj.data.as_ref());
     let bare = (r.is_bare() && r.aa_code.as_deref() == Some("AA23"))

@@ -1073,10 +1073,19 @@ impl Wallet {
                 Err(e) => return Err(e.into()),
             }
             // Asked after the checks: had it landed meanwhile, its receipt is there.
-            if cannot_land(account, sent, signer)?
-                && account.chain().bundler.receipt(sent.hash)?.is_none()
-            {
+            let bundler = &account.chain().bundler;
+            if cannot_land(account, sent, signer)? && bundler.receipt(sent.hash)?.is_none() {
                 return Err(ActionError::Dropped(sent.hash));
+            }
+            // The bundler no longer holds it and it has not landed: something it depends
+            // on changed since it was accepted (another key drew the shared budget it
+            // counted on, say). Simulate it again: if the chain refuses it now, that
+            // refusal is the answer, not a receipt that will never come.
+            if bundler.by_hash(sent.hash)?.is_none()
+                && bundler.receipt(sent.hash)?.is_none()
+                && let Err(e @ RpcError::Rpc(_)) = bundler.estimate(&sent.operation)
+            {
+                return Err(crate::account::refusal(e, signer, &sent.operation).into());
             }
         }
     }
