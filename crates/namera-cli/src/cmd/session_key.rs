@@ -607,6 +607,23 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     }
     let permission = Permission::new(permission_signer.clone(), policies.clone())
         .map_err(|e| CliError::new(ErrorKind::Usage, "invalid-policy", e.to_string()))?;
+    // The budget policy is ours, at one CREATE2 address on every chain: where a chain
+    // lacks it, the owner's operation deploys it there first (permissionless, once per
+    // chain), before the approval reads the account's nonce.
+    if policies.iter().any(|p| matches!(p.kind, PolicyKind::Budget(_))) {
+        for (account, chain) in accounts.iter().zip(&chains) {
+            if !namera::policy::budget_policy_deployed(&account.chain().node)? {
+                ctx.shell().progress(&format!(
+                    "deploying the budget policy on {chain} (once per chain, paid by the account)…"
+                ));
+                namera::policy::ensure_deployed(
+                    account,
+                    owner.signer(&config, chain).as_ref(),
+                    namera::wallet::RECEIPT_TIMEOUT,
+                )?;
+            }
+        }
+    }
     let approvals = match &owner {
         wallet::Owner::Key(owner) => {
             let refs: Vec<&SmartAccount> = accounts.iter().collect();

@@ -277,3 +277,63 @@ fn ops_per_period_refuses_the_third_until_the_period_turns() {
     assert_eq!(check_then_send(&agent, "op 3 in the next period", &one_wei), None);
     assert_eq!(agent.balance(friend), U256::from(3));
 }
+
+/// On a chain that lacks the budget policy (a devnet of its own, its code removed),
+/// `session-key create` with a spending limit deploys it first through the owner's
+/// operation, at its one CREATE2 address, and the key is created.
+#[test]
+fn session_key_create_deploys_the_budget_policy_where_a_chain_lacks_it() {
+    use namera::{node::NodeClient, policy::BUDGET_POLICY_ADDRESS, rpc::RpcClient};
+
+    use crate::support::{DownOnDrop, Home, namera, unique};
+
+    let name = unique("budget-missing");
+    let _guard = DownOnDrop(name.clone());
+    let out = namera(&["devnet", "up", "--chain-id", "31340", "--name", &name, "-o", "json"]);
+    assert_exit(&out, 0);
+    let state = parse(&out.stdout);
+    let (rpc_url, bundler_url) =
+        (state["rpc_url"].as_str().unwrap(), state["bundler_url"].as_str().unwrap());
+    let rpc = RpcClient::new(rpc_url);
+    let node = NodeClient::new(rpc.clone());
+    let code = node.code(BUDGET_POLICY_ADDRESS).unwrap();
+    assert!(!code.is_empty(), "the devnet deploys it");
+    let _: Value = rpc.call("anvil_setCode", json!([BUDGET_POLICY_ADDRESS, "0x"])).unwrap();
+    let _: Value = rpc.call("anvil_setNonce", json!([BUDGET_POLICY_ADDRESS, "0x0"])).unwrap();
+
+    let home = Home::new("budget-missing");
+    let env = [
+        ("LOCAL_RPC_URL", rpc_url),
+        ("LOCAL_BUNDLER_URL", bundler_url),
+        ("LOCAL_CHAIN_ID", "31340"),
+        ("OWNER_PW", "owner password 1"),
+        ("AGENT_PW", "agent password 1"),
+    ];
+    let run = |args: &[&str], params: Value| {
+        let params = params.to_string();
+        let out = home.run(&[args, &["-o", "json", "--params", params.as_str()]].concat(), &env);
+        assert_exit(&out, 0);
+        parse(&out.stdout)
+    };
+    run(
+        &["keystore", "create"],
+        json!({"alias": "owner", "password_env": "OWNER_PW", "light_kdf": true}),
+    );
+    let account = run(
+        &["smart-account", "create"],
+        json!({"alias": "acc", "keystore": "owner", "chains": ["local"]}),
+    );
+    let address: Address = account["account"]["address"].as_str().unwrap().parse().unwrap();
+    namera_devnet::anvil::set_balance(&rpc, address, U256::from(10u64.pow(18))).unwrap();
+    run(
+        &["session-key", "create"],
+        json!({"alias": "bot", "smart_account": "acc", "light_kdf": true,
+               "policies": [{"type": "spending-limit", "token": "native", "amount": "1000", "period": 3600}],
+               "password_env": "OWNER_PW", "session_password_env": "AGENT_PW"}),
+    );
+    assert_eq!(
+        node.code(BUDGET_POLICY_ADDRESS).unwrap(),
+        code,
+        "the same code, at the same address"
+    );
+}

@@ -66,6 +66,9 @@ const RACE_ATTEMPTS: usize = 5;
 /// operation (one that lost a race is dropped, and would otherwise be waited for).
 const DROP_CHECK: Duration = Duration::from_secs(2);
 
+/// How long the wallet waits for an operation's receipt by default.
+pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How often a refused enabling signer looks for its key installed by another.
 const INSTALL_LOOKS: usize = 6;
 
@@ -488,7 +491,7 @@ impl Wallet {
             chains,
             keys,
             lanes: Arc::new(Lanes::new(address, lease)),
-            receipt_timeout: Duration::from_secs(120),
+            receipt_timeout: RECEIPT_TIMEOUT,
             stats,
             registry,
         })))
