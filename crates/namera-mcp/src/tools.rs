@@ -8,7 +8,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, sol};
 use namera::{
     kernel::{Call, LaneKey},
-    wallet::{ActionError, KeyVerdict, Outcome, Request, Wallet, unblock},
+    wallet::{ActionError, KeyVerdict, Landed, Outcome, Request, Wallet, unblock},
 };
 use rmcp::{
     handler::server::{
@@ -284,18 +284,9 @@ pub struct TransferResult {
     pub to: String,
     /// The amount, in wei.
     pub amount_wei: String,
-    /// The session key that signed it.
-    pub key: String,
-    /// The lane it used.
-    pub lane: u16,
-    /// The UserOperation hash.
-    pub user_op_hash: String,
-    /// The bundle transaction.
-    pub transaction_hash: String,
-    /// Its block.
-    pub block_number: u64,
-    /// What the operation cost, in wei.
-    pub gas_cost_wei: String,
+    /// How it landed.
+    #[serde(flatten)]
+    pub landed: LandedOperation,
 }
 
 /// A landed ERC-20 transfer.
@@ -315,6 +306,14 @@ pub struct Erc20TransferResult {
     pub raw: String,
     /// The amount with decimals, e.g. `"12.5"`.
     pub formatted: String,
+    /// How it landed.
+    #[serde(flatten)]
+    pub landed: LandedOperation,
+}
+
+/// How a transfer landed: the key, lane, hashes, block and cost.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LandedOperation {
     /// The session key that signed it.
     pub key: String,
     /// The lane it used.
@@ -497,13 +496,8 @@ impl NameraServer {
             return Err(input("the amount must be more than zero"));
         }
         let data = IERC20::transferCall { to, amount: raw }.abi_encode().into();
-        let landed = w.execute(chain_id, vec![Call::new(token.address, data)], None).await?;
-        if !landed.receipt.success {
-            return Err(input(format!(
-                "the transfer was included but its execution reverted (UserOperation {}, transaction {})",
-                landed.hash, landed.receipt.receipt.transaction_hash
-            )));
-        }
+        let landed =
+            succeeded(w.execute(chain_id, vec![Call::new(token.address, data)], None).await?)?;
         Ok(Json(Erc20TransferResult {
             chain_id,
             token: token.address.to_checksum(None),
@@ -512,12 +506,7 @@ impl NameraServer {
             to: to.to_checksum(None),
             raw: raw.to_string(),
             formatted: format_units(raw, token.decimals),
-            key: landed.key,
-            lane: landed.lane.0,
-            user_op_hash: landed.hash.to_string(),
-            transaction_hash: landed.receipt.receipt.transaction_hash.to_string(),
-            block_number: landed.receipt.receipt.block_number.saturating_to(),
-            gas_cost_wei: landed.receipt.actual_gas_cost.to_string(),
+            landed,
         }))
     }
 
@@ -554,23 +543,12 @@ impl NameraServer {
         if wei.is_zero() {
             return Err(input("the amount must be more than zero"));
         }
-        let landed = w.execute(chain_id, vec![Call::transfer(to, wei)], None).await?;
-        if !landed.receipt.success {
-            return Err(input(format!(
-                "the transfer was included but its execution reverted (UserOperation {}, transaction {})",
-                landed.hash, landed.receipt.receipt.transaction_hash
-            )));
-        }
+        let landed = succeeded(w.execute(chain_id, vec![Call::transfer(to, wei)], None).await?)?;
         Ok(Json(TransferResult {
             chain_id,
             to: to.to_checksum(None),
             amount_wei: wei.to_string(),
-            key: landed.key,
-            lane: landed.lane.0,
-            user_op_hash: landed.hash.to_string(),
-            transaction_hash: landed.receipt.receipt.transaction_hash.to_string(),
-            block_number: landed.receipt.receipt.block_number.saturating_to(),
-            gas_cost_wei: landed.receipt.actual_gas_cost.to_string(),
+            landed,
         }))
     }
 
@@ -989,6 +967,24 @@ fn plan(w: &Wallet, i: BatchesInput) -> Result<Vec<Request>, ToolFailure> {
             Ok(Request { chain, lane, calls })
         })
         .collect()
+}
+
+/// A transfer that landed, or the error saying its execution reverted.
+fn succeeded(landed: Landed) -> Result<LandedOperation, ToolFailure> {
+    if !landed.receipt.success {
+        return Err(input(format!(
+            "the transfer was included but its execution reverted (UserOperation {}, transaction {})",
+            landed.hash, landed.receipt.receipt.transaction_hash
+        )));
+    }
+    Ok(LandedOperation {
+        key: landed.key,
+        lane: landed.lane.0,
+        user_op_hash: landed.hash.to_string(),
+        transaction_hash: landed.receipt.receipt.transaction_hash.to_string(),
+        block_number: landed.receipt.receipt.block_number.saturating_to(),
+        gas_cost_wei: landed.receipt.actual_gas_cost.to_string(),
+    })
 }
 
 fn failure_text(f: ToolFailure) -> String {
