@@ -299,70 +299,59 @@ fn budget_error(data: &[u8]) -> Option<(&'static str, String)> {
             .map(|n| format!(" (budget {:?})", n.as_str()))
             .unwrap_or_default()
     };
-    let words = match &e {
-        E::BudgetExceeded(x) => format!(
-            "BudgetExceeded: limit {} on {}{}: {} asked, {} of {} left in this period",
-            x.limitIndex,
-            x.token,
-            name(x.budget),
-            x.requested,
-            x.limit.saturating_sub(x.used),
-            x.limit
+    let (label, detail) = match &e {
+        E::BudgetExceeded(x) => (
+            "BudgetExceeded",
+            format!(
+                "limit {} on {}{}: {} asked, {} of {} left in this period",
+                x.limitIndex,
+                x.token,
+                name(x.budget),
+                x.requested,
+                x.limit.saturating_sub(x.used),
+                x.limit
+            ),
         ),
         E::TooManyOperations(x) => {
-            format!("TooManyOperations: {} of {} operations used in this period", x.used, x.max)
+            ("TooManyOperations", format!("{} of {} operations used in this period", x.used, x.max))
         }
-        E::NativeNotBudgeted(x) => format!(
-            "NativeNotBudgeted: call {} sends {} wei and the key has no native limit",
-            x.callIndex, x.value
+        E::NativeNotBudgeted(x) => (
+            "NativeNotBudgeted",
+            format!("call {} sends {} wei and the key has no native limit", x.callIndex, x.value),
         ),
-        E::TargetNotBudgeted(x) => format!(
-            "TargetNotBudgeted: call {} calls {}, which carries no limit",
-            x.callIndex, x.target
+        E::TargetNotBudgeted(x) => (
+            "TargetNotBudgeted",
+            format!("call {} calls {}, which carries no limit", x.callIndex, x.target),
         ),
-        E::SelectorRefused(x) => format!(
-            "SelectorRefused: call {} calls {} on token {}",
-            x.callIndex, x.selector, x.token
+        E::SelectorRefused(x) => (
+            "SelectorRefused",
+            format!("call {} calls {} on token {}", x.callIndex, x.selector, x.token),
         ),
-        E::TransferFromOther(x) => format!(
-            "TransferFromOther: call {} moves {}'s tokens of {}",
-            x.callIndex, x.from, x.token
+        E::TransferFromOther(x) => (
+            "TransferFromOther",
+            format!("call {} moves {}'s tokens of {}", x.callIndex, x.from, x.token),
         ),
-        E::SelfCall(x) => format!("SelfCall: call {} calls the account itself", x.callIndex),
-        E::UnsupportedCallType(x) => format!("UnsupportedCallType: call type {}", x.callType),
-        E::PeriodNotStarted(x) => format!(
-            "PeriodNotStarted: limit {} starts at {}, the operation names {}",
-            x.limitIndex, x.start, x.time
+        E::SelfCall(x) => ("SelfCall", format!("call {} calls the account itself", x.callIndex)),
+        E::UnsupportedCallType(x) => ("UnsupportedCallType", format!("call type {}", x.callType)),
+        E::PeriodNotStarted(x) => (
+            "PeriodNotStarted",
+            format!("limit {} starts at {}, the operation names {}", x.limitIndex, x.start, x.time),
         ),
-        E::PeriodPassed(x) => format!(
-            "PeriodPassed: limit {} already counts period {}, the operation names period {}",
-            x.limitIndex, x.storedIndex, x.index
+        E::PeriodPassed(x) => (
+            "PeriodPassed",
+            format!(
+                "limit {} already counts period {}, the operation names period {}",
+                x.limitIndex, x.storedIndex, x.index
+            ),
         ),
         E::NotInstalled(x) => {
-            format!("NotInstalled: permission {} has no budget on {}", x.id, x.account)
+            ("NotInstalled", format!("permission {} has no budget on {}", x.id, x.account))
         }
         other => {
-            format!("BudgetPolicy error 0x{}", alloy_primitives::hex::encode(other.selector()))
+            ("BudgetPolicy", format!("error 0x{}", alloy_primitives::hex::encode(other.selector())))
         }
     };
-    let label = words.split(':').next().unwrap_or("BudgetPolicy");
-    let known: &'static str = [
-        "BudgetExceeded",
-        "TooManyOperations",
-        "NativeNotBudgeted",
-        "TargetNotBudgeted",
-        "SelectorRefused",
-        "TransferFromOther",
-        "SelfCall",
-        "UnsupportedCallType",
-        "PeriodNotStarted",
-        "PeriodPassed",
-        "NotInstalled",
-    ]
-    .into_iter()
-    .find(|k| *k == label)
-    .unwrap_or("BudgetPolicy");
-    Some((known, words))
+    Some((label, format!("{label}: {detail}")))
 }
 
 /// The EntryPoint's code (`AA23`) at the start of a reason, or anywhere in a message.
