@@ -181,6 +181,11 @@ impl CliError {
                 Self::new(ErrorKind::Network, "receipt-timeout", e.to_string())
                     .with_hint("the operation may still land; look it up by its hash")
             }
+            AccountError::InclusionUnknown { hash } => {
+                Self::new(ErrorKind::Network, "inclusion-unknown", e.to_string()).with_hint(
+                    format!("look UserOperation {hash} up on an explorer before sending again"),
+                )
+            }
             AccountError::KernelMissing { version, .. } => {
                 Self::new(ErrorKind::Other, "kernel-missing", e.to_string()).with_hint(format!(
                     "use a Kernel release this chain has (the devnet hosts 0.3.1), or a chain with Kernel {version}"

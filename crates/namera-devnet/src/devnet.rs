@@ -499,7 +499,8 @@ fn up_locked(config: &DevnetConfig) -> Result<Devnet> {
         }
         fund(&rpc, &config.fund)?;
 
-        let (mut alto, bundler_info) = start_alto(config, &tools, &rpc, &log_dir)?;
+        let (mut alto, bundler_info) =
+            start_alto(config.bundler_port, &tools, &rpc, &log_dir.join("alto.log"), &[])?;
         children.push(bundler_info.pid);
         let bundler_url = format!("http://127.0.0.1:{}", bundler_info.port);
         // The paymaster starts while Alto does (it needs only the chain to answer ERC-7677
@@ -651,14 +652,15 @@ fn start_anvil(
 }
 
 fn start_alto(
-    config: &DevnetConfig,
+    wanted_port: Option<u16>,
     tools: &Tools,
     rpc: &NodeClient,
-    log_dir: &Path,
+    log: &Path,
+    extra_args: &[String],
 ) -> Result<(Child, ProcessInfo)> {
     // Alto binds every interface (it has no host option), so the port is checked there.
-    let port = pick_port("0.0.0.0", config.bundler_port)?;
-    let log = log_dir.join("alto.log");
+    let port = pick_port("0.0.0.0", wanted_port)?;
+    let log = log.to_owned();
     let entry_point = ENTRY_POINT_V07.to_string();
     let args: Vec<String> = [
         tools.alto.to_string_lossy().as_ref(),
@@ -679,10 +681,57 @@ fn start_alto(
     ]
     .iter()
     .map(|s| (*s).to_owned())
+    .chain(extra_args.iter().cloned())
     .collect();
     let child = process::spawn(&tools.node, &args, &log)?;
     let info = ProcessInfo { pid: child.id(), port, log };
     Ok((child, info))
+}
+
+/// How long an extra bundler may take to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Another Alto in front of the same chain, stopped when dropped.
+///
+/// A hosted bundler runs several instances behind one URL, and an instance that did not
+/// bundle an operation knows its receipt only if the operation sits in the blocks it
+/// searches: Alto looks in its own cache, then in the logs of the last
+/// `--max-block-range` blocks (2,000 by default; providers that limit `eth_getLogs`
+/// ranges need less). This one never bundled anything and looks back as far as it is
+/// told, which makes that real behaviour easy to meet in a test.
+#[derive(Debug)]
+pub struct ExtraBundler {
+    child: Child,
+    url: String,
+}
+
+impl ExtraBundler {
+    /// Start one for the chain at `rpc_url` that searches the logs of the last
+    /// `look_back` blocks for receipts, with the tools `tools` (its log goes to `log`).
+    pub fn start(tools: &Tools, rpc_url: &str, look_back: u64, log: &Path) -> Result<Self> {
+        let rpc = NodeClient::new(RpcClient::with_timeout(rpc_url, CALL_TIMEOUT));
+        let range = ["--max-block-range".to_owned(), look_back.to_string()];
+        let (mut child, info) = start_alto(None, tools, &rpc, log, &range)?;
+        let url = format!("http://127.0.0.1:{}", info.port);
+        let bundler = RpcClient::with_timeout(&url, CALL_TIMEOUT);
+        let ready = wait_ready(&bundler, &mut child, "bundler", log, READY_TIMEOUT, |b| {
+            BundlerClient::new(b.clone()).supported_entry_points().map(drop)
+        });
+        let this = Self { child, url };
+        ready.map(|()| this)
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ExtraBundler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn start_paymaster(

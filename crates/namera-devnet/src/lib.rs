@@ -42,7 +42,7 @@ pub mod testing;
 pub use config::{DEFAULT_CHAIN_ID, DevnetConfig, default_contracts_dir, default_home};
 pub use devnet::{
     BUNDLER_EXECUTOR, BUNDLER_EXECUTOR_KEY, BUNDLER_UTILITY, BUNDLER_UTILITY_KEY, ContractStatus,
-    DEPLOYER, Devnet, DevnetState, DownReport, ProcessInfo, STATE_VERSION, Status,
+    DEPLOYER, Devnet, DevnetState, DownReport, ExtraBundler, ProcessInfo, STATE_VERSION, Status,
     canonical_contracts, check_contracts, down, env, load, status, up,
 };
 pub use error::{DevnetError, Result};

@@ -18,8 +18,9 @@ use namera::{
 };
 
 use crate::{
-    config::{DEFAULT_CHAIN_ID, DevnetConfig},
-    devnet::{Devnet, up},
+    config::{DEFAULT_CHAIN_ID, DevnetConfig, default_home},
+    devnet::{Devnet, ExtraBundler, up},
+    install,
 };
 
 /// The devnet the tests of one binary share.
@@ -48,6 +49,30 @@ impl TestDevnet {
     /// A client for the bundler.
     pub fn bundler(&self) -> BundlerClient {
         BundlerClient::new(RpcClient::new(&self.bundler_url))
+    }
+}
+
+impl TestDevnet {
+    /// A second bundler in front of this devnet's chain (see [`ExtraBundler`]) that
+    /// searches the last `look_back` blocks for receipts: it knows nothing of the
+    /// operations the devnet's own bundler took.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot start.
+    pub fn extra_bundler(&self, look_back: u64) -> ExtraBundler {
+        let tools = match &self.devnet {
+            Some(d) => d.state().tools.clone(),
+            None => install::install(&default_home()).expect("the devnet tools install"),
+        };
+        let log = std::env::temp_dir().join(format!(
+            "namera-extra-alto-{}-{}.log",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        ExtraBundler::start(&tools, &self.rpc_url, look_back, &log).expect("a second Alto starts")
     }
 }
 

@@ -12,6 +12,8 @@ pub mod address;
 pub mod bundler;
 pub mod chain;
 pub mod fields;
+#[cfg(feature = "client")]
+pub mod inclusion;
 pub mod kernel;
 #[cfg(feature = "client")]
 pub mod node;

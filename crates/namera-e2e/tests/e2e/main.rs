@@ -4,6 +4,7 @@ mod budgets;
 mod deploy;
 mod explain;
 mod fidelity;
+mod inclusion;
 mod lanes;
 mod multi_chain;
 mod passkey;

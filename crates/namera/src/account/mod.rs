@@ -152,6 +152,16 @@ pub enum AccountError {
     /// A value did not fit the field it goes in.
     #[error("{0} is out of range")]
     OutOfRange(&'static str),
+    /// The operation's nonce was used, but the operation that used it was not found in
+    /// the blocks searched: whether this one landed is unknown, so it must not simply be
+    /// sent again.
+    #[error(
+        "UserOperation {hash}: its nonce was used, but the chain's recent blocks do not say by which operation; check the account before sending it again"
+    )]
+    InclusionUnknown {
+        /// The operation.
+        hash: B256,
+    },
 }
 
 impl AccountError {
@@ -179,6 +189,17 @@ pub struct SentOperation {
     pub hash: B256,
     /// The operation as sent.
     pub operation: UserOperation,
+}
+
+/// What became of a sent operation's nonce, as the chain tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NonceUse {
+    /// Nobody used it yet: the operation has not landed (it may still).
+    Unused,
+    /// This operation used it: it landed, with this receipt.
+    Landed(Box<UserOperationReceipt>),
+    /// Another operation (this hash) used it: this one can never land.
+    Taken(B256),
 }
 
 /// How long a fee quote is reused before asking the bundler again.
@@ -525,6 +546,30 @@ impl SmartAccount {
             }
             other => other,
         }
+    }
+
+    /// What became of `sent`'s nonce, read from the chain rather than the bundler (whose
+    /// receipt can lag, see [`crate::inclusion`]): unused, used by `sent` itself (its
+    /// receipt, rebuilt from the bundle transaction), or used by another operation.
+    pub fn nonce_use(&self, sent: &SentOperation) -> Result<NonceUse, AccountError> {
+        let (key, sequence) = NonceKey::split(sent.operation.nonce);
+        let node = &self.chain.node;
+        if node.entry_point_sequence(self.address(), key)? <= sequence {
+            return Ok(NonceUse::Unused);
+        }
+        let Some(user) = crate::inclusion::nonce_user(node, self.address(), sent.operation.nonce)?
+        else {
+            return Err(AccountError::InclusionUnknown { hash: sent.hash });
+        };
+        if user.user_op_hash != sent.hash {
+            return Ok(NonceUse::Taken(user.user_op_hash));
+        }
+        let receipt = node
+            .transaction_receipt(user.transaction_hash)?
+            .and_then(|tx| UserOperationReceipt::from_bundle(sent.hash, &tx))
+            .ok_or(AccountError::InclusionUnknown { hash: sent.hash })?;
+        self.deployed.store(true, Ordering::Relaxed);
+        Ok(NonceUse::Landed(Box::new(receipt)))
     }
 
     /// Wait for the operation's receipt, polling the bundler.

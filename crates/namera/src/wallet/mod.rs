@@ -48,7 +48,8 @@ pub use unblock::{Unblock, unblock};
 
 use crate::{
     account::{
-        AccountError, ChainClient, OperationSigner, SentOperation, SessionKeySigner, SmartAccount,
+        AccountError, ChainClient, NonceUse, OperationSigner, SentOperation, SessionKeySigner,
+        SmartAccount,
     },
     bundler::UserOperationReceipt,
     chain::{ChainInfo, ChainRegistry, Endpoints},
@@ -72,21 +73,36 @@ pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often a refused enabling signer looks for its key installed by another.
 const INSTALL_LOOKS: usize = 6;
 
-/// Whether `sent` can no longer be included: its nonce is used, or it installs a key
-/// that is installed already.
-fn cannot_land(
+/// Where a sent operation stands, asked of the chain (never concluded from a missing
+/// bundler receipt alone, which can lag: see [`crate::inclusion`]).
+enum Standing {
+    /// It landed.
+    Landed(Box<UserOperationReceipt>),
+    /// It can never land: another operation took its nonce, or (in enable mode) another
+    /// installed the key it installs, which makes its enable signature stale.
+    Lost,
+    /// It has not landed and still may.
+    Pending,
+}
+
+fn standing(
     account: &SmartAccount,
     sent: &SentOperation,
     signer: &dyn OperationSigner,
-) -> Result<bool, RpcError> {
-    let (key, sequence) = crate::kernel::NonceKey::split(sent.operation.nonce);
-    if account.chain().node.entry_point_sequence(account.address(), key)? > sequence {
-        return Ok(true);
-    }
+) -> Result<Standing, AccountError> {
+    let (key, _) = crate::kernel::NonceKey::split(sent.operation.nonce);
     let enabling = key.mode() == Some(crate::kernel::ValidationMode::Enable);
-    Ok(match signer.permission_validation_id() {
+    // The key's state is read before the nonce: had this very operation installed the
+    // key in between, the nonce read after shows it.
+    let installed = match signer.permission_validation_id() {
         Some(vid) if enabling => matches!(key_state(account, vid)?, KeyState::Installed { .. }),
         _ => false,
+    };
+    Ok(match account.nonce_use(sent)? {
+        NonceUse::Landed(receipt) => Standing::Landed(receipt),
+        NonceUse::Taken(_) => Standing::Lost,
+        NonceUse::Unused if installed => Standing::Lost,
+        NonceUse::Unused => Standing::Pending,
     })
 }
 
@@ -1058,9 +1074,9 @@ impl Wallet {
         false
     }
 
-    /// Wait for the receipt. Every [`DROP_CHECK`] without one, ask whether the operation
-    /// can still land at all: not once another operation took its nonce, nor (in enable
-    /// mode) once its key was installed by another; then it is a lost race.
+    /// Wait for the receipt. Every [`DROP_CHECK`] without one, ask the chain where the
+    /// operation stands: landed (its receipt comes from the chain when the bundler's
+    /// lags), lost to another operation (a race, safe to try again), or still pending.
     fn wait(
         &self,
         account: &SmartAccount,
@@ -1075,20 +1091,27 @@ impl Wallet {
                 Err(AccountError::ReceiptTimeout { .. }) if !remaining.is_zero() => {}
                 Err(e) => return Err(e.into()),
             }
-            // Asked after the checks: had it landed meanwhile, its receipt is there.
-            let bundler = &account.chain().bundler;
-            if cannot_land(account, sent, signer)? && bundler.receipt(sent.hash)?.is_none() {
-                return Err(ActionError::Dropped(sent.hash));
+            match standing(account, sent, signer)? {
+                Standing::Landed(receipt) => return Ok(*receipt),
+                Standing::Lost => return Err(ActionError::Dropped(sent.hash)),
+                Standing::Pending => {}
             }
-            // The bundler no longer holds it and it has not landed: something it depends
-            // on changed since it was accepted (another key drew the shared budget it
-            // counted on, say). Simulate it again: if the chain refuses it now, that
-            // refusal is the answer, not a receipt that will never come.
+            // Pending, and the bundler no longer holds it: something it depends on changed
+            // since it was accepted (another key drew the shared budget it counted on,
+            // say). Simulate it again: if the chain refuses it now, that refusal is the
+            // answer, not a receipt that will never come. A failed simulation may also
+            // mean it just landed (its nonce is used now), so the chain is asked again.
+            let bundler = &account.chain().bundler;
             if bundler.by_hash(sent.hash)?.is_none()
-                && bundler.receipt(sent.hash)?.is_none()
                 && let Err(e @ RpcError::Rpc(_)) = bundler.estimate(&sent.operation)
             {
-                return Err(crate::account::refusal(e, signer, &sent.operation).into());
+                return match standing(account, sent, signer)? {
+                    Standing::Landed(receipt) => Ok(*receipt),
+                    Standing::Lost => Err(ActionError::Dropped(sent.hash)),
+                    Standing::Pending => {
+                        Err(crate::account::refusal(e, signer, &sent.operation).into())
+                    }
+                };
             }
         }
     }
