@@ -20,7 +20,8 @@ use namera::{
     },
     permission::{Permission, PermissionSigner},
     session_key::SerializedSessionKey,
-    wallet::{KeySpec, LaneLease, Outcome, Request, Wallet, WalletError, WalletKey},
+    transaction::Batch,
+    wallet::{KeySpec, LaneLease, Outcome, Wallet, WalletError, WalletKey},
 };
 use namera_store::{
     Alias,
@@ -542,7 +543,7 @@ pub(crate) fn owner_operations(
     chains: &[ChainInfo],
     work: Vec<(usize, Vec<namera::kernel::Call>)>,
 ) -> Result<Vec<(usize, OwnerResult)>, CliError> {
-    let requests = work.iter().map(|(i, calls)| Request {
+    let requests = work.iter().map(|(i, calls)| Batch {
         chain: chains[*i].id,
         lane: None,
         calls: calls.clone(),

@@ -22,7 +22,8 @@ use namera::{
     policy::Policy,
     rpc::RpcStats,
     session_key::{ChainNonce, OwnerApproval},
-    transaction::{Batch, ChainSigner, send_batches},
+    transaction::Batch,
+    wallet::{Outcome, Wallet, WalletKey},
 };
 use namera_e2e::{RECEIPT_TIMEOUT, endpoints, ether, random_address, set_balance};
 
@@ -80,14 +81,20 @@ fn lanes() {
                 .on_lane(LaneKey(1000 + i))
         })
         .collect();
+    let chain_id = account.chain().chain_id;
+    let owner: Arc<dyn OperationSigner> = Arc::new(signer);
+    // The same account and chain client (its fee quote), for the wallet to own.
+    let owned = SmartAccount::new(account.config().clone(), account.chain().clone());
+    let wallet =
+        Wallet::new(vec![owned], vec![WalletKey::owner("owner", vec![(chain_id, owner)])], None)
+            .expect("a wallet");
     let start = Instant::now();
-    let out = send_batches(
-        &[ChainSigner { account: &account, signer: &signer }],
-        &batches,
-        RECEIPT_TIMEOUT,
-    );
+    let out = namera_e2e::block_on(wallet.execute_batches(batches));
     let parallel = start.elapsed();
-    assert!(out.iter().all(|o| o.result.as_ref().is_ok_and(|r| r.success)), "all lanes land");
+    assert!(
+        out.iter().all(|o| matches!(o, Outcome::Landed(l) if l.receipt.success)),
+        "all lanes land"
+    );
     println!(
         "lanes: {N} sequential UserOperations {:.2} s, {N} parallel lanes {:.2} s, ratio sequential/parallel {:.2}",
         sequential.as_secs_f64(),

@@ -8,7 +8,8 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, sol};
 use namera::{
     kernel::{Call, LaneKey},
-    wallet::{ActionError, KeyVerdict, Landed, Outcome, Request, Wallet, unblock},
+    transaction::Batch,
+    wallet::{ActionError, KeyVerdict, Landed, Outcome, Wallet, unblock},
 };
 use rmcp::{
     handler::server::{
@@ -919,7 +920,7 @@ fn get_transaction_status(w: &Wallet, i: StatusInput) -> Result<Status, ToolFail
 // ---------------------------------------------------------------------------------------
 // Batches: parsed at the edge, carried out by the wallet
 
-fn plan(w: &Wallet, i: BatchesInput) -> Result<Vec<Request>, ToolFailure> {
+fn plan(w: &Wallet, i: BatchesInput) -> Result<Vec<Batch>, ToolFailure> {
     if i.batches.is_empty() {
         return Err(input("`batches` is empty: give at least one batch"));
     }
@@ -964,7 +965,7 @@ fn plan(w: &Wallet, i: BatchesInput) -> Result<Vec<Request>, ToolFailure> {
                 }
                 Some(l) => Some(LaneKey::from_name(l)),
             };
-            Ok(Request { chain, lane, calls })
+            Ok(Batch { chain, lane, calls })
         })
         .collect()
 }

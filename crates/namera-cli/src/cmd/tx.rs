@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 use namera::{
     chain::ChainInfo,
     kernel::{Call, LaneKey},
-    wallet::{ActionError, Outcome, Request},
+    transaction::Batch,
+    wallet::{ActionError, Outcome},
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -385,7 +386,7 @@ fn send(ctx: &Context, a: &Send) -> Result<(), CliError> {
     let account = a.smart_account.as_deref().unwrap_or_default();
     let chain = default_chain(ctx, account, a.chain.as_deref())?;
     let calls = a.batch.calls("tx send")?;
-    let request = Request { chain: chain.id, lane: LaneArg::key(a.batch.lane.as_ref()), calls };
+    let request = Batch { chain: chain.id, lane: LaneArg::key(a.batch.lane.as_ref()), calls };
     let wallet =
         wallet::connect_wallet(ctx, account, a.session_key.as_deref(), &[chain], &a.password)?;
     let spinner = ctx.shell().spinner(format!("sending on {chain}…"));
@@ -429,7 +430,7 @@ fn batch(ctx: &Context, a: &BatchArgs) -> Result<(), CliError> {
         if !chains.contains(&chain) {
             chains.push(chain);
         }
-        requests.push(Request {
+        requests.push(Batch {
             chain: chain.id,
             lane: LaneArg::key(b.lane.as_ref()),
             calls: b.calls.iter().map(CallArg::call).collect(),

@@ -1,15 +1,38 @@
 //! Lanes: batches on different lanes run at once; batches on one lane land in order.
+//! Carried out by the SDK's wallet, as the CLI and the MCP server do.
+
+use std::sync::Arc;
 
 use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
+    account::{OperationSigner, SmartAccount},
     kernel::{Call, LaneKey, NonceKey},
     permission::{Permission, PermissionSigner},
     policy::Policy,
     session_key::issue,
-    transaction::{Batch, ChainSigner, send_batches},
+    transaction::Batch,
+    wallet::{ActionError, Outcome, Wallet, WalletKey},
 };
-use namera_e2e::{RECEIPT_TIMEOUT, ether, new_account, random_address};
+use namera_e2e::{RECEIPT_TIMEOUT, block_on, ether, new_account, random_address};
+
+/// A wallet over `account` whose one key is `key`.
+fn wallet(account: &SmartAccount, key: WalletKey) -> Wallet {
+    let owned = SmartAccount::new(account.config().clone(), account.chain().clone());
+    Wallet::new(vec![owned], vec![key], None).unwrap()
+}
+
+fn owner_wallet(account: &SmartAccount, signer: impl OperationSigner + 'static) -> Wallet {
+    let signer: Arc<dyn OperationSigner> = Arc::new(signer);
+    wallet(account, WalletKey::owner("owner", vec![(account.chain().chain_id, signer)]))
+}
+
+fn landed(outcome: &Outcome) -> &namera::wallet::Landed {
+    match outcome {
+        Outcome::Landed(l) => l,
+        other => panic!("expected a landed batch, got {other:?}"),
+    }
+}
 
 #[test]
 fn ten_lanes_at_once_all_land() {
@@ -18,8 +41,11 @@ fn ten_lanes_at_once_all_land() {
     let permission =
         Permission::new(PermissionSigner::Ecdsa(key.address()), vec![Policy::sudo()]).unwrap();
     let chain = account.chain().chain_id;
-    // The key's first use (enable mode, deploying the account too) is one of the batches.
+    // The key's first use (enable mode, deploying the account too) is one of the batches:
+    // it lands alone, the other nine after it, at once.
     let signer = issue(&owner, &[&account], &permission, &key).unwrap().1.remove(0);
+    let session = WalletKey::session("agent", Default::default(), vec![(chain, signer)]).unwrap();
+    let agent = wallet(&account, session);
     let to = random_address();
     let batches: Vec<Batch> = (0..10u16)
         .map(|i| {
@@ -28,17 +54,13 @@ fn ten_lanes_at_once_all_land() {
         })
         .collect();
 
-    let outcomes = send_batches(
-        &[ChainSigner { account: &account, signer: &signer }],
-        &batches,
-        RECEIPT_TIMEOUT,
-    );
+    let outcomes = block_on(agent.execute_batches(batches));
 
     assert_eq!(outcomes.len(), 10);
-    for o in &outcomes {
-        let r = o.result.as_ref().unwrap_or_else(|e| panic!("batch {} failed: {e}", o.index));
-        assert!(r.success, "batch {}: {r:?}", o.index);
-        assert_eq!(o.lane, LaneKey(100 + o.index as u16));
+    for (i, o) in outcomes.iter().enumerate() {
+        let l = landed(o);
+        assert!(l.receipt.success, "batch {i}: {l:?}");
+        assert_eq!((l.lane, l.key.as_str()), (LaneKey(100 + i as u16), "agent"));
     }
     // Every batch's value arrived exactly once: 1 + 2 + … + 512.
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(1023));
@@ -54,16 +76,12 @@ fn five_batches_on_one_lane_land_in_order() {
         .map(|i| Batch::new(chain, vec![Call::transfer(to, U256::from(i))]).on_lane(lane))
         .collect();
 
-    let outcomes = send_batches(
-        &[ChainSigner { account: &account, signer: &owner_signer }],
-        &batches,
-        RECEIPT_TIMEOUT,
-    );
+    let outcomes = block_on(owner_wallet(&account, owner_signer).execute_batches(batches));
 
     let node = &account.chain().node;
     let mut last_block = U256::ZERO;
     for (i, o) in outcomes.iter().enumerate() {
-        let r = o.result.as_ref().unwrap_or_else(|e| panic!("batch {i} failed: {e}"));
+        let r = &landed(o).receipt;
         assert!(r.success);
         // In order: each lands no earlier than the one before.
         assert!(
@@ -89,18 +107,36 @@ fn batch_outcomes_are_per_batch_and_a_failure_hides_nothing() {
         // Unknown chain: this batch alone fails.
         Batch::new(999_999, vec![Call::transfer(to, U256::from(2))]).on_lane(LaneKey(2)),
         Batch::new(chain, vec![Call::transfer(to, U256::from(4))]).on_lane(LaneKey(3)),
+        // Its execution would revert (more value than the account holds): the bundler's
+        // simulation refuses it, nothing is sent, and the batch after it on its lane is
+        // skipped rather than sent out of order.
+        Batch::new(chain, vec![Call::transfer(to, ether(5))]).on_lane(LaneKey(4)),
+        Batch::new(chain, vec![Call::transfer(to, U256::from(8))]).on_lane(LaneKey(4)),
     ];
-    let outcomes = send_batches(
-        &[ChainSigner { account: &account, signer: &owner_signer }],
-        &batches,
-        RECEIPT_TIMEOUT,
+    let outcomes = block_on(owner_wallet(&account, owner_signer).execute_batches(batches));
+    assert!(landed(&outcomes[0]).receipt.success);
+    match &outcomes[1] {
+        Outcome::Failed { error: ActionError::Input(m), .. } => {
+            assert_eq!(m, "chain 999999 is not one of the wallet's");
+        }
+        other => panic!("expected the unknown chain to be named, got {other:?}"),
+    }
+    assert!(landed(&outcomes[2]).receipt.success);
+    match &outcomes[3] {
+        Outcome::Failed { lane: LaneKey(4), error: ActionError::Account(e) } => {
+            assert_eq!(e.refusing_policy(), None, "no policy refused it: {e}");
+            assert_eq!(
+                e.refusal(),
+                Some("UserOperation reverted during simulation with reason: 0x")
+            );
+        }
+        other => panic!("expected the simulation to refuse it, got {other:?}"),
+    }
+    assert!(
+        matches!(outcomes[4], Outcome::Skipped { lane: LaneKey(4), after: 3 }),
+        "{:?}",
+        outcomes[4]
     );
-    assert!(outcomes[0].result.as_ref().is_ok_and(|r| r.success));
-    assert!(matches!(
-        outcomes[1].result,
-        Err(namera::transaction::BatchError::UnknownChain(999_999))
-    ));
-    assert!(outcomes[2].result.as_ref().is_ok_and(|r| r.success));
     assert_eq!(account.chain().node.balance(to).unwrap(), U256::from(5));
 }
 
@@ -109,7 +145,7 @@ fn a_stale_lane_sequence_is_read_again() {
     // Two clients of one account share a lane; each caches the lane's sequence, so every
     // other send starts from a stale value, gets AA25 from the bundler, and retries once.
     let (_owner, first, owner_signer) = new_account(false, ether(1));
-    let second = namera::account::SmartAccount::new(first.config().clone(), namera_e2e::chain());
+    let second = SmartAccount::new(first.config().clone(), namera_e2e::chain());
     let to = random_address();
     let lane = LaneKey(77);
     for (i, account) in [&first, &second, &first, &second].into_iter().enumerate() {

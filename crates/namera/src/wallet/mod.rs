@@ -58,6 +58,7 @@ use crate::{
     policy::{PolicyKind, Verdict},
     rpc::{RpcError, RpcStats},
     session_key::{KeyState, SerializedKeyError, explain_operation, key_state},
+    transaction::Batch,
 };
 
 /// How often a nonce race is tried again before it is reported.
@@ -346,17 +347,6 @@ struct Sending<'w> {
     signer: Arc<dyn OperationSigner>,
     sent: SentOperation,
     _alone: Option<MutexGuard<'w, ()>>,
-}
-
-/// One UserOperation's worth of calls for [`Wallet::execute_batches`].
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// The chain.
-    pub chain: u64,
-    /// The lane; `None`: the request's own fresh lane, shared by its unnamed batches.
-    pub lane: Option<LaneKey>,
-    /// The calls, atomically and in order.
-    pub calls: Vec<Call>,
 }
 
 /// What happened to one of [`Wallet::execute_batches`]'s batches.
@@ -780,12 +770,12 @@ impl Wallet {
     /// Carry out `batches`: in order within a (chain, lane), different lanes and chains
     /// at once; a failed batch's later batches on its lane are skipped. Unnamed lanes
     /// share one fresh lane of the request's own.
-    pub async fn execute_batches(&self, batches: Vec<Request>) -> Vec<Outcome> {
+    pub async fn execute_batches(&self, batches: Vec<Batch>) -> Vec<Outcome> {
         let w = self.clone();
         unblock(move || w.execute_batches_blocking(&batches)).await
     }
 
-    fn execute_batches_blocking(&self, batches: &[Request]) -> Vec<Outcome> {
+    fn execute_batches_blocking(&self, batches: &[Batch]) -> Vec<Outcome> {
         let own = self.0.lanes.take();
         let mut groups: BTreeMap<(u64, LaneKey), Vec<usize>> = BTreeMap::new();
         let mut outcomes: Vec<Option<Outcome>> = batches.iter().map(|_| None).collect();
