@@ -21,6 +21,8 @@ pub mod node;
 pub mod passkey;
 pub mod permission;
 pub mod policy;
+#[cfg(feature = "alloy-provider")]
+pub mod provider;
 #[cfg(feature = "client")]
 pub mod revert;
 #[cfg(feature = "client")]

@@ -219,6 +219,21 @@ pub struct RpcClient {
     timeout: Duration,
     stats: Arc<RpcStats>,
     retries: u32,
+    /// Where bodies go instead of `url` over HTTP, when the caller handed one in.
+    via: Option<Arc<dyn Transport>>,
+}
+
+/// Where a client's JSON-RPC bodies go when not over its own HTTP connection.
+///
+/// The seam through which an alloy `Provider` the caller already holds serves node reads
+/// (feature `alloy-provider`, [`crate::provider`]). Everything above it — batching,
+/// retries by [`Idempotence`], statistics, revert decoding — stays the client's.
+pub trait Transport: Send + Sync + std::fmt::Debug {
+    /// Send one JSON-RPC body (a request object, or an array of them for a batch) and
+    /// return the answer as the server wrote it. A JSON-RPC error is an answer, not an
+    /// `Err`; `Err` is for a body that got no answer, sorted as
+    /// [`RpcClient`]'s own HTTP failures are (unreachable, interrupted, HTTP status).
+    fn exchange(&self, method: &str, body: &Value) -> Result<Value, RpcError>;
 }
 
 impl RpcClient {
@@ -234,7 +249,13 @@ impl RpcClient {
             .http_status_as_error(false)
             .build()
             .into();
-        Self { url: url.into(), agent, timeout, stats: Arc::default(), retries: 3 }
+        Self { url: url.into(), agent, timeout, stats: Arc::default(), retries: 3, via: None }
+    }
+
+    /// A client whose bodies go through `transport`; `label` names it in errors (a URL,
+    /// say). Retries, batching and statistics are as for an HTTP client.
+    pub fn over(label: impl Into<String>, transport: Arc<dyn Transport>) -> Self {
+        Self { via: Some(transport), ..Self::new(label) }
     }
 
     /// Share `stats` with other clients (to count a whole flow's round trips).
@@ -366,6 +387,9 @@ impl RpcClient {
     }
 
     fn exchange(&self, method: &str, body: &Value) -> Result<Value, RpcError> {
+        if let Some(via) = &self.via {
+            return via.exchange(method, body);
+        }
         let mut response = self
             .agent
             .post(&self.url)

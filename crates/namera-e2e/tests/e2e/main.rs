@@ -11,5 +11,6 @@ mod passkey;
 mod passkey_browser;
 mod paymaster;
 mod policies;
+mod provider;
 mod session_key;
 mod webauthn;

@@ -58,19 +58,24 @@ impl ChainClient {
         stats: std::sync::Arc<RpcStats>,
     ) -> Result<Self, RpcError> {
         let node = NodeClient::new(RpcClient::new(&endpoints.rpc).with_stats(stats.clone()));
+        let bundler =
+            BundlerClient::new(RpcClient::new(&endpoints.bundler).with_stats(stats.clone()));
+        let paymaster = endpoints
+            .paymaster
+            .as_ref()
+            .map(|p| PaymasterClient::new(RpcClient::new(p).with_stats(stats)));
+        Self::over(node, bundler, paymaster)
+    }
+
+    /// Clients made by the caller (a node served by an alloy `Provider`, say: see
+    /// [`crate::provider`]), reading the chain id from the node.
+    pub fn over(
+        node: NodeClient,
+        bundler: BundlerClient,
+        paymaster: Option<PaymasterClient>,
+    ) -> Result<Self, RpcError> {
         let chain_id = node.chain_id()?;
-        Ok(Self {
-            chain_id,
-            node,
-            bundler: BundlerClient::new(
-                RpcClient::new(&endpoints.bundler).with_stats(stats.clone()),
-            ),
-            paymaster: endpoints
-                .paymaster
-                .as_ref()
-                .map(|p| PaymasterClient::new(RpcClient::new(p).with_stats(stats))),
-            fees: std::sync::Arc::default(),
-        })
+        Ok(Self { chain_id, node, bundler, paymaster, fees: std::sync::Arc::default() })
     }
 
     /// The bundler's fee quote if one younger than a few seconds is at hand.
