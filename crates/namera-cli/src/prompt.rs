@@ -3,7 +3,7 @@
 //!
 //! [`Shell::interactive`]: crate::output::Shell::interactive
 
-use namera::policy::Policy;
+use namera::{chain::ChainInfo, policy::Policy};
 use serde_json::{Map, Value, json};
 
 use crate::{
@@ -99,8 +99,12 @@ const POLICY_KINDS: [&str; 8] = [
 ];
 
 /// Builds a key's policies step by step, then shows them in words for confirmation.
-pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> {
-    let _ = ctx;
+/// `chains` are the key's: a spending limit written as "100 USDC" is turned into base
+/// units with the decimals read there.
+pub(crate) fn build_policies(
+    ctx: &Context,
+    chains: &[ChainInfo],
+) -> Result<Vec<PolicyArg>, CliError> {
     let mut policies: Vec<PolicyArg> = Vec::new();
     loop {
         let mut kinds = POLICY_KINDS.to_vec();
@@ -151,7 +155,7 @@ pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> 
                 )?;
                 json!({ "type": "rate-limit", "count": count, "interval": interval.0 })
             }
-            "spending limit" => spending_limit()?,
+            "spending limit" => spending_limit(ctx, chains)?,
             "ops per period" => {
                 let count = parsed::<Count>(
                     "At most how many operations in each period?",
@@ -194,9 +198,11 @@ pub(crate) fn build_policies(ctx: &Context) -> Result<Vec<PolicyArg>, CliError> 
     Ok(policies)
 }
 
-/// A `spending-limit` policy: the token, an amount in its base units, a period, and an
-/// optional shared budget name (periods count from the epoch: a 1d period turns at 00:00 UTC).
-fn spending_limit() -> Result<Value, CliError> {
+/// A `spending-limit` policy: the token, an amount (written for people, "100 USDC", or in
+/// base units), a period, and an optional shared budget name (periods count from the
+/// epoch: a 1d period turns at 00:00 UTC). An amount for people is turned into base units
+/// at once, with the token's decimals read from the key's chains, and shown both ways.
+fn spending_limit(ctx: &Context, chains: &[ChainInfo]) -> Result<Value, CliError> {
     let token = loop {
         let answer = inquire::Text::new("Token:")
             .with_help_message("native, or the ERC-20's address (0x…)")
@@ -212,11 +218,37 @@ fn spending_limit() -> Result<Value, CliError> {
             Err(e) => eprintln!("  {e}"),
         }
     };
-    let amount: AmountArg = parsed(
-        "At most how much per period (base units; for native also e.g. 0.1ether)?",
-        "e.g. 100000000 for 100 of a 6-decimal token",
-        None,
-    )?;
+    let mut clients = None;
+    let amount = loop {
+        let answer = inquire::Text::new("At most how much per period?")
+            .with_help_message(
+                "with the token's symbol (100 USDC, 0.5 ETH), or in base units (100000000)",
+            )
+            .prompt()
+            .map_err(prompt_error)?;
+        let answer = answer.trim().to_owned();
+        if !answer.contains(' ') {
+            match answer.parse::<AmountArg>() {
+                Ok(a) => break a.0.to_string(),
+                Err(e) => {
+                    eprintln!("  {e}");
+                    continue;
+                }
+            }
+        }
+        if clients.is_none() {
+            clients = Some(ctx.connect_all(chains)?);
+        }
+        let mut limit = json!({"type": "spending-limit", "token": token, "amount": answer});
+        match crate::human_amount::resolve(&mut limit, chains, clients.as_deref().unwrap_or(&[])) {
+            Ok(()) => {
+                let base = limit["amount"].as_str().unwrap_or_default().to_owned();
+                eprintln!("  {answer} = {base} base units");
+                break base;
+            }
+            Err(e) => eprintln!("  {e}"),
+        }
+    };
     let period = parsed::<Span>("How long is a period?", "e.g. 10m, 1h, 1d", Some("1d"))?;
     let budget = inquire::Text::new("Shared budget name (empty: this key's own):")
         .with_help_message("keys of the account that name the same budget draw on one counter")
@@ -224,7 +256,7 @@ fn spending_limit() -> Result<Value, CliError> {
         .prompt()
         .map_err(prompt_error)?;
     let mut policy = json!({
-        "type": "spending-limit", "token": token, "amount": amount.0.to_string(), "period": period.0
+        "type": "spending-limit", "token": token, "amount": amount, "period": period.0
     });
     if !budget.trim().is_empty() {
         policy["budget"] = budget.trim().into();

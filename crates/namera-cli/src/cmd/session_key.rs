@@ -517,7 +517,7 @@ fn create(ctx: &Context, mut a: Create) -> Result<(), CliError> {
     }
     let chains = wallet::chains_of(ctx, &record, &a.chains)?;
     if a.policies.is_empty() && ctx.shell().interactive() {
-        a.policies = crate::prompt::build_policies(ctx)?;
+        a.policies = crate::prompt::build_policies(ctx, &chains)?;
     }
     // Amounts written for people ("100 USDC") in base units, with decimals from the chain.
     if a.policies.iter().any(|p| crate::human_amount::has_human_amount(&p.0)) {

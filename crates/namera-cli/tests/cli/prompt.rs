@@ -133,3 +133,57 @@ print("EXIT", child.exitstatus)
     assert!(report.contains("EXIT 1"), "cancelled: {report}");
     assert!(!agent.home.path.join("session-keys/late.json").exists());
 }
+
+/// At the prompt a spending limit may be written for people ("0.5 ETH"): the symbol is
+/// checked against the key's chain (a wrong one is named, and asked again) and the amount
+/// is stored in base units, shown both ways.
+#[test]
+fn a_spending_limit_is_written_with_its_symbol_at_the_prompt() {
+    let agent = Agent::new("pty-budget");
+    agent.account();
+    let mut env = serde_json::Map::new();
+    for (k, v) in &agent.env {
+        env.insert((*k).to_owned(), json!(v));
+    }
+    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
+    let script = r#"
+import json, os, sys, pexpect
+binary, env = sys.argv[1], json.loads(sys.argv[2])
+full_env = dict(os.environ); full_env.update(env); full_env["TERM"] = "xterm"
+child = pexpect.spawn(binary, ["session-key", "create", "--alias", "capped", "--smart-account", "acc",
+    "--light-kdf", "--password-env", "OWNER_PW", "--session-password-env", "AGENT_PW"],
+    env=full_env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+child.logfile_read = sys.stderr
+DOWN = "\x1b[B"
+def step(prompt, keys):
+    child.expect_exact(prompt)
+    child.send(keys)
+step("Add a policy:", DOWN * 4 + "\r")                    # spending limit
+step("Token:", "\r")                                      # native
+step("At most how much per period?", "0.5 DOGE\r")
+child.expect_exact('is "ETH" on ')
+child.expect_exact(', not "DOGE"')
+step("At most how much per period?", "0.5 ETH\r")
+child.expect_exact("0.5 ETH = 500000000000000000 base units")
+step("How long is a period?", "1h\r")
+step("Shared budget name", "\r")
+child.expect_exact("added: budget: at most ")
+step("Add another policy", "done\r")
+step("Create the session key with these policies?", "\r")
+child.expect_exact("created session key capped")
+child.expect(pexpect.EOF)
+child.close()
+print("EXIT", child.exitstatus)
+"#;
+    let report =
+        py(script, &[env!("CARGO_BIN_EXE_namera"), &serde_json::Value::Object(env).to_string()]);
+    assert!(report.contains("EXIT 0"), "{report}");
+    let record = parse(&std::fs::read(agent.home.path.join("session-keys/capped.json")).unwrap());
+    // Stored as the SDK serializes a budget policy, the amount in base units.
+    let policy = &record["policies"][0];
+    assert_eq!(policy["type"], "budget");
+    assert_eq!(
+        policy["limits"],
+        json!([{"token": "native", "amount": "500000000000000000", "period": 3600, "start": 0}])
+    );
+}
