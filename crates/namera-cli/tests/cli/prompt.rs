@@ -16,6 +16,54 @@ const TOKEN_ABI: &str = r#"[
    "inputs":[{"name":"spender","type":"address"},{"name":"amount","type":"uint256"}],"outputs":[{"type":"bool"}]}
 ]"#;
 
+/// Runs `namera session-key create --alias <alias>` on the agent's account (passwords from
+/// its environment, then `extra`) at a pseudo-terminal and plays `dialogue`: Python over
+/// pexpect, with `child`, `step(prompt, keys)`, `DOWN` and `values` (the strings of
+/// `values`) at hand. Returns what the terminal showed, ending in `EXIT <code>`.
+fn create_at_terminal(
+    agent: &Agent,
+    alias: &str,
+    extra: &[&str],
+    values: &[&str],
+    dialogue: &str,
+) -> String {
+    let mut env = serde_json::Map::new();
+    for (k, v) in &agent.env {
+        env.insert((*k).to_owned(), json!(v));
+    }
+    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
+    let mut args = vec!["session-key", "create", "--alias", alias, "--smart-account", "acc"];
+    args.extend([
+        "--light-kdf",
+        "--password-env",
+        "OWNER_PW",
+        "--session-password-env",
+        "AGENT_PW",
+    ]);
+    args.extend(extra);
+    let script = format!(
+        r#"
+import json, os, sys, pexpect
+binary, env, args, values = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4:]
+full_env = dict(os.environ); full_env.update(env); full_env["TERM"] = "xterm"
+child = pexpect.spawn(binary, args, env=full_env, encoding="utf-8", timeout=60, dimensions=(40, 200))
+child.logfile_read = sys.stderr
+DOWN = "\x1b[B"
+def step(prompt, keys):
+    child.expect_exact(prompt)
+    child.send(keys)
+{dialogue}
+child.expect(pexpect.EOF)
+child.close()
+print("EXIT", child.exitstatus)
+"#
+    );
+    let (env, args) = (serde_json::Value::Object(env).to_string(), json!(args).to_string());
+    let mut argv = vec![env!("CARGO_BIN_EXE_namera"), env.as_str(), args.as_str()];
+    argv.extend(values);
+    py(&script, &argv)
+}
+
 #[test]
 fn a_call_policy_is_built_at_the_prompt() {
     let agent = Agent::new("pty");
@@ -24,23 +72,8 @@ fn a_call_policy_is_built_at_the_prompt() {
     std::fs::write(&abi, TOKEN_ABI).unwrap();
     let token = "0x1111111111111111111111111111111111111111";
     let friend = "0x2222222222222222222222222222222222222222";
-    let mut env = serde_json::Map::new();
-    for (k, v) in &agent.env {
-        env.insert((*k).to_owned(), json!(v));
-    }
-    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
-    let script = r#"
-import json, os, sys, pexpect
-binary, env, abi, token, friend = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-full_env = dict(os.environ); full_env.update(env); full_env["TERM"] = "xterm"
-child = pexpect.spawn(binary, ["session-key", "create", "--alias", "typed", "--smart-account", "acc",
-    "--light-kdf", "--password-env", "OWNER_PW", "--session-password-env", "AGENT_PW"],
-    env=full_env, encoding="utf-8", timeout=60, dimensions=(40, 200))
-child.logfile_read = sys.stderr
-DOWN = "\x1b[B"
-def step(prompt, keys):
-    child.expect_exact(prompt)
-    child.send(keys)
+    let dialogue = r#"
+token, abi, friend = values
 step("Add a policy:", "\r")                               # call
 step("Contract (or recipient) address:", token + "\r")
 step("Most value one call may send:", "0\r")
@@ -56,20 +89,9 @@ step("Add another policy", "done\r")
 child.expect_exact("Create the session key with these policies?")
 child.send("\r")
 child.expect_exact("created session key typed")
-child.expect(pexpect.EOF)
-child.close()
-print("EXIT", child.exitstatus)
 "#;
-    let report = py(
-        script,
-        &[
-            env!("CARGO_BIN_EXE_namera"),
-            &serde_json::Value::Object(env).to_string(),
-            abi.to_str().unwrap(),
-            token,
-            friend,
-        ],
-    );
+    let values = [token, abi.to_str().unwrap(), friend];
+    let report = create_at_terminal(&agent, "typed", &[], &values, dialogue);
     assert!(report.contains("EXIT 0"), "{report}");
     let record = parse(&std::fs::read(agent.home.path.join("session-keys/typed.json")).unwrap());
     let policy = &record["policies"][0];
@@ -106,30 +128,14 @@ fn no_prompt_without_a_terminal() {
 fn an_ended_window_asks_the_owner_to_confirm() {
     let agent = Agent::new("pty-warn");
     agent.account();
-    let mut env = serde_json::Map::new();
-    for (k, v) in &agent.env {
-        env.insert((*k).to_owned(), json!(v));
-    }
-    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
-    let script = r#"
-import json, os, sys, pexpect
-binary, env = sys.argv[1], json.loads(sys.argv[2])
-full_env = dict(os.environ); full_env.update(env); full_env["TERM"] = "xterm"
-child = pexpect.spawn(binary, ["session-key", "create", "--alias", "late", "--smart-account", "acc",
-    "--light-kdf", "--password-env", "OWNER_PW", "--session-password-env", "AGENT_PW",
-    "--policy", '{"type":"timestamp","validUntil":1000}'],
-    env=full_env, encoding="utf-8", timeout=60, dimensions=(40, 200))
-child.logfile_read = sys.stderr
+    let dialogue = r#"
 child.expect_exact("the time window ended")
 child.expect_exact("no call policy")
 child.expect_exact("Create the session key anyway?")
 child.send("n\r")
-child.expect(pexpect.EOF)
-child.close()
-print("EXIT", child.exitstatus)
 "#;
-    let report =
-        py(script, &[env!("CARGO_BIN_EXE_namera"), &serde_json::Value::Object(env).to_string()]);
+    let window = ["--policy", r#"{"type":"timestamp","validUntil":1000}"#];
+    let report = create_at_terminal(&agent, "late", &window, &[], dialogue);
     assert!(report.contains("EXIT 1"), "cancelled: {report}");
     assert!(!agent.home.path.join("session-keys/late.json").exists());
 }
@@ -141,23 +147,7 @@ print("EXIT", child.exitstatus)
 fn a_spending_limit_is_written_with_its_symbol_at_the_prompt() {
     let agent = Agent::new("pty-budget");
     agent.account();
-    let mut env = serde_json::Map::new();
-    for (k, v) in &agent.env {
-        env.insert((*k).to_owned(), json!(v));
-    }
-    env.insert("NAMERA_HOME".into(), json!(agent.home.path));
-    let script = r#"
-import json, os, sys, pexpect
-binary, env = sys.argv[1], json.loads(sys.argv[2])
-full_env = dict(os.environ); full_env.update(env); full_env["TERM"] = "xterm"
-child = pexpect.spawn(binary, ["session-key", "create", "--alias", "capped", "--smart-account", "acc",
-    "--light-kdf", "--password-env", "OWNER_PW", "--session-password-env", "AGENT_PW"],
-    env=full_env, encoding="utf-8", timeout=60, dimensions=(40, 200))
-child.logfile_read = sys.stderr
-DOWN = "\x1b[B"
-def step(prompt, keys):
-    child.expect_exact(prompt)
-    child.send(keys)
+    let dialogue = r#"
 step("Add a policy:", DOWN * 4 + "\r")                    # spending limit
 step("Token:", "\r")                                      # native
 step("At most how much per period?", "0.5 DOGE\r")
@@ -171,12 +161,8 @@ child.expect_exact("added: budget: at most ")
 step("Add another policy", "done\r")
 step("Create the session key with these policies?", "\r")
 child.expect_exact("created session key capped")
-child.expect(pexpect.EOF)
-child.close()
-print("EXIT", child.exitstatus)
 "#;
-    let report =
-        py(script, &[env!("CARGO_BIN_EXE_namera"), &serde_json::Value::Object(env).to_string()]);
+    let report = create_at_terminal(&agent, "capped", &[], &[], dialogue);
     assert!(report.contains("EXIT 0"), "{report}");
     let record = parse(&std::fs::read(agent.home.path.join("session-keys/capped.json")).unwrap());
     // Stored as the SDK serializes a budget policy, the amount in base units.
