@@ -23,7 +23,7 @@ use namera::{
     rpc::RpcStats,
     session_key::{ChainNonce, OwnerApproval},
     transaction::Batch,
-    wallet::{Outcome, Wallet, WalletKey},
+    wallet::Outcome,
 };
 use namera_e2e::{RECEIPT_TIMEOUT, endpoints, ether, random_address, set_balance};
 
@@ -82,12 +82,9 @@ fn lanes() {
         })
         .collect();
     let chain_id = account.chain().chain_id;
-    let owner: Arc<dyn OperationSigner> = Arc::new(signer);
     // The same account and chain client (its fee quote), for the wallet to own.
-    let owned = SmartAccount::new(account.config().clone(), account.chain().clone());
-    let wallet =
-        Wallet::new(vec![owned], vec![WalletKey::owner("owner", vec![(chain_id, owner)])], None)
-            .expect("a wallet");
+    let owner = namera_e2e::owner_key(chain_id, Arc::new(signer));
+    let wallet = namera_e2e::wallet_with(account.config(), account.chain().clone(), owner);
     let start = Instant::now();
     let out = namera_e2e::block_on(wallet.execute_batches(batches));
     let parallel = start.elapsed();

@@ -6,12 +6,13 @@ use std::{sync::Arc, time::Duration};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use namera::{
-    account::{ChainClient, OwnerSigner, SmartAccount},
+    account::{ChainClient, OperationSigner, OwnerSigner, SmartAccount},
     chain::Endpoints,
     kernel::{
         AccountConfig, Call, KernelVersion, RootValidator, addresses::DETERMINISTIC_DEPLOYER,
     },
     rpc::{RpcClient, RpcStats},
+    wallet::{Wallet, WalletKey},
 };
 use serde_json::json;
 
@@ -55,6 +56,16 @@ pub fn new_account(
     set_balance(account.address(), funds);
     let signer = OwnerSigner::new(owner.clone(), account.config().root.validation_id());
     (owner, account, signer)
+}
+
+/// A wallet for the account of `config` on `chain` whose one key is `key`.
+pub fn wallet_with(config: &AccountConfig, chain: ChainClient, key: WalletKey) -> Wallet {
+    Wallet::new(vec![SmartAccount::new(config.clone(), chain)], vec![key], None).expect("a wallet")
+}
+
+/// The owner's key for a wallet: `signer` on chain `chain_id`.
+pub fn owner_key(chain_id: u64, signer: Arc<dyn OperationSigner>) -> WalletKey {
+    WalletKey::owner("owner", vec![(chain_id, signer)])
 }
 
 /// The calls that put a fresh 6-decimal test ERC-20 (`TestToken`: `mint`, `transfer`,

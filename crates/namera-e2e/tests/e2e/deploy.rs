@@ -176,12 +176,11 @@ fn a_kernel_release_the_devnet_lacks_is_named() {
 #[test]
 fn the_wallet_sends_in_two_sequential_round_trips() {
     use namera::{
-        account::OperationSigner,
         chain::ChainRegistry,
         permission::{Permission, PermissionSigner},
         policy::{CallPermission, CallPolicy, Policy, PolicyKind},
         session_key::{SerializedSessionKey, SessionPrivateKey, issue},
-        wallet::{KeySpec, Wallet, WalletKey},
+        wallet::{KeySpec, Wallet},
     };
     use namera_e2e::block_on;
 
@@ -191,11 +190,8 @@ fn the_wallet_sends_in_two_sequential_round_trips() {
     // The owner's wallet; its first operation deploys the account.
     let stats = Arc::new(RpcStats::default());
     let chain = ChainClient::connect(&endpoints(), stats.clone()).unwrap();
-    let owned = SmartAccount::new(account.config().clone(), chain.clone());
-    let signer: Arc<dyn OperationSigner> = Arc::new(owner_signer);
-    let wallet =
-        Wallet::new(vec![owned], vec![WalletKey::owner("owner", vec![(chain_id, signer)])], None)
-            .unwrap();
+    let owner_key = namera_e2e::owner_key(chain_id, Arc::new(owner_signer));
+    let wallet = namera_e2e::wallet_with(account.config(), chain.clone(), owner_key);
     let pay = |wei: u64| vec![Call::transfer(to, U256::from(wei))];
     assert!(block_on(wallet.execute(chain_id, pay(1), None)).unwrap().receipt.success);
     let send = |w: &Wallet, lane: u16, wei: u64| {

@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use alloy_primitives::U256;
 use namera::{
-    account::{ChainClient, NonceUse, OperationSigner, SentOperation, SmartAccount},
+    account::{ChainClient, NonceUse, OperationSigner, SentOperation},
     chain::Endpoints,
     kernel::{Call, LaneKey},
     rpc::{RpcClient, RpcStats},
-    wallet::{Wallet, WalletKey},
 };
-use namera_e2e::{RECEIPT_TIMEOUT, block_on, endpoints, ether, new_account, random_address};
+use namera_e2e::{
+    RECEIPT_TIMEOUT, block_on, endpoints, ether, new_account, owner_key, random_address,
+    wallet_with,
+};
 use serde_json::Value;
 
 /// Mine one empty block (anvil), so that the last operation is no longer in the latest
@@ -62,9 +64,7 @@ fn a_receipt_the_bundler_does_not_have_is_read_from_the_chain() {
     let wallet_on = |bundler: String| {
         let endpoints = Endpoints { bundler, ..endpoints() };
         let chain = ChainClient::connect(&endpoints, Arc::new(RpcStats::default())).unwrap();
-        let account = SmartAccount::new(account.config().clone(), chain);
-        let key = WalletKey::owner("owner", vec![(chain_id, signer.clone())]);
-        Wallet::new(vec![account], vec![key], None).unwrap()
+        wallet_with(account.config(), chain, owner_key(chain_id, signer.clone()))
     };
     let devnet = namera_devnet::testing::shared();
     let other = devnet.extra_bundler(0);

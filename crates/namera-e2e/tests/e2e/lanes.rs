@@ -14,17 +14,17 @@ use namera::{
     transaction::Batch,
     wallet::{ActionError, Outcome, Wallet, WalletKey},
 };
-use namera_e2e::{RECEIPT_TIMEOUT, block_on, ether, new_account, random_address};
+use namera_e2e::{
+    RECEIPT_TIMEOUT, block_on, ether, new_account, owner_key, random_address, wallet_with,
+};
 
-/// A wallet over `account` whose one key is `key`.
+/// A wallet over `account` (its chain client) whose one key is `key`.
 fn wallet(account: &SmartAccount, key: WalletKey) -> Wallet {
-    let owned = SmartAccount::new(account.config().clone(), account.chain().clone());
-    Wallet::new(vec![owned], vec![key], None).unwrap()
+    wallet_with(account.config(), account.chain().clone(), key)
 }
 
 fn owner_wallet(account: &SmartAccount, signer: impl OperationSigner + 'static) -> Wallet {
-    let signer: Arc<dyn OperationSigner> = Arc::new(signer);
-    wallet(account, WalletKey::owner("owner", vec![(account.chain().chain_id, signer)]))
+    wallet(account, owner_key(account.chain().chain_id, Arc::new(signer)))
 }
 
 fn landed(outcome: &Outcome) -> &namera::wallet::Landed {

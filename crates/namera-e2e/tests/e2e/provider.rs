@@ -5,13 +5,11 @@ use std::sync::Arc;
 use alloy_primitives::U256;
 use alloy_provider::{Provider, ProviderBuilder};
 use namera::{
-    account::{OperationSigner, SmartAccount},
     kernel::Call,
     provider,
     rpc::{RpcError, RpcStats},
-    wallet::{Wallet, WalletKey},
 };
-use namera_e2e::{endpoints, ether, new_account, random_address};
+use namera_e2e::{endpoints, ether, new_account, owner_key, random_address, wallet_with};
 
 /// A wallet whose chain client knows no node URL at all, only the caller's provider:
 /// everything it reads from the node (deployment, nonces, the policy check, the receipt
@@ -30,14 +28,8 @@ fn a_wallet_on_an_alloy_provider_lands_an_operation() {
         assert_eq!(chain.node.rpc().url(), "alloy provider", "no node URL of its own");
 
         let chain_id = chain.chain_id;
-        let signer: Arc<dyn OperationSigner> = Arc::new(owner);
-        let on_provider = SmartAccount::new(account.config().clone(), chain.clone());
-        let wallet = Wallet::new(
-            vec![on_provider],
-            vec![WalletKey::owner("owner", vec![(chain_id, signer)])],
-            None,
-        )
-        .unwrap();
+        let owner = owner_key(chain_id, Arc::new(owner));
+        let wallet = wallet_with(account.config(), chain.clone(), owner);
         let to = random_address();
         let landed = wallet
             .execute(chain_id, vec![Call::transfer(to, U256::from(9))], None)
