@@ -740,16 +740,6 @@ fn address(what: &str, s: &str) -> Result<Address, ToolFailure> {
         .map_err(|e| input(format!("`{what}` must be an address (0x and 40 hex digits): {e}")))
 }
 
-fn native_symbol(chain_id: u64) -> &'static str {
-    match chain_id {
-        137 | 80_002 => "POL",
-        43_114 | 43_113 => "AVAX",
-        42_220 => "CELO",
-        10_143 => "MON",
-        _ => "ETH",
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Bodies that read the chain (blocking: they run behind `unblock`)
 
@@ -781,7 +771,7 @@ fn get_balance(w: &Wallet, i: GetBalanceInput) -> Result<Balance, ToolFailure> {
             chain_id: c.id(),
             address: who.to_checksum(None),
             token: None,
-            symbol: native_symbol(c.id()).into(),
+            symbol: namera::chain::native_symbol(c.id()).into(),
             decimals: 18,
             raw: raw.to_string(),
             formatted: format_units(raw, 18),

@@ -116,15 +116,10 @@ impl KnownToken {
     }
 }
 
-/// The symbol of a chain's native currency (`ETH` where not known otherwise).
-pub const fn native_symbol(chain_id: u64) -> &'static str {
-    match chain_id {
-        137 | 80_002 => "POL",
-        43_114 | 43_113 => "AVAX",
-        42_220 => "CELO",
-        10_143 => "MON",
-        _ => "ETH",
-    }
+/// The symbol of a built-in chain's native currency, as [`CHAINS`] gives it (`ETH` for
+/// a chain it does not know).
+pub fn native_symbol(chain_id: u64) -> &'static str {
+    ChainInfo::by_id(chain_id).map_or("ETH", |c| c.native_symbol)
 }
 
 /// An alias nobody knows.
