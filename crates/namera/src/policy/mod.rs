@@ -94,6 +94,11 @@ pub fn merge_budgets(policies: Vec<Policy>) -> Result<Vec<Policy>, PolicyError> 
 /// The largest value a `uint48` field holds (timestamps, intervals, counts).
 pub const MAX_UINT48: u64 = (1 << 48) - 1;
 
+/// `value` of `field` fits a uint48 field onchain, or the error naming it.
+fn uint48(field: &'static str, value: u64) -> Result<(), PolicyError> {
+    if value > MAX_UINT48 { Err(PolicyError::Uint48Overflow { field, value }) } else { Ok(()) }
+}
+
 /// Which validations a policy (or a whole permission) applies to.
 ///
 /// ```
@@ -346,13 +351,6 @@ impl Policy {
 
     /// Check the values fit their onchain types.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let uint48 = |field, value| {
-            if value > MAX_UINT48 {
-                Err(PolicyError::Uint48Overflow { field, value })
-            } else {
-                Ok(())
-            }
-        };
         match &self.kind {
             PolicyKind::Timestamp { valid_after, valid_until } => {
                 uint48("validAfter", *valid_after)?;

@@ -89,7 +89,7 @@ impl BudgetCharge {
 /// assert_eq!(period_window(3600, 1_000, 999), None);
 /// ```
 pub fn period_window(period: u64, start: u64, t: u64) -> Option<(u64, u64, u64)> {
-    const MAX: u64 = super::MAX_UINT48;
+    const MAX: u64 = crate::policy::MAX_UINT48;
     if period == 0 && start == 0 {
         return Some((0, 0, MAX));
     }

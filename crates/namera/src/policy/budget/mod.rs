@@ -40,7 +40,7 @@ pub use deploy::{
     deployment_call_data,
 };
 
-use super::{MAX_UINT48, PolicyError};
+use super::{PolicyError, uint48};
 
 /// ERC-7528's stand-in address for the chain's native currency.
 pub const NATIVE_TOKEN: Address = address!("0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE");
@@ -241,13 +241,6 @@ impl Budget {
 
     /// Checks what the contract would refuse at install time (and more: zero counts).
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let uint48 = |field, value| {
-            if value > MAX_UINT48 {
-                Err(PolicyError::Uint48Overflow { field, value })
-            } else {
-                Ok(())
-            }
-        };
         if self.limits.len() > MAX_LIMITS {
             return Err(PolicyError::Json(format!(
                 "a budget holds at most {MAX_LIMITS} token limits, not {}",
