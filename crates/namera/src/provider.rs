@@ -38,7 +38,6 @@ use tower::ServiceExt;
 
 use crate::{
     account::ChainClient,
-    bundler::{BundlerClient, PaymasterClient},
     node::NodeClient,
     rpc::{RpcClient, RpcError, RpcStats, Transport},
     wallet::unblock,
@@ -158,7 +157,6 @@ pub async fn chain_client<N: Network>(
         method: "eth_chainId".into(),
         reason: e.to_string(),
     })?;
-    let bundler = BundlerClient::new(RpcClient::new(bundler).with_stats(stats.clone()));
-    let paymaster = paymaster.map(|p| PaymasterClient::new(RpcClient::new(p).with_stats(stats)));
-    unblock(move || ChainClient::over(node, bundler, paymaster)).await
+    let (bundler, paymaster) = (bundler.to_owned(), paymaster.map(str::to_owned));
+    unblock(move || ChainClient::with_node(node, &bundler, paymaster.as_deref(), stats)).await
 }

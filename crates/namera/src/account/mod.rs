@@ -58,24 +58,26 @@ impl ChainClient {
         stats: std::sync::Arc<RpcStats>,
     ) -> Result<Self, RpcError> {
         let node = NodeClient::new(RpcClient::new(&endpoints.rpc).with_stats(stats.clone()));
-        let bundler =
-            BundlerClient::new(RpcClient::new(&endpoints.bundler).with_stats(stats.clone()));
-        let paymaster = endpoints
-            .paymaster
-            .as_ref()
-            .map(|p| PaymasterClient::new(RpcClient::new(p).with_stats(stats)));
-        Self::over(node, bundler, paymaster)
+        Self::with_node(node, &endpoints.bundler, endpoints.paymaster.as_deref(), stats)
     }
 
-    /// Clients made by the caller (a node served by an alloy `Provider`, say: see
-    /// [`crate::provider`]), reading the chain id from the node.
-    pub fn over(
+    /// A node client the caller made (one served by an alloy `Provider`, say: see
+    /// [`crate::provider`]) with the bundler at `bundler` and the paymaster at
+    /// `paymaster`, which add to `stats`; reads the chain id from the node.
+    pub fn with_node(
         node: NodeClient,
-        bundler: BundlerClient,
-        paymaster: Option<PaymasterClient>,
+        bundler: &str,
+        paymaster: Option<&str>,
+        stats: std::sync::Arc<RpcStats>,
     ) -> Result<Self, RpcError> {
         let chain_id = node.chain_id()?;
-        Ok(Self { chain_id, node, bundler, paymaster, fees: std::sync::Arc::default() })
+        Ok(Self {
+            chain_id,
+            node,
+            bundler: BundlerClient::new(RpcClient::new(bundler).with_stats(stats.clone())),
+            paymaster: paymaster.map(|p| PaymasterClient::new(RpcClient::new(p).with_stats(stats))),
+            fees: std::sync::Arc::default(),
+        })
     }
 
     /// The bundler's fee quote if one younger than a few seconds is at hand.
